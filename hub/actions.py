@@ -1,0 +1,171 @@
+"""Operator actions (delete a comment, ban a user), recorded before and after.
+
+Each action is a row in ``actions`` keyed by an idempotency key. The row is
+committed as ``pending`` *before* the network is called and updated to ``done``
+or ``failed`` after, so a crash in between leaves a trace. Running the same
+action again reuses the row; the plugins make the calls themselves safe to
+repeat (an already deleted comment or an existing ban is success), so a repeat
+after a crash verifies instead of doing anything twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+
+import pluggy
+
+from .config import Config
+from .errors import ApiError, ConfigError, HubError, NotFoundError
+from .models import Account
+from .network import BAN_USER, DELETE_COMMENT, ActionResult, BanRequest
+from .store import Store, utcnow
+from .sync import describe_error, open_networks
+
+MAX_BAN_DAYS = 365
+BAN_CATEGORIES = ("other", "spam", "abuse", "language", "flood")
+
+
+@dataclass
+class ActionOutcome:
+    action_id: int
+    result: ActionResult
+
+    def summary(self, what: str) -> str:
+        state = "already done" if self.result.already else "done"
+        detail = f": {self.result.detail}" if self.result.detail else ""
+        return f"{what}: {state} (action #{self.action_id}){detail}"
+
+
+def _begin(store: Store, key: str, account: Account, kind: str, target: str, params: dict,
+           requested_by: str) -> int:
+    now = utcnow()
+    with store.transaction():
+        row = store.db.execute(
+            "SELECT id FROM actions WHERE idempotency_key = ?", [key]
+        ).fetchone()
+        if row:
+            store.db.execute(
+                "UPDATE actions SET state = 'pending', attempts = attempts + 1, updated_at = ?, "
+                "params_json = ? WHERE id = ?",
+                [now, json.dumps(params, ensure_ascii=False), row[0]],
+            )
+            return row[0]
+        cursor = store.db.execute(
+            "INSERT INTO actions (idempotency_key, account_id, kind, target, params_json, state, "
+            "attempts, requested_by, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?)",
+            [key, account.id, kind, target, json.dumps(params, ensure_ascii=False),
+             requested_by, now, now],
+        )
+        return cursor.lastrowid
+
+
+def _finish(store: Store, action_id: int, result: ActionResult | None, error: str | None) -> None:
+    store.db.execute(
+        "UPDATE actions SET state = ?, result_json = ?, error = ?, updated_at = ? WHERE id = ?",
+        [
+            "done" if result and result.done else "failed",
+            json.dumps({"already": result.already, "detail": result.detail, **result.data},
+                       ensure_ascii=False) if result else None,
+            error, utcnow(), action_id,
+        ],
+    )
+
+
+def find_comment(store: Store, config: Config, ref: str) -> tuple[Account, int, int]:
+    """A comment by local id (``123``) or by account and network id (``klochki-vk:9012``)."""
+    ref = ref.strip()
+    if ref.isdigit():
+        row = store.db.execute(
+            "SELECT account_id, id, network_id FROM comments WHERE id = ?", [int(ref)]
+        ).fetchone()
+    else:
+        match = re.fullmatch(r"(.+?)[:/](\d+)", ref)
+        if not match:
+            raise NotFoundError(
+                f"cannot read comment {ref!r}; give its hub id (123) or ACCOUNT:COMMENT_ID "
+                "(klochki-vk:9012), as 'hub comments list' shows"
+            )
+        config.account(match.group(1))
+        row = store.db.execute(
+            "SELECT account_id, id, network_id FROM comments WHERE account_id = ? "
+            "AND network_id = ?",
+            [match.group(1), int(match.group(2))],
+        ).fetchone()
+    if row is None:
+        raise NotFoundError(f"comment {ref!r} is not in the database; run 'hub sync' first")
+    return config.account(row[0]), row[1], row[2]
+
+
+async def delete_comment(
+    store: Store, pm: pluggy.PluginManager, config: Config, ref: str, requested_by: str = "cli"
+) -> ActionOutcome:
+    account, local_id, network_id = find_comment(store, config, ref)
+    network = open_networks(pm, config, [account])[account.network]
+    try:
+        if DELETE_COMMENT not in network.capabilities:
+            raise HubError(f"{network.title} does not let the hub delete comments")
+        key = f"delete_comment:{account.id}:{network_id}"
+        action_id = _begin(store, key, account, "delete_comment", str(network_id),
+                           {"comment_id": network_id}, requested_by)
+        result = await _perform(store, action_id, account, network.delete_comment(account,
+                                                                                  network_id))
+        with store.transaction():
+            _finish(store, action_id, result, None)
+            store.mark_comment_deleted_by_hub(local_id)
+        return ActionOutcome(action_id, result)
+    finally:
+        await network.aclose()
+
+
+def parse_user(user: str) -> int:
+    match = re.fullmatch(r"(?:id)?(-?\d+)", user.strip())
+    if not match:
+        raise NotFoundError(f"cannot read user {user!r}; give the numeric user id, like 55501")
+    return int(match.group(1))
+
+
+async def ban_user(
+    store: Store, pm: pluggy.PluginManager, config: Config, account_id: str, user: str, *,
+    days: int | None, reason: str, category: str = "other", requested_by: str = "cli",
+) -> ActionOutcome:
+    account = config.account(account_id)
+    user_id = parse_user(user)
+    if days is not None and not 1 <= days <= MAX_BAN_DAYS:
+        raise ConfigError(f"--days must be between 1 and {MAX_BAN_DAYS} (omit it for a permanent ban)")
+    if category not in BAN_CATEGORIES:
+        raise ConfigError(f"unknown category {category!r}; use one of {', '.join(BAN_CATEGORIES)}")
+    network = open_networks(pm, config, [account])[account.network]
+    try:
+        if BAN_USER not in network.capabilities:
+            raise HubError(f"{network.title} does not let the hub ban users")
+        until = int(time.time()) + days * 86400 if days else None
+        params = {"user_id": user_id, "days": days, "until": until, "reason": reason,
+                  "category": category}
+        key = f"ban_user:{account.id}:{user_id}:{days}:{reason}"
+        action_id = _begin(store, key, account, "ban_user", str(user_id), params, requested_by)
+        request = BanRequest(account, user_id, until, reason, category)
+        result = await _perform(store, action_id, account, network.ban_user(request))
+        with store.transaction():
+            _finish(store, action_id, result, None)
+        return ActionOutcome(action_id, result)
+    finally:
+        await network.aclose()
+
+
+async def _perform(store: Store, action_id: int, account: Account, call) -> ActionResult:
+    """Await the network call; an API refusal is recorded as failed.
+
+    Anything else (a crash, Ctrl-C) leaves the row ``pending``: the call may or
+    may not have reached the network, and a repeat will verify.
+    """
+    try:
+        return await call
+    except ApiError as exc:
+        message = describe_error(account, exc)
+        with store.transaction():
+            _finish(store, action_id, None, message)
+        raise HubError(f"{account.id}: {message} (action #{action_id} recorded as failed)") from None

@@ -1,0 +1,253 @@
+"""The ``hub`` command line: thin commands over the library.
+
+Expected failures (a broken config, a bad token, an unknown account) print one
+line ``hub: error: ...`` and exit non-zero; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, plugins
+from .actions import ban_user, delete_comment
+from .config import Config, load_config
+from .errors import HubError
+from .init import write_starter
+from .log import configure_logging
+from .progress import TerminalProgress
+from .queries import account_rows, comment_rows
+from .secrets import redact
+from .store import Store
+from .sync import run_sync, select_accounts
+
+
+class Context:
+    def __init__(self, config: str | None, db: str | None):
+        self.config_option = config
+        self.db_option = db
+        self._pm = None
+
+    @property
+    def pm(self):
+        if self._pm is None:
+            self._pm = plugins.make_plugin_manager()
+        return self._pm
+
+    def config(self) -> Config:
+        return load_config(self.config_option, self.db_option)
+
+    def store(self, config: Config) -> Store:
+        return Store.open(config.db_path)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="hub")
+@click.option("--config", "config", type=click.Path(dir_okay=False), envvar=None,
+              help="Config file (default: $HUB_CONFIG, else ./config/hub.toml).")
+@click.option("--db", type=click.Path(dir_okay=False), help="SQLite database (overrides the config).")
+@click.option("--log-json/--log-console", default=None,
+              help="Log format (default: console on a terminal, JSON otherwise).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
+@click.pass_context
+def cli(ctx: click.Context, config, db, log_json, verbose):
+    """Pablik Hub: official municipal accounts in VK, OK and Telegram, synced into SQLite."""
+    configure_logging(json=log_json, level="debug" if verbose else "warning")
+    ctx.obj = Context(config, db)
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".",
+              help="Folder to set up (config/hub.toml and the database go there).")
+def init(directory):
+    """Write a starting config and create the database."""
+    config_file = Path(directory) / "config" / "hub.toml"
+    write_starter(config_file)
+    config = load_config(config_file)
+    Store.open(config.db_path).close()
+    click.echo(f"wrote {config_file} and created {config.db_path}")
+    click.echo("next: declare your accounts in the config, export their token variables, run 'hub sync'")
+
+
+@cli.command(name="plugins")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_ctx
+def plugins_command(obj: Context, as_json):
+    """List loaded plugins and the networks they provide."""
+    infos = plugins.describe_plugins(obj.pm)
+    nets = plugins.networks(obj.pm)
+    rows = []
+    for info in infos:
+        provided = [n for n, cls in nets.items() if cls.__module__.split(".")[0] ==
+                    _root_module(obj.pm, info.name)]
+        rows.append({"name": info.name, "version": info.version, "hooks": info.hooks,
+                     "networks": provided})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no plugins loaded")
+    for row in rows:
+        nets_text = f" networks: {', '.join(row['networks'])};" if row["networks"] else ""
+        click.echo(f"{row['name']} {row['version'] or ''}:{nets_text} hooks: {', '.join(row['hooks'])}")
+
+
+def _root_module(pm, name: str) -> str:
+    plugin = pm.get_plugin(name)
+    return getattr(plugin, "__name__", "").split(".")[0]
+
+
+@cli.group()
+def accounts():
+    """Accounts declared in the config and what the last sync saw."""
+
+
+@accounts.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_ctx
+def accounts_list(obj: Context, as_json):
+    """List configured accounts with their synced names and last sync status."""
+    config = obj.config()
+    store = obj.store(config)
+    store.sync_accounts_from_config(config.accounts)
+    rows = account_rows(store, config)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['id']:<20} {r['network']:<9} {r['external_id']:<12} "
+                   f"{r['posts']:>6} posts {r['comments']:>7} comments  "
+                   f"{r['last_status'] or 'never synced'}  {r['name'] or r['organization']}")
+
+
+@cli.command()
+@click.argument("account_ids", nargs=-1)
+@click.option("--network", help="Only accounts of this network.")
+@click.option("--full", is_flag=True, help="Re-read every post and comment, ignoring cursors.")
+@pass_ctx
+def sync(obj: Context, account_ids, network, full):
+    """Sync posts and comments of ACCOUNT_IDS (default: every account)."""
+    config = obj.config()
+    accounts_ = select_accounts(config, account_ids, network)
+    store = obj.store(config)
+    with TerminalProgress(sys.stderr) as progress:
+        runs = asyncio.run(run_sync(store, obj.pm, config, accounts_, full=full,
+                                    progress=progress.update))
+    for run in runs:
+        click.echo(run.summary())
+    failed = [r for r in runs if not r.ok]
+    if failed:
+        raise HubError(f"{len(failed)} of {len(runs)} accounts did not sync")
+
+
+@cli.group()
+def comments():
+    """Synced comments, and deleting one."""
+
+
+@comments.command(name="list")
+@click.option("--account", "account_id", help="Only this account.")
+@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_ctx
+def comments_list(obj: Context, account_id, limit, as_json):
+    """Show the newest comments with their hub ids."""
+    config = obj.config()
+    if account_id:
+        config.account(account_id)
+    rows = comment_rows(obj.store(config), account_id, limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        state = " [deleted]" if r["deleted_at"] else ""
+        click.echo(f"#{r['id']:<7} {r['account_id']}:{r['network_id']} "
+                   f"{r['published_at']} {r['author'] or r['author_id']}{state}: "
+                   f"{(r['text'] or '')[:80]}")
+
+
+@comments.command(name="delete")
+@click.argument("comment")
+@pass_ctx
+def comments_delete(obj: Context, comment):
+    """Delete COMMENT (hub id, or ACCOUNT:COMMENT_ID) on its network."""
+    config = obj.config()
+    store = obj.store(config)
+    outcome = asyncio.run(delete_comment(store, obj.pm, config, comment))
+    click.echo(outcome.summary(f"delete comment {comment}"))
+
+
+@cli.group()
+def users():
+    """Restricting users in an account's community."""
+
+
+@users.command(name="ban")
+@click.argument("account_id")
+@click.argument("user")
+@click.option("--days", type=int, help="Length of the ban (1..365); omit for a permanent ban.")
+@click.option("--reason", required=True, help="Why; shown to the user where the network allows.")
+@click.option("--category", default="other", show_default=True,
+              type=click.Choice(["other", "spam", "abuse", "language", "flood"]),
+              help="The network's reason category.")
+@pass_ctx
+def users_ban(obj: Context, account_id, user, days, reason, category):
+    """Ban USER in ACCOUNT_ID's community."""
+    config = obj.config()
+    store = obj.store(config)
+    outcome = asyncio.run(ban_user(store, obj.pm, config, account_id, user, days=days,
+                                   reason=reason, category=category))
+    click.echo(outcome.summary(f"ban user {user} in {account_id}"))
+
+
+class EmulatorGroup(click.Group):
+    """Subcommands come from plugins' ``register_emulators`` hook."""
+
+    def _commands(self):
+        return plugins.emulators(plugins.make_plugin_manager())
+
+    def list_commands(self, ctx):
+        return sorted(self._commands())
+
+    def get_command(self, ctx, name):
+        return self._commands().get(name)
+
+
+@cli.group(cls=EmulatorGroup)
+def emulator():
+    """Run a network emulator on loopback (for demos, tests and plugin authors)."""
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False),
+              help="Keep the demo's config and database here (default: a temporary folder).")
+def demo(directory):
+    """Start the VK emulator, sync it twice, delete a comment and ban a user."""
+    from .demo import run_demo
+
+    run_demo(directory)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="hub", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("hub: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except HubError as exc:
+        click.echo(f"hub: error: {redact(str(exc))}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("hub: interrupted", err=True)
+        sys.exit(130)
+

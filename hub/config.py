@@ -1,0 +1,182 @@
+"""Loading and validating the TOML config.
+
+The config is found at ``--config PATH``, else ``$HUB_CONFIG``, else
+``./config/hub.toml``. Every problem becomes one :class:`ConfigError` line that
+names the key and how to fix it, raised before anything is written.
+Secrets never sit in the file: accounts name the environment variable holding
+their token (``token_env``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .models import Account
+
+DEFAULT_CONFIG = Path("config") / "hub.toml"
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ACCOUNT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+ACCOUNT_KEYS = {"id", "network", "external_id", "organization", "token_env"}
+SECRET_LOOKING_KEYS = {"token", "access_token", "secret", "password", "api_key"}
+TOP_LEVEL_KEYS = {"database", "networks", "accounts", "sync"}
+
+
+@dataclass
+class SyncSettings:
+    #: posts younger than this get their comments re-checked when their counters change
+    recent_window_days: int = 30
+
+
+@dataclass
+class Config:
+    path: Path | None
+    db_path: Path
+    networks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accounts: list[Account] = field(default_factory=list)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+
+    def account(self, account_id: str) -> Account:
+        for account in self.accounts:
+            if account.id == account_id:
+                return account
+        known = ", ".join(a.id for a in self.accounts) or "none"
+        raise ConfigError(f"unknown account {account_id!r}; configured accounts: {known}")
+
+    def network_settings(self, name: str) -> dict[str, Any]:
+        return self.networks.get(name, {})
+
+
+def config_path(explicit: str | os.PathLike | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("HUB_CONFIG"):
+        return Path(os.environ["HUB_CONFIG"])
+    return DEFAULT_CONFIG
+
+
+def load_config(explicit: str | os.PathLike | None = None, db_override: str | None = None) -> Config:
+    path = config_path(explicit)
+    if not path.exists():
+        raise ConfigError(
+            f"config file {path} not found; create one with 'hub init' "
+            "or point --config / $HUB_CONFIG at it"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    return parse_config(data, path=path, db_override=db_override)
+
+
+def parse_config(
+    data: dict[str, Any], *, path: Path | None = None, db_override: str | None = None
+) -> Config:
+    where = f" in {path}" if path else ""
+    unknown = set(data) - TOP_LEVEL_KEYS
+    if unknown:
+        raise ConfigError(
+            f"unknown section {sorted(unknown)[0]!r}{where}; "
+            f"expected {', '.join(sorted(TOP_LEVEL_KEYS))}"
+        )
+    base = path.parent if path else Path.cwd()
+    database = _table(data, "database", where)
+    db_path = Path(db_override) if db_override else base / str(database.get("path", "hub.db"))
+    networks = _table(data, "networks", where)
+    for name, settings in networks.items():
+        if not isinstance(settings, dict):
+            raise ConfigError(f"[networks.{name}]{where} must be a table")
+        _reject_secrets(settings, f"[networks.{name}]", where)
+    sync_table = _table(data, "sync", where)
+    window = sync_table.get("recent_window_days", 30)
+    if not isinstance(window, int) or window < 0:
+        raise ConfigError(f"[sync] recent_window_days{where} must be a whole number of days ≥ 0")
+    raw_accounts = data.get("accounts", [])
+    if not isinstance(raw_accounts, list):
+        raise ConfigError(f"'accounts'{where} must be an array of tables: [[accounts]]")
+    accounts = [_parse_account(raw, i, where) for i, raw in enumerate(raw_accounts)]
+    _check_unique(accounts, where)
+    return Config(
+        path=path,
+        db_path=db_path,
+        networks=networks,
+        accounts=accounts,
+        sync=SyncSettings(recent_window_days=window),
+    )
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{key}]{where} must be a table")
+    return value
+
+
+def _reject_secrets(table: dict[str, Any], label: str, where: str) -> None:
+    for key in table:
+        if key.lower() in SECRET_LOOKING_KEYS:
+            raise ConfigError(
+                f"{label} {key!r}{where}: secrets never go in the config file; put the value "
+                "in an environment variable and name the variable with token_env"
+            )
+
+
+def _parse_account(raw: Any, index: int, where: str) -> Account:
+    label = f"accounts[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{label}{where} must be a table ([[accounts]])")
+    _reject_secrets(raw, label, where)
+    unknown = set(raw) - ACCOUNT_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{label}{where}: unknown key {sorted(unknown)[0]!r}; "
+            f"allowed keys: {', '.join(sorted(ACCOUNT_KEYS))}"
+        )
+    for key in ("id", "network", "external_id", "token_env"):
+        value = raw.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ConfigError(f"{label}{where} has no {key!r}")
+    account_id = str(raw["id"])
+    label = f"account {account_id!r}"
+    if not ACCOUNT_ID.match(account_id):
+        raise ConfigError(
+            f"{label}{where}: id may hold only letters, digits, '-', '_' and '.' (like klochki-vk)"
+        )
+    if not isinstance(raw["external_id"], str | int):
+        raise ConfigError(f"{label}{where}: external_id must be a string such as \"123456\"")
+    token_env = str(raw["token_env"])
+    if not ENV_NAME.match(token_env):
+        raise ConfigError(
+            f"{label}{where}: token_env must be the NAME of an environment variable "
+            f"(like HUB_VK_TOKEN_KLOCHKI), not the token itself"
+        )
+    return Account(
+        id=account_id,
+        network=str(raw["network"]),
+        external_id=str(raw["external_id"]).strip(),
+        organization=str(raw.get("organization", "")),
+        token_env=token_env,
+    )
+
+
+def _check_unique(accounts: list[Account], where: str) -> None:
+    ids: set[str] = set()
+    natural: set[tuple[str, str]] = set()
+    for account in accounts:
+        if account.id in ids:
+            raise ConfigError(f"account id {account.id!r} appears twice{where}; ids must be unique")
+        key = (account.network, account.external_id)
+        if key in natural:
+            raise ConfigError(
+                f"account {account.id!r}{where} repeats {account.network} community "
+                f"{account.external_id}; each community is declared once"
+            )
+        ids.add(account.id)
+        natural.add(key)

@@ -1,0 +1,63 @@
+"""Errors the core understands.
+
+Each plugin classifies its network's errors once, at the edge of its API module,
+into these classes; the core decides what to do from the class alone:
+retry (:class:`TransientError`), pause the account (:class:`RateLimitedError`),
+stop with a message naming the token variable (:class:`AuthError`), skip the
+entity (:class:`EntityGoneError`), or fail (:class:`ApiError`).
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """An expected failure, shown to the user as one line (no traceback)."""
+
+    exit_code = 1
+
+
+class ConfigError(HubError):
+    """The config file, an option or the environment is wrong; nothing was done."""
+
+    exit_code = 2
+
+
+class NotFoundError(HubError):
+    """The user named something (an account, a comment) that does not exist."""
+
+    exit_code = 2
+
+
+class ApiError(HubError):
+    """A network API refused a call; ``code`` is the network's own error code."""
+
+    def __init__(self, message: str, *, code: int | str | None = None, method: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.method = method
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        where = f" in {self.method}" if self.method else ""
+        code = f"error {self.code}{where}: " if self.code is not None else ""
+        return f"{code}{base}"
+
+
+class TransientError(ApiError):
+    """Worth retrying: server errors, timeouts, too many requests per second."""
+
+
+class RateLimitedError(ApiError):
+    """The token hit a quota or flood control; pause the account for ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class AuthError(ApiError):
+    """The token is missing, invalid, expired or lacks rights: a person must fix it."""
+
+
+class EntityGoneError(ApiError):
+    """The post, comment, user or community is gone or closed: skip it."""

@@ -1,0 +1,44 @@
+"""``hub init``: the starting config. config/hub.example.toml is this text (a test keeps them equal)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import ConfigError
+
+STARTER = '''\
+# Pablik Hub configuration.
+# Found at --config PATH, else $HUB_CONFIG, else ./config/hub.toml.
+# Secrets never go in this file: each account names the environment variable
+# that holds its token (token_env).
+
+[database]
+path = "hub.db"                 # relative to this file's folder; --db overrides
+
+[sync]
+recent_window_days = 30         # posts this young get their comments re-checked when counters move
+
+[networks.vk]
+api_base = "https://api.vk.ru/method"   # tests and proxies point this elsewhere
+api_version = "5.199"
+requests_per_second = 3         # per token; VK allows 3 for a user token
+timeout_seconds = 30
+
+# One [[accounts]] table per official account.
+# [[accounts]]
+# id = "klochki-vk"               # local name, unique
+# network = "vk"
+# external_id = "123456"          # the community (group) id or its screen name
+# organization = "Администрация Клочковского сельсовета"
+# token_env = "HUB_VK_TOKEN_KLOCHKI"   # admin user token of that community
+'''
+
+
+def write_starter(path: Path) -> None:
+    if path.exists():
+        raise ConfigError(f"{path} already exists; edit it, or remove it to start again")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(STARTER, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc}") from None

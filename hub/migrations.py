@@ -1,0 +1,198 @@
+"""Named, append-only schema migrations.
+
+Never edit a released migration: add ``m00N_what_it_does`` below it. Each runs
+in its own transaction together with the row that records it, so a crash
+leaves the schema either before or after a migration, never half-way.
+docs/schema.md documents the resulting tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied."""
+    if "_hub_migrations" not in db.table_names():
+        db["_hub_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    done = {row["name"] for row in db["_hub_migrations"].rows}
+    applied = []
+    for fn in MIGRATIONS:
+        if fn.__name__ in done:
+            continue
+        with db.atomic():
+            fn(db)
+            db.execute(
+                "INSERT INTO _hub_migrations (name, applied_at) VALUES (?, ?)",
+                [fn.__name__, datetime.now(UTC).isoformat(timespec="seconds")],
+            )
+        applied.append(fn.__name__)
+    return applied
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["accounts"].create(
+        {
+            "id": str,
+            "network": str,
+            "external_id": str,
+            "organization": str,
+            "token_env": str,
+            "name": str,
+            "screen_name": str,
+            "url": str,
+            "description": str,
+            "site": str,
+            "contacts_json": str,
+            "addresses_json": str,
+            "members_count": int,
+            "has_avatar": int,
+            "has_cover": int,
+            "verified": int,
+            "is_closed": int,
+            "deactivated": str,
+            "raw_json": str,
+            "meta_synced_at": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"network", "external_id"},
+    )
+    db["accounts"].create_index(["network", "external_id"], unique=True)
+
+    db["authors"].create(
+        {"network": str, "network_id": int, "kind": str, "name": str, "screen_name": str,
+         "raw_json": str, "updated_at": str},
+        pk=("network", "network_id"),
+    )
+
+    db["posts"].create(
+        {
+            "id": int,
+            "account_id": str,
+            "network_id": int,
+            "author_id": int,
+            "published_at": str,
+            "edited_at": str,
+            "kind": str,
+            "is_pinned": int,
+            "text": str,
+            "url": str,
+            "comments_count": int,
+            "likes_count": int,
+            "reposts_count": int,
+            "views_count": int,
+            "attachments_json": str,
+            "raw_json": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            # owned by the hub, never touched by a re-sync:
+            "deleted_at": str,
+            "comments_synced_count": int,
+            "comments_synced_edited": str,
+            "comments_synced_at": str,
+        },
+        pk="id",
+        foreign_keys=[("account_id", "accounts", "id")],
+        not_null={"account_id", "network_id"},
+    )
+    db["posts"].create_index(["account_id", "network_id"], unique=True)
+    db["posts"].create_index(["account_id", "published_at"])
+
+    db["comments"].create(
+        {
+            "id": int,
+            "account_id": str,
+            "post_id": int,
+            "network_id": int,
+            "post_network_id": int,
+            "parent_network_id": int,
+            "thread_root_network_id": int,
+            "author_id": int,
+            "published_at": str,
+            "text": str,
+            "likes_count": int,
+            "attachments_json": str,
+            "is_placeholder": int,
+            "raw_json": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            # owned by the hub, never touched by a re-sync:
+            "deleted_at": str,
+            "deleted_by": str,
+            "moderation_status": str,
+        },
+        pk="id",
+        foreign_keys=[("account_id", "accounts", "id"), ("post_id", "posts", "id")],
+        not_null={"account_id", "network_id", "post_network_id"},
+    )
+    db["comments"].create_index(["account_id", "network_id"], unique=True)
+    db["comments"].create_index(["post_id"])
+    db["comments"].create_index(["author_id"])
+
+    db["sync_state"].create(
+        {
+            "account_id": str,
+            "posts_high_water": int,
+            "last_started_at": str,
+            "last_finished_at": str,
+            "last_status": str,
+            "last_error": str,
+            "paused_until": str,
+            "pause_reason": str,
+        },
+        pk="account_id",
+        foreign_keys=[("account_id", "accounts", "id")],
+    )
+
+    db["sync_runs"].create(
+        {
+            "id": int,
+            "account_id": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "posts_new": int,
+            "posts_updated": int,
+            "comments_new": int,
+            "comments_updated": int,
+            "comments_deleted": int,
+            "error": str,
+        },
+        pk="id",
+    )
+    db["sync_runs"].create_index(["account_id", "started_at"])
+
+    db["actions"].create(
+        {
+            "id": int,
+            "idempotency_key": str,
+            "account_id": str,
+            "kind": str,
+            "target": str,
+            "params_json": str,
+            "state": str,  # pending → done | failed
+            "attempts": int,
+            "result_json": str,
+            "error": str,
+            "requested_by": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("account_id", "accounts", "id")],
+    )
+    db["actions"].create_index(["idempotency_key"], unique=True)

@@ -1,0 +1,49 @@
+"""One retry policy for every network call.
+
+Transient errors (server errors, timeouts, "too many requests per second") are
+retried with exponential back-off and jitter; nothing else is. Tests set
+``RETRY.wait_multiplier = 0`` to switch the waits off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+
+from .errors import TransientError
+
+T = TypeVar("T")
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5
+    wait_multiplier: float = 0.5
+    wait_max: float = 20.0
+
+
+RETRY = RetryPolicy()
+
+
+async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
+    """Run ``call`` until it succeeds or raises a non-transient error or attempts run out."""
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(TransientError),
+        stop=stop_after_attempt(RETRY.attempts),
+        wait=wait_exponential(multiplier=RETRY.wait_multiplier, max=RETRY.wait_max)
+        + wait_random(0, RETRY.wait_multiplier),
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            return await call()
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,335 @@
+"""The SQLite store: opening the database, and every write the hub makes.
+
+Writes are upserts on the natural key (account, network id) that list only the
+columns the network owns, so hub-owned columns (deletion marks, moderation
+state, sync markers) survive every re-sync. Callers group writes with
+``store.db.atomic()`` so a page of rows and its cursor commit together.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .errors import ConfigError
+from .migrations import apply_migrations
+from .models import Account, AccountMeta, Author, Comment, Post
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def iso(ts: int | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+POST_NETWORK_COLUMNS = [
+    "author_id", "published_at", "edited_at", "kind", "is_pinned", "text", "url",
+    "comments_count", "likes_count", "reposts_count", "views_count", "attachments_json",
+    "raw_json", "last_seen_at",
+]
+COMMENT_NETWORK_COLUMNS = [
+    "post_id", "post_network_id", "parent_network_id", "thread_root_network_id", "author_id",
+    "published_at", "text", "likes_count", "attachments_json", "is_placeholder", "raw_json",
+    "last_seen_at",
+]
+
+
+def _upsert_sql(table: str, columns: list[str], key: tuple[str, str]) -> str:
+    insert_cols = [*key, *columns, "first_seen_at"]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    return (
+        f"INSERT INTO {table} ({', '.join(insert_cols)}) "
+        f"VALUES ({', '.join(':' + c for c in insert_cols)}) "
+        f"ON CONFLICT({', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
+UPSERT_POST = _upsert_sql("posts", POST_NETWORK_COLUMNS, ("account_id", "network_id"))
+UPSERT_COMMENT = _upsert_sql("comments", COMMENT_NETWORK_COLUMNS, ("account_id", "network_id"))
+
+
+class Store:
+    def __init__(self, db: sqlite_utils.Database, path: Path | None = None):
+        self.db = db
+        self.path = path
+
+    # -- opening -------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True) -> Store:
+        path = Path(path)
+        if not create and not path.exists():
+            raise ConfigError(f"database {path} does not exist; run 'hub init' or 'hub sync' first")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            db = sqlite_utils.Database(conn)
+            apply_migrations(db)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"cannot open database {path}: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot create database {path}: {exc}") from None
+        return cls(db, path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self):
+        with self.db.atomic():
+            yield self
+
+    # -- accounts ------------------------------------------------------------
+    def sync_accounts_from_config(self, accounts: Iterable[Account]) -> None:
+        """Declared accounts become rows; their synced metadata is left alone."""
+        now = utcnow()
+        with self.db.atomic():
+            for a in accounts:
+                self.db.execute(
+                    "INSERT INTO accounts (id, network, external_id, organization, token_env, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET network = excluded.network, "
+                    "external_id = excluded.external_id, organization = excluded.organization, "
+                    "token_env = excluded.token_env, updated_at = excluded.updated_at",
+                    [a.id, a.network, a.external_id, a.organization, a.token_env, now, now],
+                )
+
+    def save_account_meta(self, account: Account, meta: AccountMeta) -> None:
+        now = utcnow()
+        self.db.execute(
+            "UPDATE accounts SET name = ?, screen_name = ?, url = ?, description = ?, site = ?, "
+            "contacts_json = ?, addresses_json = ?, members_count = ?, has_avatar = ?, "
+            "has_cover = ?, verified = ?, is_closed = ?, deactivated = ?, raw_json = ?, "
+            "meta_synced_at = ?, updated_at = ? WHERE id = ?",
+            [
+                meta.name, meta.screen_name, meta.url, meta.description, meta.site,
+                _json(meta.contacts), _json(meta.addresses) if meta.addresses else None,
+                meta.members_count, int(meta.has_avatar), int(meta.has_cover),
+                int(meta.verified), int(meta.is_closed), meta.deactivated, _json(meta.raw),
+                now, now, account.id,
+            ],
+        )
+
+    # -- authors -------------------------------------------------------------
+    def upsert_authors(self, network: str, authors: Iterable[Author]) -> None:
+        now = utcnow()
+        rows = [
+            [network, a.network_id, a.kind, a.name, a.screen_name, _json(a.raw), now]
+            for a in authors
+        ]
+        if rows:
+            self.db.conn.executemany(
+                "INSERT INTO authors (network, network_id, kind, name, screen_name, raw_json, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(network, network_id) DO "
+                "UPDATE SET kind = excluded.kind, name = excluded.name, "
+                "screen_name = excluded.screen_name, raw_json = excluded.raw_json, "
+                "updated_at = excluded.updated_at",
+                rows,
+            )
+
+    # -- posts ---------------------------------------------------------------
+    def upsert_posts(self, account: Account, posts: Sequence[Post]) -> tuple[int, int]:
+        """Upsert a page of posts; return (new, changed)."""
+        if not posts:
+            return 0, 0
+        existing = self._existing(
+            "posts", account.id, [p.network_id for p in posts], ("edited_at", "comments_count",
+                                                                   "text", "deleted_at")
+        )
+        now = utcnow()
+        new = changed = 0
+        rows = []
+        for p in posts:
+            row = {
+                "account_id": account.id, "network_id": p.network_id, "author_id": p.author_id,
+                "published_at": iso(p.published_at), "edited_at": iso(p.edited_at),
+                "kind": p.kind, "is_pinned": int(p.is_pinned), "text": p.text, "url": p.url,
+                "comments_count": p.comments_count, "likes_count": p.likes_count,
+                "reposts_count": p.reposts_count, "views_count": p.views_count,
+                "attachments_json": _json(p.attachments), "raw_json": _json(p.raw),
+                "last_seen_at": now, "first_seen_at": now,
+            }
+            old = existing.get(p.network_id)
+            if old is None:
+                new += 1
+            elif (old[0], old[1], old[2]) != (row["edited_at"], p.comments_count, p.text):
+                changed += 1
+            rows.append(row)
+        self.db.conn.executemany(UPSERT_POST, rows)
+        return new, changed
+
+    def mark_posts_deleted(self, account: Account, network_ids: Iterable[int]) -> int:
+        ids = list(network_ids)
+        if not ids:
+            return 0
+        now = utcnow()
+        self.db.conn.executemany(
+            "UPDATE posts SET deleted_at = ? WHERE account_id = ? AND network_id = ? "
+            "AND deleted_at IS NULL",
+            [[now, account.id, i] for i in ids],
+        )
+        return len(ids)
+
+    def live_post_ids_between(self, account: Account, low: int, high: int) -> set[int]:
+        rows = self.db.execute(
+            "SELECT network_id FROM posts WHERE account_id = ? AND network_id BETWEEN ? AND ? "
+            "AND deleted_at IS NULL",
+            [account.id, low, high],
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def posts_needing_comments(
+        self, account: Account, window_start: str, full: bool
+    ) -> list[tuple[int, int, int, str | None, int | None]]:
+        """Posts whose comments must be (re)fetched.
+
+        Rows are (local id, network id, comment count, edit mark, count last synced).
+
+        New posts, and posts inside the recent window whose comment count or edit
+        mark differs from what the last comment sync saw. A post whose comments
+        were never stored stays here until they are, so an interrupted sync resumes.
+        """
+        condition = "1" if full else (
+            "comments_synced_at IS NULL OR (published_at >= :window AND ("
+            "comments_synced_count IS NOT comments_count OR "
+            "comments_synced_edited IS NOT edited_at))"
+        )
+        rows = self.db.execute(
+            "SELECT id, network_id, comments_count, edited_at, comments_synced_count FROM posts "
+            f"WHERE account_id = :account AND deleted_at IS NULL AND ({condition}) "
+            "ORDER BY network_id",
+            {"account": account.id, "window": window_start},
+        ).fetchall()
+        return [tuple(r) for r in rows]
+
+    def mark_comments_synced(
+        self, post_local_id: int, count: int, edited: str | None
+    ) -> None:
+        self.db.execute(
+            "UPDATE posts SET comments_synced_count = ?, comments_synced_edited = ?, "
+            "comments_synced_at = ? WHERE id = ?",
+            [count, edited, utcnow(), post_local_id],
+        )
+
+    # -- comments ------------------------------------------------------------
+    def replace_post_comments(
+        self, account: Account, post_local_id: int, post_network_id: int,
+        comments: Sequence[Comment],
+    ) -> tuple[int, int, int]:
+        """Store the complete comment set of one post; return (new, changed, deleted).
+
+        A stored comment missing from the complete set, or shown as a placeholder,
+        is marked deleted with the time it was seen gone; no row is ever removed.
+        """
+        now = utcnow()
+        existing = {
+            r[0]: r[1:]
+            for r in self.db.execute(
+                "SELECT network_id, text, deleted_at, likes_count FROM comments "
+                "WHERE account_id = ? AND post_network_id = ?",
+                [account.id, post_network_id],
+            ).fetchall()
+        }
+        new = changed = 0
+        rows = []
+        for c in comments:
+            old = existing.get(c.network_id)
+            if old is None and not c.deleted:
+                new += 1
+            elif old[0] != c.text and not c.deleted:
+                changed += 1
+            rows.append({
+                "account_id": account.id, "network_id": c.network_id, "post_id": post_local_id,
+                "post_network_id": post_network_id, "parent_network_id": c.parent_network_id,
+                "thread_root_network_id": c.thread_root_network_id, "author_id": c.author_id,
+                "published_at": iso(c.published_at), "text": c.text,
+                "likes_count": c.likes_count, "attachments_json": _json(c.attachments),
+                "is_placeholder": int(c.deleted), "raw_json": _json(c.raw),
+                "last_seen_at": now, "first_seen_at": now,
+            })
+        # A placeholder must not wipe the text we stored while the comment was live.
+        live_rows = [r for r in rows if not r["is_placeholder"] or r["network_id"] not in existing]
+        self.db.conn.executemany(UPSERT_COMMENT, live_rows)
+        seen_live = {c.network_id for c in comments if not c.deleted}
+        gone = [
+            cid for cid, (_text, deleted_at, _likes) in existing.items()
+            if cid not in seen_live and deleted_at is None
+        ]
+        if gone:
+            self.db.conn.executemany(
+                "UPDATE comments SET deleted_at = ?, deleted_by = COALESCE(deleted_by, 'network') "
+                "WHERE account_id = ? AND network_id = ?",
+                [[now, account.id, cid] for cid in gone],
+            )
+        placeholders_new = [c.network_id for c in comments if c.deleted and c.network_id not in existing]
+        if placeholders_new:
+            self.db.conn.executemany(
+                "UPDATE comments SET deleted_at = ?, deleted_by = 'network' "
+                "WHERE account_id = ? AND network_id = ? AND deleted_at IS NULL",
+                [[now, account.id, cid] for cid in placeholders_new],
+            )
+        return new, changed, len(gone)
+
+    def mark_comment_deleted_by_hub(self, comment_local_id: int) -> None:
+        self.db.execute(
+            "UPDATE comments SET deleted_at = COALESCE(deleted_at, ?), deleted_by = 'hub', "
+            "moderation_status = 'deleted' WHERE id = ?",
+            [utcnow(), comment_local_id],
+        )
+
+    # -- sync state ----------------------------------------------------------
+    def sync_state(self, account_id: str) -> dict[str, Any]:
+        row = self.db.execute(
+            "SELECT * FROM sync_state WHERE account_id = ?", [account_id]
+        ).fetchone()
+        if row is None:
+            return {}
+        cols = [d[0] for d in self.db.execute("SELECT * FROM sync_state LIMIT 0").description]
+        return dict(zip(cols, row, strict=True))
+
+    def update_sync_state(self, account_id: str, **values: Any) -> None:
+        cols = ["account_id", *values]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in values)
+        self.db.execute(
+            f"INSERT INTO sync_state ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
+            f"ON CONFLICT(account_id) DO UPDATE SET {updates}",
+            [account_id, *values.values()],
+        )
+
+    def record_run(self, row: dict[str, Any]) -> None:
+        self.db["sync_runs"].insert(row)
+
+    # -- helpers -------------------------------------------------------------
+    def _existing(
+        self, table: str, account_id: str, network_ids: list[int], columns: tuple[str, ...]
+    ) -> dict[int, tuple]:
+        out: dict[int, tuple] = {}
+        for start in range(0, len(network_ids), 500):
+            chunk = network_ids[start:start + 500]
+            rows = self.db.execute(
+                f"SELECT network_id, {', '.join(columns)} FROM {table} WHERE account_id = ? "
+                f"AND network_id IN ({', '.join('?' for _ in chunk)})",
+                [account_id, *chunk],
+            ).fetchall()
+            out.update({r[0]: r[1:] for r in rows})
+        return out

@@ -1,0 +1,1 @@
+"""The VK network plugin for Pablik Hub (imported as ``hub_vk``)."""

@@ -1,0 +1,174 @@
+"""HTTP to the VK API, and the one place VK errors are classified.
+
+Every call is a form-encoded POST to ``{api_base}/{method}`` with ``v`` from the
+config and the token in the ``Authorization: Bearer`` header, never in a URL.
+Reads are batched through ``execute`` in the plain form
+``return [API.a({...}), API.b({...})];`` with literal JSON arguments; a ``false``
+slot is matched, in order, to its entry in ``execute_errors``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from hub.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    EntityGoneError,
+    RateLimitedError,
+    TransientError,
+)
+from hub.ratelimit import RateLimiter
+from hub.retry import with_retries
+from hub.secrets import redact
+
+EXECUTE_LIMIT = 25
+TRANSIENT = {1, 6, 10, 36, 43}
+AUTH = {5, 7, 14, 17, 27, 28, 1117}
+GONE = {18, 30, 104, 113, 210, 211, 212}
+#: pause lengths: flood control clears in minutes, the daily quota "tomorrow" (probe hourly)
+PAUSE_SECONDS = {9: 600, 29: 3600}
+
+Call = tuple[str, dict[str, Any]]
+
+
+def classify(code: int, message: str, method: str | None = None) -> ApiError:
+    """Turn a VK error code into the core's error class (the table in shared/api/vk-api.md §6)."""
+    kw = {"code": code, "method": method}
+    if code in TRANSIENT:
+        return TransientError(message, **kw)
+    if code in PAUSE_SECONDS:
+        return RateLimitedError(message, retry_after=PAUSE_SECONDS[code], **kw)
+    if code in AUTH:
+        return AuthError(message, **kw)
+    if code in GONE:
+        return EntityGoneError(message, **kw)
+    return ApiError(message, **kw)
+
+
+def execute_code(calls: Sequence[Call]) -> str:
+    parts = [
+        f"API.{method}({json.dumps(params, ensure_ascii=False, separators=(',', ':'))})"
+        for method, params in calls
+    ]
+    return f"return [{','.join(parts)}];"
+
+
+class VkClient:
+    def __init__(
+        self, *, api_base: str, version: str, requests_per_second: float, timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        if not str(api_base).startswith(("http://", "https://")):
+            raise ConfigError(
+                f"[networks.vk] api_base {api_base!r} is not an http(s) URL "
+                "(default https://api.vk.ru/method)"
+            )
+        try:
+            rate = float(requests_per_second)
+        except (TypeError, ValueError):
+            rate = 0.0
+        if rate <= 0:
+            raise ConfigError("[networks.vk] requests_per_second must be a number above 0 (VK allows 3 per user token)")
+        self.api_base = str(api_base).rstrip("/")
+        self.version = str(version)
+        self.limiter = RateLimiter(rate)
+        self.requests = 0
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def call(self, token: str, method: str, params: dict[str, Any]) -> Any:
+        """One method call, retried on transient errors; raises a classified ApiError."""
+        body = await with_retries(lambda: self._post(token, method, params))
+        return self._unwrap(body, method)
+
+    async def execute(self, token: str, calls: Sequence[Call]) -> list[Any]:
+        """Up to 25 calls in one request; each slot is a result or an ApiError."""
+        if not 0 < len(calls) <= EXECUTE_LIMIT:
+            raise ValueError(f"execute takes 1..{EXECUTE_LIMIT} calls, got {len(calls)}")
+        code = execute_code(calls)
+        body = await with_retries(lambda: self._post(token, "execute", {"code": code}))
+        response = self._unwrap(body, "execute")
+        if not isinstance(response, list) or len(response) != len(calls):
+            raise ApiError(
+                f"VK execute returned {type(response).__name__} for {len(calls)} calls; "
+                "expected one slot per call", method="execute",
+            )
+        errors = iter(e for e in body.get("execute_errors") or [] if e.get("method") != "execute")
+        out: list[Any] = []
+        for (method, _params), slot in zip(calls, response, strict=True):
+            if slot is False:
+                entry = next(errors, None) or {}
+                out.append(classify(int(entry.get("error_code", 0) or 0),
+                                    str(entry.get("error_msg", "call failed inside execute")),
+                                    entry.get("method", method)))
+            else:
+                out.append(slot)
+        return out
+
+    async def batch(self, token: str, calls: Sequence[Call]) -> list[Any]:
+        """Any number of calls, 25 per request; a failed request fails its slots."""
+        out: list[Any] = []
+        for start in range(0, len(calls), EXECUTE_LIMIT):
+            chunk = calls[start:start + EXECUTE_LIMIT]
+            try:
+                out.extend(await self.execute(token, chunk))
+            except ApiError as exc:
+                out.extend([exc] * len(chunk))
+        return out
+
+    async def _post(self, token: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        await self.limiter.acquire(token)
+        self.requests += 1
+        data = {k: _form_value(v) for k, v in params.items() if v is not None}
+        data["v"] = self.version
+        try:
+            response = await self._http.post(
+                f"{self.api_base}/{method}", data=data,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except httpx.TransportError as exc:
+            raise TransientError(
+                f"VK API at {self.api_base} unreachable ({type(exc).__name__}: {redact(str(exc))})",
+                method=method,
+            ) from None
+        if response.status_code >= 500 or response.status_code == 429:
+            raise TransientError(f"VK answered HTTP {response.status_code}", method=method)
+        if response.status_code >= 400:
+            raise ApiError(f"VK answered HTTP {response.status_code}", method=method)
+        try:
+            body = response.json()
+        except ValueError:
+            raise TransientError("VK answered with a body that is not JSON", method=method) from None
+        if not isinstance(body, dict) or not ("response" in body or "error" in body):
+            raise ApiError("VK answered JSON without 'response' or 'error'", method=method)
+        error = body.get("error")
+        if isinstance(error, dict):
+            exc = classify(int(error.get("error_code", 0) or 0),
+                           str(error.get("error_msg", "")), method)
+            if isinstance(exc, TransientError):
+                raise exc
+        return body
+
+    @staticmethod
+    def _unwrap(body: dict[str, Any], method: str) -> Any:
+        error = body.get("error")
+        if isinstance(error, dict):
+            raise classify(int(error.get("error_code", 0) or 0), str(error.get("error_msg", "")),
+                           method)
+        return body["response"]
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,510 @@
+"""VK API method implementations for the emulator (version 5.199 shapes).
+
+Each method takes a :class:`Call` and returns the ``response`` payload or raises
+:class:`VkError`; the HTTP layer wraps both into VK's envelope. Shapes, limits and
+error codes follow ``/work/shared/api/vk-api.md`` so that the production client
+can be exercised unchanged against this server. Callers hold the state lock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .emulator_data import DAY, Ban, Comment, Community, EmulatorState, Post, Resident
+
+MAX_EXECUTE_CALLS = 25
+
+
+class VkError(Exception):
+    """A VK API error: becomes ``{"error": {"error_code", "error_msg", ...}}``."""
+
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(f"{code}: {msg}")
+        self.code = code
+        self.msg = msg
+
+
+def invalid(name: str, why: str = "is undefined") -> VkError:
+    return VkError(100, f"One of the parameters specified was missing or invalid: {name} {why}")
+
+
+NOT_FOUND = (104, "Not found")
+COMMENT_DENIED = (211, "Access to comment denied")
+POST_COMMENTS_DENIED = (212, "Access to post comments denied")
+
+
+@dataclass
+class Call:
+    """One method invocation: string parameters as VK receives them, plus context."""
+
+    params: dict[str, str]
+    state: EmulatorState
+    now: float
+    user_id: int  # owner of the access token (the admin account)
+
+    def num(self, name: str, default: int | None = None, *, required: bool = False) -> int | None:
+        raw = self.params.get(name)
+        if raw is None or raw.strip() == "":
+            if required:
+                raise invalid(name)
+            return default
+        try:
+            return int(raw.strip())
+        except ValueError:
+            raise invalid(name, "not integer") from None
+
+    def req_int(self, name: str) -> int:
+        value = self.num(name, required=True)
+        assert value is not None
+        return value
+
+    def flag(self, name: str) -> bool:
+        return bool(self.num(name, 0))
+
+    def count(self, default: int, maximum: int) -> int:
+        value = self.num("count", default) or 0
+        if value < 0 or value > maximum:
+            raise invalid("count", f"should be less or equal to {maximum}")
+        return value
+
+    def offset(self) -> int:
+        return max(0, self.num("offset", 0) or 0)
+
+    def fields(self) -> set[str]:
+        return {f.strip() for f in self.params.get("fields", "").split(",") if f.strip()}
+
+
+# --------------------------------------------------------------------------- objects
+
+
+def group_brief(com: Community) -> dict[str, Any]:
+    """Base group fields returned everywhere (getById, extended lists)."""
+    out: dict[str, Any] = {"id": com.id, "name": com.name, "screen_name": com.screen_name,
+                           "is_closed": com.is_closed, "type": com.type}
+    if com.deactivated:
+        out["deactivated"] = com.deactivated
+    if com.photo_key:
+        for size in (50, 100, 200):
+            out[f"photo_{size}"] = (f"https://sun9-{com.id % 88 + 1}.userapi.com/s/v1/ig2/"
+                                    f"{com.photo_key}.jpg?size={size}x{size}&quality=95&ava=1")
+    return out
+
+
+def group_full(com: Community, fields: set[str]) -> dict[str, Any]:
+    out = group_brief(com)
+    if com.deactivated:
+        return out
+    values: dict[str, Any] = {
+        "description": com.description, "contacts": com.contacts, "site": com.site,
+        "addresses": com.addresses, "members_count": com.members_count,
+        "cover": com.cover or {"enabled": 0}, "verified": com.verified,
+        "activity": com.activity, "status": com.status, "wall": com.wall,
+    }
+    for name, value in values.items():
+        if name in fields:
+            out[name] = value
+    if "fixed_post" in fields and com.pinned_post_id is not None:
+        out["fixed_post"] = com.pinned_post_id
+    return out
+
+
+def profile(state: EmulatorState, uid: int) -> dict[str, Any]:
+    res: Resident | None = state.residents.get(uid)
+    if res is None:
+        return {"id": uid, "first_name": "DELETED", "last_name": "", "deactivated": "deleted"}
+    return {"id": res.id, "first_name": res.first_name, "last_name": res.last_name,
+            "can_access_closed": True, "is_closed": False, "sex": res.sex,
+            "screen_name": res.screen_name,
+            "photo_50": f"https://sun9-{res.id % 88 + 1}.userapi.com/s/v1/ig2/u{res.id}.jpg"
+                        "?size=50x50&quality=96&crop=0,0,400,400&ava=1"}
+
+
+def post_object(com: Community, post: Post) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": post.id, "owner_id": post.owner_id, "from_id": post.from_id,
+                           "created_by": post.created_by, "date": post.date}
+    if post.edited:
+        out["edited"] = post.edited
+    out["post_type"] = "post"
+    if post.is_pinned:
+        out["is_pinned"] = 1
+    out.update({
+        "marked_as_ads": 0, "text": post.text, "attachments": post.attachments,
+        "comments": {"count": com.live_comment_count(post), "can_post": 1,
+                     "groups_can_post": True, "can_close": 1},
+        "likes": {"count": post.likes, "user_likes": 0, "can_like": 1, "can_publish": 1},
+        "reposts": {"count": post.reposts, "wall_count": post.reposts - post.reposts // 4,
+                    "mail_count": post.reposts // 4, "user_reposted": 0},
+        "views": {"count": post.views},
+        "post_source": {"type": post.source},
+    })
+    return out
+
+
+def comment_object(com: Community, c: Comment, *, preview: int = 0,
+                   need_likes: bool = False) -> dict[str, Any]:
+    if c.deleted:
+        return {"id": c.id, "from_id": 0, "date": c.date, "text": "", "deleted": True,
+                "post_id": c.post_id, "owner_id": -com.id}
+    text = c.text[:preview] if preview > 0 else c.text
+    out: dict[str, Any] = {"id": c.id, "from_id": c.from_id, "date": c.date, "text": text,
+                           "post_id": c.post_id, "owner_id": -com.id,
+                           "parents_stack": [c.root_id] if c.root_id else []}
+    if c.root_id:
+        out["reply_to_user"] = c.reply_to_user
+        out["reply_to_comment"] = c.reply_to_comment
+    if need_likes:
+        out["likes"] = {"count": c.likes, "user_likes": 0, "can_like": 1, "can_publish": 1}
+    return out
+
+
+def thread_object(count: int, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"count": count, "items": items, "can_post": True, "show_reply_button": True,
+            "groups_can_post": True}
+
+
+def add_extended(call: Call, out: dict[str, Any], author_ids: list[int]) -> None:
+    """``extended=1``: profiles and groups for every author seen, in first-seen order."""
+    seen: dict[int, None] = dict.fromkeys(author_ids)
+    out["profiles"] = [profile(call.state, a) for a in seen if a > 0]
+    groups = [call.state.communities.get(-a) for a in seen if a < 0]
+    out["groups"] = [group_brief(g) for g in groups if g is not None]
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def community_by_owner(call: Call, owner_id: int) -> Community:
+    com = call.state.communities.get(-owner_id) if owner_id < 0 else None
+    if com is None:
+        raise invalid("owner_id", "is undefined")
+    return com
+
+
+def community_by_group(call: Call) -> Community:
+    com = call.state.communities.get(call.req_int("group_id"))
+    if com is None:
+        raise VkError(125, "Invalid group id")
+    return com
+
+
+def resolve_group(state: EmulatorState, ref: str) -> Community | None:
+    """A group by id, ``club<id>``/``public<id>``/``event<id>`` or screen name."""
+    match = re.fullmatch(r"(?:club|public|event)?(\d+)", ref)
+    if match:
+        return state.communities.get(int(match.group(1)))
+    for com in state.communities.values():
+        if com.screen_name == ref:
+            return com
+    return None
+
+
+def live_comment(com: Community, comment_id: int) -> Comment | None:
+    """The comment if it exists on a live post (deleted comments included)."""
+    c = com.comments.get(comment_id)
+    if c is None or com.posts[c.post_id].deleted:
+        return None
+    return c
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def groups_get_by_id(call: Call) -> dict[str, Any]:
+    raw = call.params.get("group_ids") or call.params.get("group_id") or ""
+    refs = [r.strip() for r in raw.split(",") if r.strip()]
+    if not refs:
+        raise invalid("group_ids")
+    fields = call.fields()
+    groups: dict[int, dict[str, Any]] = {}
+    for ref in refs:
+        com = resolve_group(call.state, ref)
+        if com is None:
+            raise invalid("group_ids")
+        groups.setdefault(com.id, group_full(com, fields))
+    return {"groups": list(groups.values()), "profiles": []}
+
+
+def wall_get(call: Call) -> dict[str, Any]:
+    owner_id = call.num("owner_id")
+    count, offset = call.count(20, 100), call.offset()
+    if owner_id is None and call.params.get("domain"):
+        found = resolve_group(call.state, call.params["domain"])
+        if found is None:
+            raise invalid("domain")
+        owner_id = -found.id
+    if owner_id is None or owner_id >= 0:  # a user's wall: residents never post here
+        out: dict[str, Any] = {"count": 0, "items": []}
+        if call.flag("extended"):
+            add_extended(call, out, [])
+        return out
+    com = community_by_owner(call, owner_id)
+    if com.deactivated:
+        raise VkError(15, "Access denied: group is blocked")
+    live = [p for p in com.posts.values() if not p.deleted]
+    pinned = [p for p in live if p.is_pinned]
+    rest = sorted((p for p in live if not p.is_pinned), key=lambda p: p.id, reverse=True)
+    ordered = pinned + rest
+    page = ordered[offset:offset + count]
+    out = {"count": len(ordered), "items": [post_object(com, p) for p in page]}
+    if call.flag("extended"):
+        add_extended(call, out, [p.from_id for p in page] + [p.created_by for p in page])
+    return out
+
+
+def wall_get_by_id(call: Call) -> dict[str, Any]:
+    items: list[dict[str, Any]] = []
+    authors: list[int] = []
+    for ref in call.params.get("posts", "").split(","):
+        match = re.fullmatch(r"\s*(-?\d+)_(\d+)\s*", ref)
+        if not match:
+            continue
+        com = call.state.communities.get(-int(match.group(1)))
+        post = com.posts.get(int(match.group(2))) if com else None
+        if com is None or post is None or post.deleted:
+            continue
+        items.append(post_object(com, post))
+        authors.append(post.from_id)
+    out: dict[str, Any] = {"items": items}
+    if call.flag("extended"):
+        add_extended(call, out, authors)
+    return out
+
+
+def _comments_post(call: Call) -> tuple[Community, Post]:
+    owner_id = call.req_int("owner_id")
+    post_id = call.req_int("post_id")
+    com = call.state.communities.get(-owner_id) if owner_id < 0 else None
+    post = com.posts.get(post_id) if com else None
+    if com is None or post is None or post.deleted or com.deactivated:
+        raise VkError(*POST_COMMENTS_DENIED)
+    return com, post
+
+
+def wall_get_comments(call: Call) -> dict[str, Any]:
+    com, post = _comments_post(call)
+    count, offset = call.count(10, 100), call.offset()
+    thread_items = call.num("thread_items_count", 0) or 0
+    if not 0 <= thread_items <= 10:
+        raise invalid("thread_items_count", "should be less or equal to 10")
+    preview = call.num("preview_length", 90) or 0  # schema default 90: clients must pass 0
+    need_likes = call.flag("need_likes")
+    desc = call.params.get("sort", "asc") == "desc"
+    comments = com.comments
+    authors: list[int] = []
+
+    def render(c: Comment) -> dict[str, Any]:
+        if not c.deleted:
+            authors.append(c.from_id)
+        return comment_object(com, c, preview=preview, need_likes=need_likes)
+
+    comment_id = call.num("comment_id")
+    if comment_id is not None:
+        root = comments.get(comment_id)
+        if root is None or root.post_id != post.id:
+            raise invalid("comment_id", "is incorrect")
+        replies = [comments[r] for r in root.replies if not comments[r].deleted]
+        if desc:
+            replies.reverse()
+        items = [render(c) for c in replies[offset:offset + count]]
+        total = level = len(replies)
+    else:
+        tops: list[tuple[Comment, list[Comment]]] = []
+        for root_id in post.roots:
+            root = comments[root_id]
+            replies = [comments[r] for r in root.replies if not comments[r].deleted]
+            if root.deleted and not replies:
+                continue  # removed without replies: VK shows nothing
+            tops.append((root, replies))
+        if desc:
+            tops.reverse()
+        items = []
+        for root, replies in tops[offset:offset + count]:
+            item = render(root)
+            item["thread"] = thread_object(len(replies),
+                                           [render(r) for r in replies[:thread_items]])
+            items.append(item)
+        total, level = com.live_comment_count(post), len(tops)
+    out: dict[str, Any] = {"count": total, "items": items, "current_level_count": level,
+                           "can_post": True, "show_reply_button": True, "groups_can_post": True}
+    if call.flag("extended"):
+        add_extended(call, out, authors)
+    return out
+
+
+def wall_get_comment(call: Call) -> dict[str, Any]:
+    com = community_by_owner(call, call.req_int("owner_id"))
+    c = live_comment(com, call.req_int("comment_id"))
+    if c is None or c.deleted:
+        raise VkError(*NOT_FOUND)
+    item = comment_object(com, c, need_likes=True)
+    if c.root_id is None:
+        live = [r for r in c.replies if not com.comments[r].deleted]
+        item["thread"] = thread_object(len(live), [])
+    out: dict[str, Any] = {"items": [item]}
+    if call.flag("extended"):
+        add_extended(call, out, [c.from_id])
+    return out
+
+
+def wall_delete_comment(call: Call) -> int:
+    com = community_by_owner(call, call.req_int("owner_id"))
+    c = live_comment(com, call.req_int("comment_id"))
+    if c is None:
+        raise VkError(*NOT_FOUND)
+    if c.deleted:
+        raise VkError(*COMMENT_DENIED)
+    c.deleted, c.deleted_by = True, "api"
+    return 1
+
+
+def wall_restore_comment(call: Call) -> int:
+    com = community_by_owner(call, call.req_int("owner_id"))
+    c = live_comment(com, call.req_int("comment_id"))
+    if c is None:
+        raise VkError(*NOT_FOUND)
+    if not c.deleted:
+        raise VkError(243, "Comment has not been deleted")
+    c.deleted, c.deleted_by = False, None
+    return 1
+
+
+def groups_ban(call: Call) -> int:
+    com = community_by_group(call)
+    owner_id = call.req_int("owner_id")
+    if owner_id == 0:
+        raise invalid("owner_id", "is incorrect")
+    end_date = call.num("end_date", 0) or 0
+    if end_date and (end_date <= call.now or end_date > call.now + 365 * DAY + 60):
+        raise invalid("end_date", "should be in the future and at most one year ahead")
+    reason = call.num("reason", 0) or 0
+    if not 0 <= reason <= 4:
+        raise invalid("reason", "should be between 0 and 4")
+    com.bans[owner_id] = Ban(owner_id, call.user_id, int(call.now), end_date, reason,
+                             call.params.get("comment", ""), call.flag("comment_visible"))
+    return 1
+
+
+def groups_unban(call: Call) -> int:
+    com = community_by_group(call)
+    com.bans.pop(call.req_int("owner_id"), None)
+    return 1
+
+
+def groups_get_banned(call: Call) -> dict[str, Any]:
+    com = community_by_group(call)
+    count, offset = call.count(20, 200), call.offset()
+    only = call.num("owner_id")
+    bans = [b for b in com.bans.values()
+            if b.active(call.now) and (only is None or b.owner_id == only)]
+    bans.sort(key=lambda b: (-b.date, b.owner_id))
+    items = []
+    for ban in bans[offset:offset + count]:
+        info = {"admin_id": ban.admin_id, "date": ban.date, "end_date": ban.end_date,
+                "reason": ban.reason, "comment": ban.comment,
+                "comment_visible": ban.comment_visible}
+        if ban.owner_id > 0:
+            items.append({"type": "profile", "profile": profile(call.state, ban.owner_id),
+                          "ban_info": info})
+        else:
+            group = call.state.communities.get(-ban.owner_id)
+            brief = group_brief(group) if group else {"id": -ban.owner_id, "name": "DELETED"}
+            items.append({"type": "group", "group": brief, "ban_info": info})
+    return {"count": len(bans), "items": items}
+
+
+METHODS: dict[str, Callable[[Call], Any]] = {
+    "groups.getById": groups_get_by_id,
+    "groups.ban": groups_ban,
+    "groups.unban": groups_unban,
+    "groups.getBanned": groups_get_banned,
+    "wall.get": wall_get,
+    "wall.getById": wall_get_by_id,
+    "wall.getComments": wall_get_comments,
+    "wall.getComment": wall_get_comment,
+    "wall.deleteComment": wall_delete_comment,
+    "wall.restoreComment": wall_restore_comment,
+}
+
+
+# --------------------------------------------------------------------------- execute
+
+_CALL_RE = re.compile(r"API\.([A-Za-z]\w*(?:\.[A-Za-z]\w*)?)\s*\(\s*")
+COMPILE_ERROR = (12, "Unable to compile code")
+
+
+def _skip_ws(code: str, pos: int) -> int:
+    while pos < len(code) and code[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _param_value(value: Any) -> str:
+    """VKScript literal → the string form a form-encoded request would carry."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, list):
+        return ",".join(_param_value(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def parse_execute(code: str) -> tuple[list[tuple[str, dict[str, str]]], bool]:
+    """Parse ``return [API.a.b({...}), ...];`` or ``return API.a.b({...});``.
+
+    Only this plain batching form is supported (it is what request pools emit);
+    anything else is a compile error 12, as real VKScript would be for our client.
+    Returns the calls and whether the script returns a single value.
+    """
+    decoder = json.JSONDecoder()
+    match = re.match(r"\s*return\s+", code) or re.match(r"\s*return(?=\[)", code)
+    if not match:
+        raise VkError(*COMPILE_ERROR)
+    pos = match.end()
+    single = not code.startswith("[", pos)
+    calls: list[tuple[str, dict[str, str]]] = []
+    if not single:
+        pos = _skip_ws(code, pos + 1)
+    if not single and code.startswith("]", pos):
+        pos += 1
+    else:
+        while True:
+            call_match = _CALL_RE.match(code, pos)
+            if not call_match:
+                raise VkError(*COMPILE_ERROR)
+            pos = call_match.end()
+            args: Any = {}
+            if not code.startswith(")", pos):
+                try:
+                    args, pos = decoder.raw_decode(code, pos)
+                except ValueError:
+                    raise VkError(*COMPILE_ERROR) from None
+                if not isinstance(args, dict):
+                    raise VkError(*COMPILE_ERROR)
+                pos = _skip_ws(code, pos)
+            if not code.startswith(")", pos):
+                raise VkError(*COMPILE_ERROR)
+            params = {k: _param_value(v) for k, v in args.items() if v is not None}
+            calls.append((call_match.group(1), params))
+            pos = _skip_ws(code, pos + 1)
+            if single:
+                break
+            if code.startswith(",", pos):
+                pos = _skip_ws(code, pos + 1)
+                continue
+            if code.startswith("]", pos):
+                pos += 1
+                break
+            raise VkError(*COMPILE_ERROR)
+    pos = _skip_ws(code, pos)
+    if code.startswith(";", pos):
+        pos = _skip_ws(code, pos + 1)
+    if pos != len(code):
+        raise VkError(*COMPILE_ERROR)
+    if len(calls) > MAX_EXECUTE_CALLS:
+        raise VkError(13, "Runtime error occurred during code invocation: Too many API calls")
+    return calls, single

@@ -1,0 +1,99 @@
+"""VK JSON (API 5.199 shapes) → the hub's models. Pure functions, tested on recorded JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.models import AccountMeta, Author, Comment, Post
+
+GROUP_FIELDS = (
+    "description,contacts,site,addresses,members_count,cover,verified,activity,status,wall,"
+    "fixed_post,city"
+)
+
+
+def _count(obj: Any) -> int | None:
+    if isinstance(obj, dict) and isinstance(obj.get("count"), int):
+        return obj["count"]
+    return None
+
+
+def _attachment(item: dict[str, Any]) -> dict[str, Any]:
+    kind = item.get("type", "unknown")
+    body = item.get(kind) if isinstance(item.get(kind), dict) else {}
+    summary: dict[str, Any] = {"type": kind}
+    for key in ("id", "owner_id", "title", "url", "question"):
+        if key in body:
+            summary[key] = body[key]
+    return summary
+
+
+def group_meta(group: dict[str, Any]) -> AccountMeta:
+    cover = group.get("cover") or {}
+    screen = group.get("screen_name")
+    return AccountMeta(
+        name=str(group.get("name", "")),
+        screen_name=screen,
+        description=group.get("description") or None,
+        site=group.get("site") or None,
+        contacts=list(group.get("contacts") or []),
+        addresses=group.get("addresses") or None,
+        members_count=group.get("members_count"),
+        has_avatar=any(group.get(k) for k in ("photo_50", "photo_100", "photo_200")),
+        has_cover=bool(cover.get("enabled")) and bool(cover.get("images")),
+        verified=bool(group.get("verified")),
+        is_closed=bool(group.get("is_closed")),
+        deactivated=group.get("deactivated"),
+        url=f"https://vk.com/{screen}" if screen else f"https://vk.com/club{group.get('id')}",
+        raw=group,
+    )
+
+
+def post(item: dict[str, Any]) -> Post:
+    owner = item.get("owner_id")
+    return Post(
+        network_id=int(item["id"]),
+        published_at=int(item.get("date", 0)),
+        text=str(item.get("text", "")),
+        author_id=item.get("from_id"),
+        edited_at=item.get("edited"),
+        is_pinned=bool(item.get("is_pinned")),
+        kind=str(item.get("post_type", "post")),
+        comments_count=_count(item.get("comments")) or 0,
+        likes_count=_count(item.get("likes")),
+        reposts_count=_count(item.get("reposts")),
+        views_count=_count(item.get("views")),
+        attachments=[_attachment(a) for a in item.get("attachments") or []],
+        url=f"https://vk.com/wall{owner}_{item['id']}" if owner is not None else None,
+        raw=item,
+    )
+
+
+def comment(item: dict[str, Any], post_id: int) -> Comment:
+    stack = item.get("parents_stack") or []
+    parent = item.get("reply_to_comment") or (stack[-1] if stack else None)
+    return Comment(
+        network_id=int(item["id"]),
+        post_network_id=int(item.get("post_id") or post_id),
+        published_at=int(item.get("date", 0)),
+        text=str(item.get("text", "")),
+        author_id=item.get("from_id") or None,
+        parent_network_id=parent,
+        thread_root_network_id=stack[0] if stack else None,
+        likes_count=_count(item.get("likes")),
+        attachments=[_attachment(a) for a in item.get("attachments") or []],
+        deleted=bool(item.get("deleted")),
+        raw={k: v for k, v in item.items() if k != "thread"},
+    )
+
+
+def authors(payload: dict[str, Any]) -> list[Author]:
+    """Profiles and communities that ``extended=1`` answers carry."""
+    out = []
+    for p in payload.get("profiles") or []:
+        name = f"{p.get('first_name', '')} {p.get('last_name', '')}".strip()
+        out.append(Author(int(p["id"]), "user", name, p.get("screen_name"), p))
+    for g in payload.get("groups") or []:
+        out.append(Author(-int(g["id"]), "community", str(g.get("name", "")),
+                          g.get("screen_name"), g))
+    return out

@@ -1,0 +1,286 @@
+"""The VK network: sync reads batched through ``execute``, moderation with verification."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.errors import ApiError, EntityGoneError, TransientError
+from hub.models import Account, AccountMeta, Author, Comment
+from hub.network import (
+    BAN_USER,
+    DELETE_COMMENT,
+    ActionResult,
+    BanRequest,
+    CommentsRequest,
+    CommentsResult,
+    Network,
+    Outcome,
+    PostPage,
+    PostPageRequest,
+)
+
+from . import mapping
+from .client import Call, VkClient
+
+PAGE_SIZE = 100
+THREAD_ITEMS = 10
+BAN_REASONS = {"other": 0, "spam": 1, "abuse": 2, "language": 3, "flood": 4}
+COMMENT_PARAMS = {"count": PAGE_SIZE, "sort": "asc", "preview_length": 0, "extended": 1,
+                  "need_likes": 1}
+
+
+@dataclass
+class _CommentWalk:
+    """The comments of one post being collected over several rounds of batched calls."""
+
+    request: CommentsRequest
+    comments: dict[int, Comment] = field(default_factory=dict)
+    authors: list[Author] = field(default_factory=list)
+    error: ApiError | None = None
+
+
+class VkNetwork(Network):
+    name = "vk"
+    title = "VK"
+    capabilities = frozenset({DELETE_COMMENT, BAN_USER})
+    default_settings = {
+        "api_base": "https://api.vk.ru/method",
+        "api_version": "5.199",
+        "requests_per_second": 3,
+        "timeout_seconds": 30,
+    }
+
+    def __init__(self, settings: dict[str, Any], token_for: Callable[[Account], str]):
+        super().__init__(settings, token_for)
+        self.client = VkClient(
+            api_base=self.settings["api_base"],
+            version=self.settings["api_version"],
+            requests_per_second=self.settings["requests_per_second"],
+            timeout=float(self.settings["timeout_seconds"]),
+            transport=self.settings.get("_transport"),
+        )
+        self._group_ids: dict[str, int] = {}
+
+    @property
+    def requests_made(self) -> int:  # type: ignore[override]
+        return self.client.requests
+
+    @requests_made.setter
+    def requests_made(self, _value: int) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # -- batching helpers ----------------------------------------------------
+    async def _run(self, jobs: Sequence[tuple[Account, Call]]) -> list[Any]:
+        """Run calls through execute, one sequence per token, tokens in parallel."""
+        by_token: dict[str, list[int]] = defaultdict(list)
+        for index, (account, _call) in enumerate(jobs):
+            by_token[self.token_for(account)].append(index)
+        out: list[Any] = [None] * len(jobs)
+
+        async def one_token(token: str, indexes: list[int]) -> None:
+            results = await self.client.batch(token, [jobs[i][1] for i in indexes])
+            for i, result in zip(indexes, results, strict=True):
+                out[i] = result
+
+        await asyncio.gather(*(one_token(t, ix) for t, ix in by_token.items()))
+        return out
+
+    def group_id(self, account: Account) -> int:
+        if account.external_id.lstrip("-").isdigit():
+            return abs(int(account.external_id))
+        if account.external_id in self._group_ids:
+            return self._group_ids[account.external_id]
+        raise ApiError(f"VK community {account.external_id!r} has not been resolved to an id")
+
+    async def _resolve(self, account: Account) -> int:
+        try:
+            return self.group_id(account)
+        except ApiError:
+            await self.fetch_account_meta([account])
+            return self.group_id(account)
+
+    # -- metadata ------------------------------------------------------------
+    async def fetch_account_meta(self, accounts: Sequence[Account]) -> list[Outcome[AccountMeta]]:
+        jobs = [(a, ("groups.getById", {"group_id": a.external_id, "fields": mapping.GROUP_FIELDS}))
+                for a in accounts]
+        out: list[Outcome[AccountMeta]] = []
+        for account, result in zip(accounts, await self._run(jobs), strict=True):
+            if isinstance(result, ApiError):
+                out.append(result)
+                continue
+            groups = result.get("groups") if isinstance(result, dict) else None
+            if not groups:
+                out.append(EntityGoneError(f"VK community {account.external_id} not found"))
+                continue
+            group = groups[0]
+            self._group_ids[account.external_id] = int(group["id"])
+            meta = mapping.group_meta(group)
+            if meta.deactivated:
+                out.append(EntityGoneError(f"VK community {account.external_id} is {meta.deactivated}"))
+            else:
+                out.append(meta)
+        return out
+
+    # -- posts ---------------------------------------------------------------
+    async def fetch_post_pages(self, requests: Sequence[PostPageRequest]) -> list[Outcome[PostPage]]:
+        jobs = []
+        for r in requests:
+            offset, _count = _read_cursor(r.cursor)
+            jobs.append((r.account, ("wall.get", {"owner_id": -self.group_id(r.account),
+                                                  "offset": offset, "count": PAGE_SIZE,
+                                                  "extended": 1})))
+        out: list[Outcome[PostPage]] = []
+        for request, result in zip(requests, await self._run(jobs), strict=True):
+            if isinstance(result, ApiError):
+                out.append(result)
+            else:
+                out.append(_post_page(request.cursor, result))
+        return out
+
+    # -- comments ------------------------------------------------------------
+    async def fetch_comments(
+        self, requests: Sequence[CommentsRequest]
+    ) -> list[Outcome[CommentsResult]]:
+        walks = [_CommentWalk(r) for r in requests]
+        pending = [(w, self._comments_call(w.request, offset=0)) for w in walks]
+        while pending:
+            results = await self._run([(w.request.account, call) for w, call in pending])
+            follow_ups = []
+            for (walk, call), result in zip(pending, results, strict=True):
+                if walk.error:
+                    continue
+                if isinstance(result, ApiError):
+                    walk.error = result
+                    continue
+                follow_ups.extend((walk, c) for c in self._absorb(walk, call[1], result))
+            pending = follow_ups
+        return [w.error or CommentsResult(list(w.comments.values()), w.authors) for w in walks]
+
+    def _comments_call(self, request: CommentsRequest, *, offset: int,
+                       root: int | None = None) -> Call:
+        params = {"owner_id": -self.group_id(request.account), "post_id": request.post_network_id,
+                  "offset": offset, **COMMENT_PARAMS}
+        if root is None:
+            params["thread_items_count"] = THREAD_ITEMS
+        else:
+            params["comment_id"] = root
+        return ("wall.getComments", params)
+
+    def _absorb(self, walk: _CommentWalk, params: dict[str, Any], result: Any) -> list[Call]:
+        """Keep one answer's comments; return the calls still needed for this post."""
+        if not isinstance(result, dict) or not isinstance(result.get("items"), list):
+            walk.error = ApiError("VK wall.getComments answer has no items list")
+            return []
+        post_id = walk.request.post_network_id
+        walk.authors.extend(mapping.authors(result))
+        items = result["items"]
+        more: list[Call] = []
+        offset = params["offset"] + len(items)
+        root = params.get("comment_id")
+        total = result.get("count", 0) if root else result.get("current_level_count",
+                                                              result.get("count", 0))
+        if items and offset < total:
+            more.append(self._comments_call(walk.request, offset=offset, root=root))
+        for item in items:
+            walk.comments[int(item["id"])] = mapping.comment(item, post_id)
+            thread = item.get("thread") or {}
+            replies = thread.get("items") or []
+            for reply in replies:
+                walk.comments[int(reply["id"])] = mapping.comment(reply, post_id)
+            if root is None and thread.get("count", 0) > len(replies):
+                more.append(self._comments_call(walk.request, offset=len(replies),
+                                                root=int(item["id"])))
+        return more
+
+    # -- moderation ----------------------------------------------------------
+    async def delete_comment(self, account: Account, comment_network_id: int) -> ActionResult:
+        token = self.token_for(account)
+        owner = -(await self._resolve(account))
+        params = {"owner_id": owner, "comment_id": comment_network_id}
+        try:
+            await self.client.call(token, "wall.deleteComment", params)
+            return ActionResult(done=True, detail=f"comment {comment_network_id} deleted on VK")
+        except (EntityGoneError, TransientError) as exc:
+            # Already deleted, or we cannot tell whether the call went through: look.
+            if await self._comment_gone(token, owner, comment_network_id):
+                return ActionResult(done=True, already=True,
+                                    detail=f"comment {comment_network_id} is already deleted on VK")
+            raise exc from None
+        except ApiError as exc:
+            if exc.code == 15 and await self._comment_gone(token, owner, comment_network_id):
+                return ActionResult(done=True, already=True,
+                                    detail=f"comment {comment_network_id} is already deleted on VK")
+            raise
+
+    async def _comment_gone(self, token: str, owner: int, comment_id: int) -> bool:
+        try:
+            result = await self.client.call(token, "wall.getComment",
+                                            {"owner_id": owner, "comment_id": comment_id})
+        except EntityGoneError:
+            return True
+        items = result.get("items") if isinstance(result, dict) else None
+        return not items or bool(items[0].get("deleted"))
+
+    async def ban_user(self, request: BanRequest) -> ActionResult:
+        token = self.token_for(request.account)
+        group = await self._resolve(request.account)
+        banned = await self.client.call(token, "groups.getBanned",
+                                        {"group_id": group, "owner_id": request.user_id})
+        for item in (banned or {}).get("items", []):
+            target = item.get("profile") or item.get("group") or {}
+            if target.get("id") == request.user_id:
+                end = (item.get("ban_info") or {}).get("end_date") or 0
+                until = "permanently" if not end else f"until unixtime {end}"
+                return ActionResult(done=True, already=True,
+                                    detail=f"user {request.user_id} is already banned {until}",
+                                    data={"end_date": end})
+        params = {"group_id": group, "owner_id": request.user_id,
+                  "reason": BAN_REASONS.get(request.category, 0), "comment": request.reason,
+                  "comment_visible": 1}
+        if request.until:
+            params["end_date"] = request.until
+        await self.client.call(token, "groups.ban", params)
+        return ActionResult(done=True, detail=f"user {request.user_id} banned in VK community {group}",
+                            data={"end_date": request.until or 0})
+
+    # -- links ---------------------------------------------------------------
+    def post_url(self, account: Account, post_network_id: int) -> str | None:
+        return f"https://vk.com/wall-{self.group_id(account)}_{post_network_id}"
+
+    def account_url(self, account: Account) -> str | None:
+        return f"https://vk.com/club{self.group_id(account)}"
+
+
+def _read_cursor(cursor: str | None) -> tuple[int, int | None]:
+    if not cursor:
+        return 0, None
+    offset, _, count = cursor.partition(":")
+    return int(offset), int(count) if count else None
+
+
+def _post_page(cursor: str | None, result: Any) -> Outcome[PostPage]:
+    if not isinstance(result, dict) or not isinstance(result.get("items"), list):
+        return ApiError("VK wall.get answer has no items list", method="wall.get")
+    offset, previous_count = _read_cursor(cursor)
+    total = int(result.get("count", 0))
+    items = result["items"]
+    next_offset = offset + len(items)
+    if previous_count is not None and total < previous_count:
+        # Posts above us were removed, so the list moved up and this page skipped some:
+        # read again from where they now stand (re-reading is harmless, skipping is not).
+        next_offset = max(0, offset - (previous_count - total))
+    elif previous_count is not None and total > previous_count:
+        next_offset += total - previous_count  # new posts pushed the list down
+    next_cursor = f"{next_offset}:{total}" if items and next_offset < total else None
+    return PostPage(
+        posts=[mapping.post(i) for i in items],
+        next_cursor=next_cursor,
+        authors=mapping.authors(result),
+    )

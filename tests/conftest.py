@@ -1,0 +1,21 @@
+"""Every test runs isolated: its own folder, no HUB_* variables, no retry waits."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from hub import secrets
+from hub.retry import RETRY
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("HUB_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setattr(RETRY, "wait_multiplier", 0.0)
+    monkeypatch.setattr(secrets, "_known", set())
+    yield tmp_path
