@@ -254,8 +254,8 @@ class Store:
         rows = []
         for c in comments:
             old = existing.get(c.network_id)
-            if old is None and not c.deleted:
-                new += 1
+            if old is None:
+                new += 0 if c.deleted else 1
             elif old[0] != c.text and not c.deleted:
                 changed += 1
             rows.append({

@@ -397,9 +397,9 @@ def _populate_wall(rng: random.Random, state: EmulatorState, com: Community, n_p
             for _ in range(n_replies):
                 target = previous if rng.random() < 0.3 else root
                 author, text = reply_comment(rng, state, com, target.from_id)
-                reply = Comment(0, 0, author, min(hi, root.date + rng.randint(30, 12 * 3600)),
-                                text, likes=int(rng.expovariate(0.6)))
-                reply.date = max(reply.date, root.date)
+                # Dates grow along the thread so a reply never predates the one it answers.
+                date = max(previous.date, min(hi, previous.date + rng.randint(30, 4 * 3600)))
+                reply = Comment(0, 0, author, date, text, likes=int(rng.expovariate(0.6)))
                 events.append((reply.date, seq, reply))
                 drafts.append((reply, post, root, target))
                 seq += 1

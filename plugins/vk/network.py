@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -237,7 +238,7 @@ class VkNetwork(Network):
             target = item.get("profile") or item.get("group") or {}
             if target.get("id") == request.user_id:
                 end = (item.get("ban_info") or {}).get("end_date") or 0
-                until = "permanently" if not end else f"until unixtime {end}"
+                until = "permanently" if not end else f"until {_date(end)}"
                 return ActionResult(done=True, already=True,
                                     detail=f"user {request.user_id} is already banned {until}",
                                     data={"end_date": end})
@@ -247,7 +248,8 @@ class VkNetwork(Network):
         if request.until:
             params["end_date"] = request.until
         await self.client.call(token, "groups.ban", params)
-        return ActionResult(done=True, detail=f"user {request.user_id} banned in VK community {group}",
+        until = f"until {_date(request.until)}" if request.until else "permanently"
+        return ActionResult(done=True, detail=f"user {request.user_id} banned {until}",
                             data={"end_date": request.until or 0})
 
     # -- links ---------------------------------------------------------------
@@ -256,6 +258,10 @@ class VkNetwork(Network):
 
     def account_url(self, account: Account) -> str | None:
         return f"https://vk.com/club{self.group_id(account)}"
+
+
+def _date(unixtime: int) -> str:
+    return datetime.fromtimestamp(unixtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _read_cursor(cursor: str | None) -> tuple[int, int | None]:

@@ -1,0 +1,100 @@
+"""The plugin machinery: entry points, hooks as a tested, documented contract."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hub import hookspecs, plugins
+from hub.errors import ConfigError
+from hub.network import Network
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
+
+
+def hook_names():
+    return sorted(n for n in dir(hookspecs) if n.startswith("register_"))
+
+
+def test_vk_loads_through_the_entry_point():
+    pm = plugins.make_plugin_manager()
+    assert "vk" in pm.list_name_plugin() or pm.get_plugin("vk") is not None
+    nets = plugins.networks(pm)
+    assert nets["vk"].__module__ == "hub_vk.network"
+    assert "vk" in plugins.emulators(pm)
+
+
+def test_only_named_entry_points_load(monkeypatch):
+    monkeypatch.setenv("HUB_LOAD_PLUGINS", "")
+    pm = plugins.make_plugin_manager()
+    assert plugins.networks(pm) == {}
+    monkeypatch.setenv("HUB_LOAD_PLUGINS", "vk")
+    assert set(plugins.networks(plugins.make_plugin_manager())) == {"vk"}
+
+
+@pytest.mark.parametrize("hook", hook_names())
+def test_every_hook_is_documented(hook):
+    assert re.search(rf"### `{hook}\(", DOCS.read_text()), f"{hook} missing from docs/plugins.md"
+
+
+def test_a_third_party_network_registers_like_vk():
+    class Fake(Network):
+        name = "fakenet"
+        title = "Fake"
+
+        async def fetch_account_meta(self, accounts):
+            return []
+
+        async def fetch_post_pages(self, requests):
+            return []
+
+        async def fetch_comments(self, requests):
+            return []
+
+    class Plugin:
+        @hookspecs.hookimpl
+        def register_networks(self, register):
+            register(Fake)
+
+    pm = plugins.make_plugin_manager(load_entry_points=False)
+    pm.register(Plugin(), name="fakenet")
+    assert plugins.networks(pm) == {"fakenet": Fake}
+
+
+def test_registering_junk_or_a_duplicate_is_refused():
+    class Junk:
+        @hookspecs.hookimpl
+        def register_networks(self, register):
+            register(object)
+
+    pm = plugins.make_plugin_manager(load_entry_points=False)
+    pm.register(Junk(), name="junk")
+    with pytest.raises(ConfigError, match="not a hub.network.Network"):
+        plugins.networks(pm)
+
+    from hub_vk.network import VkNetwork
+
+    class Clash(VkNetwork):
+        pass
+
+    class Dup:
+        @hookspecs.hookimpl
+        def register_networks(self, register):
+            register(Clash)
+
+    pm = plugins.make_plugin_manager()
+    pm.register(Dup(), name="dup")
+    with pytest.raises(ConfigError, match="two plugins register the network 'vk'"):
+        plugins.networks(pm)
+
+
+def test_misspelled_hook_is_caught():
+    class Typo:
+        @hookspecs.hookimpl
+        def register_netwroks(self, register):
+            pass
+
+    pm = plugins.make_plugin_manager(load_entry_points=False)
+    pm.register(Typo(), name="typo")
+    with pytest.raises(Exception, match="unknown hook"):
+        pm.check_pending()

@@ -1,0 +1,116 @@
+"""The SQLite store: migrations, upserts that keep hub-owned columns, deletion marks."""
+
+import sqlite3
+
+import pytest
+
+from hub.migrations import MIGRATIONS, apply_migrations
+from hub.models import Account, Comment, Post
+from hub.store import Store
+
+ACCOUNT = Account("klochki-vk", "vk", "123", "Администрация", "HUB_VK_TOKEN")
+BIG = 2**62 + 5
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "hub.db")
+    s.sync_accounts_from_config([ACCOUNT])
+    yield s
+    s.close()
+
+
+def test_migrations_on_blank_db_and_again(tmp_path):
+    s = Store.open(tmp_path / "a.db")
+    names = [r["name"] for r in s.db["_hub_migrations"].rows]
+    assert names == [m.__name__ for m in MIGRATIONS]
+    assert apply_migrations(s.db) == []  # nothing to do the second time
+    assert {"accounts", "posts", "comments", "authors", "sync_state", "actions"} <= set(
+        s.db.table_names())
+    assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    s.close()
+
+
+def test_upgrade_applies_only_new_migrations(tmp_path, monkeypatch):
+    s = Store.open(tmp_path / "b.db")
+    calls = []
+
+    def m002_example(db):
+        calls.append(1)
+        db["example"].create({"id": int}, pk="id")
+
+    monkeypatch.setattr("hub.migrations.MIGRATIONS", [*MIGRATIONS, m002_example])
+    assert apply_migrations(s.db) == ["m002_example"]
+    assert apply_migrations(s.db) == [] and calls == [1]
+    s.close()
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    from hub.errors import ConfigError
+
+    bad = tmp_path / "bad.db"
+    bad.write_text("this is not sqlite" * 100)
+    with pytest.raises(ConfigError, match="cannot open database"):
+        Store.open(bad)
+
+
+def post(nid, comments=0, text="t", edited=None):
+    return Post(network_id=nid, published_at=1_767_000_000 + nid % 1000, text=text,
+                comments_count=comments, edited_at=edited, raw={"id": nid})
+
+
+def test_upsert_counts_and_keeps_hub_columns(store):
+    with store.transaction():
+        assert store.upsert_posts(ACCOUNT, [post(1), post(BIG)]) == (2, 0)
+    store.db.execute("UPDATE posts SET comments_synced_count = 7, deleted_at = 'x' "
+                     "WHERE network_id = 1")
+    with store.transaction():
+        assert store.upsert_posts(ACCOUNT, [post(1, text="new"), post(BIG)]) == (0, 1)
+    row = store.db.execute("SELECT text, comments_synced_count, deleted_at, raw_json FROM posts "
+                           "WHERE network_id = 1").fetchone()
+    assert row == ("new", 7, "x", '{"id":1}')
+    assert store.db.execute("SELECT network_id FROM posts WHERE network_id = ?",
+                            [BIG]).fetchone()[0] == BIG
+    assert store.db.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 2
+
+
+def comment(nid, text="hi", deleted=False):
+    return Comment(network_id=nid, post_network_id=1, published_at=1, text=text, deleted=deleted)
+
+
+def test_comment_set_marks_missing_deleted_never_removes(store):
+    with store.transaction():
+        store.upsert_posts(ACCOUNT, [post(1, 3)])
+    pid = store.db.execute("SELECT id FROM posts").fetchone()[0]
+    assert store.replace_post_comments(ACCOUNT, pid, 1, [comment(10), comment(11), comment(12)]) == (3, 0, 0)
+    store.db.execute("UPDATE comments SET moderation_status = 'review' WHERE network_id = 10")
+    # 11 vanished, 12 became a placeholder (deleted with live replies), 10 edited
+    result = store.replace_post_comments(
+        ACCOUNT, pid, 1, [comment(10, "edited"), comment(12, "", deleted=True), comment(13)])
+    assert result == (1, 1, 2)
+    rows = {r[0]: r[1:] for r in store.db.execute(
+        "SELECT network_id, text, deleted_at IS NOT NULL, deleted_by, moderation_status "
+        "FROM comments")}
+    assert rows[10] == ("edited", 0, None, "review")
+    assert rows[11][1:3] == (1, "network")
+    assert rows[12] == ("hi", 1, "network", None)  # the text we saw survives the placeholder
+    assert rows[13][1] == 0
+    # the same set again changes nothing
+    assert store.replace_post_comments(
+        ACCOUNT, pid, 1, [comment(10, "edited"), comment(12, "", deleted=True), comment(13)]
+    ) == (0, 0, 0)
+
+
+def test_unique_natural_keys(store):
+    with pytest.raises(sqlite3.IntegrityError):
+        store.db.execute("INSERT INTO posts (account_id, network_id) VALUES ('klochki-vk', 5), "
+                         "('klochki-vk', 5)")
+
+
+def test_transaction_rolls_back_everything(store):
+    with pytest.raises(RuntimeError), store.transaction():
+        store.upsert_posts(ACCOUNT, [post(1)])
+        store.update_sync_state(ACCOUNT.id, posts_high_water=1)
+        raise RuntimeError("crash")
+    assert store.db.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 0
+    assert store.sync_state(ACCOUNT.id) == {}
