@@ -23,7 +23,7 @@ from .progress import TerminalProgress
 from .queries import account_rows, comment_rows
 from .secrets import redact
 from .store import Store
-from .sync import run_sync, select_accounts
+from .sync import check_accounts, run_sync, select_accounts
 
 
 class Context:
@@ -136,6 +136,7 @@ def sync(obj: Context, account_ids, network, full):
     """Sync posts and comments of ACCOUNT_IDS (default: every account)."""
     config = obj.config()
     accounts_ = select_accounts(config, account_ids, network)
+    check_accounts(obj.pm, accounts_)
     store = obj.store(config)
     with TerminalProgress(sys.stderr) as progress:
         runs = asyncio.run(run_sync(store, obj.pm, config, accounts_, full=full,

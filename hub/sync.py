@@ -283,10 +283,8 @@ def select_accounts(
     return accounts
 
 
-def open_networks(
-    pm: pluggy.PluginManager, config: Config, accounts: Sequence[Account]
-) -> dict[str, Network]:
-    """Instantiate each needed network; fail early on an unknown network or a missing token."""
+def check_accounts(pm: pluggy.PluginManager, accounts: Sequence[Account]) -> dict[str, type[Network]]:
+    """Fail before anything is written on an unknown network or a missing token variable."""
     available = plugins.networks(pm)
     for account in accounts:
         if account.network not in available:
@@ -296,6 +294,14 @@ def open_networks(
                 f"plugin provides (installed: {installed}); see 'hub plugins'"
             )
         token_from_env(account)
+    return available
+
+
+def open_networks(
+    pm: pluggy.PluginManager, config: Config, accounts: Sequence[Account]
+) -> dict[str, Network]:
+    """Instantiate each network the accounts need."""
+    available = check_accounts(pm, accounts)
     return {
         name: available[name](config.network_settings(name), token_from_env)
         for name in sorted({a.network for a in accounts})

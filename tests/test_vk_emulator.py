@@ -6,6 +6,7 @@ production client tested against it behaves the same against api.vk.ru.
 
 from __future__ import annotations
 
+import select
 import signal
 import subprocess
 import sys
@@ -42,10 +43,16 @@ def client_for(emulator: VkEmulator, token: str | None = TOKEN) -> httpx.Client:
     return httpx.Client(base_url=emulator.url, headers=headers, timeout=5)
 
 
+_clients: dict[str, httpx.Client] = {}
+
+
 def call(emulator: VkEmulator, method: str, **params: Any) -> dict[str, Any]:
+    """POST a form with the Bearer token, as the production client does."""
     params.setdefault("v", "5.199")
-    with client_for(emulator) as client:
-        reply = client.post(f"/{method}", data=params)
+    client = _clients.get(emulator.url)
+    if client is None:  # one pooled client per emulator keeps the suite fast
+        client = _clients[emulator.url] = client_for(emulator)
+    reply = client.post(f"/{method}", data=params)
     assert reply.status_code == 200
     return reply.json()
 
@@ -425,7 +432,9 @@ def test_cli_prints_url_and_stops_on_sigterm() -> None:
                              "--communities", "2", "--posts", "3", "--comments", "2"],
                             stdout=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline() if proc.stdout else ""
+        assert proc.stdout is not None
+        assert select.select([proc.stdout], [], [], 10)[0], "emulator printed nothing"
+        line = proc.stdout.readline()
         assert line.startswith("VK emulator on http://127.0.0.1:") and "2 communities:" in line
         url = line.split()[3]
         reply = httpx.post(f"{url}/groups.getById", data={"group_id": "210000000", "v": "5.199"},

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from hub.log import get_logger
 from hub.errors import (
     ApiError,
     AuthError,
@@ -27,6 +28,7 @@ from hub.ratelimit import RateLimiter
 from hub.retry import with_retries
 from hub.secrets import redact
 
+log = get_logger("hub.vk")
 EXECUTE_LIMIT = 25
 TRANSIENT = {1, 6, 10, 36, 43}
 AUTH = {5, 7, 14, 17, 27, 28, 1117}
@@ -139,6 +141,8 @@ class VkClient:
                 f"VK API at {self.api_base} unreachable ({type(exc).__name__}: {redact(str(exc))})",
                 method=method,
             ) from None
+        log.debug("vk request", method=method, url=str(response.request.url),
+                  status=response.status_code, bytes=len(response.content))
         if response.status_code >= 500 or response.status_code == 429:
             raise TransientError(f"VK answered HTTP {response.status_code}", method=method)
         if response.status_code >= 400:

@@ -20,11 +20,8 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
-from email.parser import BytesParser
-from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import click
 
@@ -39,22 +36,13 @@ from .emulator_data import (
     reply_comment,
     top_comment,
 )
-from .emulator_methods import METHODS, Call, VkError, parse_execute
+from .emulator_execute import parse_execute
+from .emulator_http import HTML_500, EmulatorServer, Reply, json_reply, parse_body
+from .emulator_methods import METHODS, Call, VkError
 
 API_VERSION = "5.199"
 MIN_MINOR_VERSION = 131
-HTML_500 = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
 TOKEN_OWNER_BASE = 700_000_001  # user id behind each configured token (the admin account)
-
-Reply = tuple[int, str, bytes]  # HTTP status, content type, body
-
-
-def _json_bytes(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _json_reply(obj: Any, status: int = 200) -> Reply:
-    return status, "application/json; charset=utf-8", _json_bytes(obj)
 
 
 class _Stats:
@@ -115,7 +103,7 @@ class VkEmulator:
         self._rate_lock = threading.Lock()
         self._windows: dict[str, deque[float]] = {}
         self._stats = _Stats()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -124,12 +112,10 @@ class VkEmulator:
         """Bind and serve in a daemon thread (port 0 picks a free port)."""
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer((self.host, self._port), _Handler)
-        server.daemon_threads = True
-        server.emulator = self  # type: ignore[attr-defined]
+        server = EmulatorServer((self.host, self._port), self)
         self._server = server
         self._port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"vk-emulator-{self._port}", daemon=True)
         self._thread.start()
         return self
@@ -139,6 +125,7 @@ class VkEmulator:
         self._server = self._thread = None
         if server is not None:
             server.shutdown()
+            server.close_connections()
             server.server_close()
         if thread is not None:
             thread.join(timeout=5)
@@ -334,7 +321,7 @@ class VkEmulator:
             return 500, "text/html; charset=utf-8", HTML_500
         params = dict(query_params)
         try:
-            params.update(_parse_body(headers.get("Content-Type", ""), body))
+            params.update(parse_body(headers.get("Content-Type", ""), body))
         except VkError as err:
             return self._error(err, name, params, authed=False)
         if fault == 6:
@@ -368,7 +355,7 @@ class VkEmulator:
             return self._error(err, name, params, True)
         except Exception:  # noqa: BLE001 - VK never leaks tracebacks; neither do we
             return self._error(VkError(10, "Internal server error"), name, params, True)
-        return _json_reply(payload)
+        return json_reply(payload)
 
     def _dispatch(self, name: str, params: dict[str, str], user_id: int) -> dict[str, Any]:
         if name == "execute":
@@ -423,7 +410,7 @@ class VkEmulator:
             request_params.append({"key": "oauth", "value": "1"})
         request_params += [{"key": k, "value": v} for k, v in params.items()
                            if k not in ("access_token", "v", "method")]
-        return _json_reply({"error": {"error_code": err.code, "error_msg": err.msg,
+        return json_reply({"error": {"error_code": err.code, "error_msg": err.msg,
                                       "request_params": request_params}})
 
     # ------------------------------------------------------------------ /_emulator/*
@@ -439,22 +426,22 @@ class VkEmulator:
         handler = routes.get((verb, action))
         if handler is None:
             known = any(a == action for _, a in routes)
-            return _json_reply({"ok": False, "error": f"no route {verb} {path}"},
+            return json_reply({"ok": False, "error": f"no route {verb} {path}"},
                                405 if known else 404)
         data: Any = {}
         if verb == "POST" and body.strip():
             try:
                 data = json.loads(body)
             except ValueError:
-                return _json_reply({"ok": False, "error": "body is not valid JSON"}, 400)
+                return json_reply({"ok": False, "error": "body is not valid JSON"}, 400)
             if not isinstance(data, dict):
-                return _json_reply({"ok": False, "error": "body must be a JSON object"}, 400)
+                return json_reply({"ok": False, "error": "body must be a JSON object"}, 400)
         try:
-            return _json_reply(handler(data))
+            return json_reply(handler(data))
         except KeyError as exc:
-            return _json_reply({"ok": False, "error": str(exc.args[0] if exc.args else exc)}, 404)
+            return json_reply({"ok": False, "error": str(exc.args[0] if exc.args else exc)}, 404)
         except (TypeError, ValueError) as exc:
-            return _json_reply({"ok": False, "error": str(exc)}, 400)
+            return json_reply({"ok": False, "error": str(exc)}, 400)
 
     def _control_reset(self, _: dict[str, Any]) -> dict[str, Any]:
         self.reset_stats()
@@ -478,66 +465,6 @@ class VkEmulator:
         if result is None:  # changes return the id of the object they touched
             result = kwargs.get("comment_id", kwargs.get("post_id"))
         return {"ok": True, "id": result}
-
-
-def _parse_body(content_type: str, body: bytes) -> dict[str, str]:
-    """Form or multipart parameters; a JSON body is refused as VK does (error 8)."""
-    ctype = content_type.split(";")[0].strip().lower()
-    if not body:
-        return {}
-    if ctype == "application/json" or (
-            ctype != "application/x-www-form-urlencoded" and body.lstrip()[:1] in (b"{", b"[")):
-        raise VkError(8, "Invalid request")
-    if ctype == "multipart/form-data":
-        message = BytesParser(policy=HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
-        out = {}
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            if name:
-                out[str(name)] = part.get_payload(decode=True).decode("utf-8", "replace")
-        return out
-    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Routes HTTP to the emulator; keep-alive so pooled httpx clients behave as on VK."""
-
-    protocol_version = "HTTP/1.1"
-    server_version = "kittenx"
-    sys_version = ""
-    timeout = 60
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep quiet
-        return
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        self._route("GET")
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._route("POST")
-
-    def _route(self, verb: str) -> None:
-        emulator: VkEmulator = self.server.emulator  # type: ignore[attr-defined]
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        url = urlsplit(self.path)
-        try:
-            if url.path.startswith("/method/"):
-                reply = emulator.handle_method(url.path[len("/method/"):], url.query,
-                                               self.headers, body)
-            elif url.path.startswith("/_emulator/"):
-                reply = emulator.handle_control(verb, url.path, body)
-            else:
-                reply = _json_reply({"ok": False, "error": "not found"}, 404)
-        except Exception:  # noqa: BLE001 - last resort: never a traceback on the wire
-            reply = (500, "text/html; charset=utf-8", HTML_500)
-        status, ctype, payload = reply
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
