@@ -28,6 +28,7 @@ from . import mapping
 from .client import Call, VkClient
 
 PAGE_SIZE = 100
+GROUPS_PER_CALL = 100
 THREAD_ITEMS = 10
 BAN_REASONS = {"other": 0, "spam": 1, "abuse": 2, "language": 3, "flood": 4}
 COMMENT_PARAMS = {"count": PAGE_SIZE, "sort": "asc", "preview_length": 0, "extended": 1,
@@ -109,25 +110,39 @@ class VkNetwork(Network):
 
     # -- metadata ------------------------------------------------------------
     async def fetch_account_meta(self, accounts: Sequence[Account]) -> list[Outcome[AccountMeta]]:
-        jobs = [(a, ("groups.getById", {"group_id": a.external_id, "fields": mapping.GROUP_FIELDS}))
-                for a in accounts]
-        out: list[Outcome[AccountMeta]] = []
-        for account, result in zip(accounts, await self._run(jobs), strict=True):
-            if isinstance(result, ApiError):
-                out.append(result)
+        """``groups.getById`` with up to 100 communities a call, grouped by token.
+
+        One unknown id fails a multi-id call, so a failed chunk is asked again
+        one community a call, and only the bad one fails.
+        """
+        by_token: dict[str, list[Account]] = defaultdict(list)
+        for account in accounts:
+            by_token[self.token_for(account)].append(account)
+        chunks = [group[i:i + GROUPS_PER_CALL] for group in by_token.values()
+                  for i in range(0, len(group), GROUPS_PER_CALL)]
+        results = await self._run([(chunk[0], _get_by_id(chunk)) for chunk in chunks])
+        found: dict[str, Outcome[dict]] = {}
+        retry_one_by_one: list[Account] = []
+        for chunk, result in zip(chunks, results, strict=True):
+            if isinstance(result, ApiError) and len(chunk) > 1 and type(result) is ApiError:
+                retry_one_by_one.extend(chunk)
                 continue
-            groups = result.get("groups") if isinstance(result, dict) else None
-            if not groups:
-                out.append(EntityGoneError(f"VK community {account.external_id} not found"))
-                continue
-            group = groups[0]
-            self._group_ids[account.external_id] = int(group["id"])
-            meta = mapping.group_meta(group)
-            if meta.deactivated:
-                out.append(EntityGoneError(f"VK community {account.external_id} is {meta.deactivated}"))
-            else:
-                out.append(meta)
-        return out
+            for account in chunk:
+                found[account.id] = _pick_group(account, result)
+        if retry_one_by_one:
+            singles = await self._run([(a, _get_by_id([a])) for a in retry_one_by_one])
+            for account, result in zip(retry_one_by_one, singles, strict=True):
+                found[account.id] = _pick_group(account, result)
+        return [self._meta(account, found[account.id]) for account in accounts]
+
+    def _meta(self, account: Account, group: Outcome[dict]) -> Outcome[AccountMeta]:
+        if isinstance(group, ApiError):
+            return group
+        self._group_ids[account.external_id] = int(group["id"])
+        meta = mapping.group_meta(group)
+        if meta.deactivated:
+            return EntityGoneError(f"VK community {account.external_id} is {meta.deactivated}")
+        return meta
 
     # -- posts ---------------------------------------------------------------
     async def fetch_post_pages(self, requests: Sequence[PostPageRequest]) -> list[Outcome[PostPage]]:
@@ -258,6 +273,24 @@ class VkNetwork(Network):
 
     def account_url(self, account: Account) -> str | None:
         return f"https://vk.com/club{self.group_id(account)}"
+
+
+def _get_by_id(accounts: Sequence[Account]) -> Call:
+    refs = ",".join(a.external_id.lstrip("-") for a in accounts)
+    return ("groups.getById", {"group_ids": refs, "fields": mapping.GROUP_FIELDS})
+
+
+def _pick_group(account: Account, result: Any) -> Outcome[dict]:
+    if isinstance(result, ApiError):
+        return result
+    groups = result.get("groups") if isinstance(result, dict) else None
+    if not isinstance(groups, list):
+        return ApiError("VK groups.getById answer has no groups list", method="groups.getById")
+    ref = account.external_id.lstrip("-")
+    for group in groups:
+        if str(group.get("id")) == ref or group.get("screen_name") == ref:
+            return group
+    return EntityGoneError(f"VK community {account.external_id} not found")
 
 
 def _date(unixtime: int) -> str:

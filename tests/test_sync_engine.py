@@ -1,0 +1,150 @@
+"""The network-neutral sync engine with a scripted in-memory network (no HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from hub.config import parse_config
+from hub.errors import ApiError, EntityGoneError, RateLimitedError
+from hub.hookspecs import hookimpl
+from hub.models import AccountMeta, Comment, Post
+from hub.network import CommentsResult, Network, PostPage
+from hub.plugins import make_plugin_manager
+from hub.store import Store
+from hub.sync import run_sync
+
+NOW = int(time.time())
+
+
+class ScriptedNetwork(Network):
+    """Walls and comments in memory; ``fail`` maps account id → error to answer with."""
+
+    name = "scripted"
+    title = "Scripted"
+    walls: dict[str, list[Post]] = {}
+    comments: dict[int, list[Comment]] = {}
+    fail: dict[str, ApiError] = {}
+    calls: list[str] = []
+    page = 3
+
+    async def fetch_account_meta(self, accounts):
+        return [self.fail.get(a.id) or AccountMeta(name=a.id) for a in accounts]
+
+    async def fetch_post_pages(self, requests):
+        out = []
+        for r in requests:
+            self.calls.append(f"wall:{r.account.id}:{r.cursor}")
+            wall = sorted(self.walls[r.account.external_id], key=lambda p: -p.network_id)
+            start = int(r.cursor or 0)
+            chunk = wall[start:start + self.page]
+            nxt = str(start + self.page) if start + self.page < len(wall) else None
+            out.append(self.fail.get(r.account.id) or PostPage(chunk, nxt))
+        return out
+
+    async def fetch_comments(self, requests):
+        out = []
+        for r in requests:
+            self.calls.append(f"comments:{r.post_network_id}")
+            if r.post_network_id < 0:
+                out.append(EntityGoneError("closed", code=212))
+            else:
+                out.append(CommentsResult(list(self.comments.get(r.post_network_id, []))))
+        return out
+
+
+class Plugin:
+    @hookimpl
+    def register_networks(self, register):
+        register(ScriptedNetwork)
+
+
+def post(nid, age_days, comments=0):
+    return Post(network_id=nid, published_at=NOW - age_days * 86400, comments_count=comments)
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOK_A", "token-a")
+    monkeypatch.setenv("TOK_B", "token-b")
+    ScriptedNetwork.walls = {
+        "a": [post(i, 100 - i, comments=1 if i % 2 else 0) for i in range(1, 11)],
+        "b": [post(100 + i, 5) for i in range(1, 4)],
+    }
+    ScriptedNetwork.comments = {
+        i: [Comment(network_id=1000 + i, post_network_id=i, published_at=NOW)] for i in range(1, 11)
+    }
+    ScriptedNetwork.fail = {}
+    ScriptedNetwork.calls = []
+    config = parse_config({
+        "database": {"path": str(tmp_path / "hub.db")},
+        "sync": {"recent_window_days": 30},
+        "accounts": [
+            {"id": "A", "network": "scripted", "external_id": "a", "token_env": "TOK_A"},
+            {"id": "B", "network": "scripted", "external_id": "b", "token_env": "TOK_B"},
+        ],
+    })
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(Plugin(), name="scripted")
+    store = Store.open(config.db_path)
+    yield config, pm, store
+    store.close()
+
+
+def run(env, **kw):
+    config, pm, store = env
+    return asyncio.run(run_sync(store, pm, config, config.accounts, **kw))
+
+
+def test_walk_stops_at_high_water_after_the_window(env):
+    runs = run(env)
+    assert [r.posts_new for r in runs] == [10, 3]
+    assert sum(c.startswith("wall:A") for c in ScriptedNetwork.calls) == 4  # 10 posts, pages of 3
+    # posts with no comments are not asked for
+    assert sum(c.startswith("comments:") for c in ScriptedNetwork.calls) == 5
+    ScriptedNetwork.calls.clear()
+    ScriptedNetwork.walls["a"].append(post(11, 0, comments=1))
+    ScriptedNetwork.comments[11] = [Comment(network_id=2000, post_network_id=11, published_at=NOW)]
+    runs = run(env)
+    assert runs[0].posts_new == 1 and runs[0].comments_new == 1
+    # page 1 holds 11, 10, 9: 9 is below the mark and older than the window, so the walk stops
+    assert ScriptedNetwork.calls.count("wall:A:None") == 1
+    assert not any(c.startswith("wall:A:3") for c in ScriptedNetwork.calls)
+    assert ScriptedNetwork.calls.count("comments:11") == 1
+
+
+def test_rate_limited_account_pauses_and_others_go_on(env):
+    ScriptedNetwork.fail = {"A": RateLimitedError("quota", code=29, retry_after=3600)}
+    runs = run(env)
+    assert runs[0].status == "paused" and "paused until" in runs[0].error
+    assert runs[1].ok and runs[1].posts_new == 3
+    ScriptedNetwork.fail = {}
+    ScriptedNetwork.calls.clear()
+    runs = run(env)  # still paused: not called at all
+    assert runs[0].status == "paused" and "resume by itself" in runs[0].error
+    assert not any(":A:" in c for c in ScriptedNetwork.calls)
+    _config, _pm, store = env
+    store.update_sync_state("A", paused_until="2000-01-01T00:00:00Z")
+    runs = run(env)
+    assert runs[0].ok and runs[0].posts_new == 10
+    assert store.sync_state("A")["paused_until"] is None
+
+
+def test_closed_comments_are_skipped_not_fatal(env):
+    ScriptedNetwork.walls["b"].append(post(-5, 1, comments=2))
+    runs = run(env)
+    assert runs[1].ok
+    runs = run(env)
+    assert "comments:-5" not in ScriptedNetwork.calls[ScriptedNetwork.calls.index("wall:A:None", 1):]
+
+
+def test_failed_account_records_its_run(env):
+    ScriptedNetwork.fail = {"B": ApiError("Access denied", code=15)}
+    runs = run(env)
+    assert runs[1].status == "failed" and "Access denied" in runs[1].error
+    _config, _pm, store = env
+    rows = store.db.execute("SELECT account_id, status FROM sync_runs ORDER BY id").fetchall()
+    assert rows == [("A", "ok"), ("B", "failed")]
+    assert store.sync_state("B")["posts_high_water"] is None
