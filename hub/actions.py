@@ -39,13 +39,18 @@ class ActionOutcome:
         return f"{what}: {state} (action #{self.action_id}){detail}"
 
 
-def _begin(store: Store, key: str, account: Account, kind: str, target: str, params: dict,
-           requested_by: str) -> int:
+def _begin(
+    store: Store,
+    key: str,
+    account: Account,
+    kind: str,
+    target: str,
+    params: dict,
+    requested_by: str,
+) -> int:
     now = utcnow()
     with store.transaction():
-        row = store.db.execute(
-            "SELECT id FROM actions WHERE idempotency_key = ?", [key]
-        ).fetchone()
+        row = store.db.execute("SELECT id FROM actions WHERE idempotency_key = ?", [key]).fetchone()
         if row:
             store.db.execute(
                 "UPDATE actions SET state = 'pending', attempts = attempts + 1, updated_at = ?, "
@@ -57,8 +62,16 @@ def _begin(store: Store, key: str, account: Account, kind: str, target: str, par
             "INSERT INTO actions (idempotency_key, account_id, kind, target, params_json, state, "
             "attempts, requested_by, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?)",
-            [key, account.id, kind, target, json.dumps(params, ensure_ascii=False),
-             requested_by, now, now],
+            [
+                key,
+                account.id,
+                kind,
+                target,
+                json.dumps(params, ensure_ascii=False),
+                requested_by,
+                now,
+                now,
+            ],
         )
         return cursor.lastrowid
 
@@ -68,9 +81,15 @@ def _finish(store: Store, action_id: int, result: ActionResult | None, error: st
         "UPDATE actions SET state = ?, result_json = ?, error = ?, updated_at = ? WHERE id = ?",
         [
             "done" if result and result.done else "failed",
-            json.dumps({"already": result.already, "detail": result.detail, **result.data},
-                       ensure_ascii=False) if result else None,
-            error, utcnow(), action_id,
+            json.dumps(
+                {"already": result.already, "detail": result.detail, **result.data},
+                ensure_ascii=False,
+            )
+            if result
+            else None,
+            error,
+            utcnow(),
+            action_id,
         ],
     )
 
@@ -109,10 +128,18 @@ async def delete_comment(
         if DELETE_COMMENT not in network.capabilities:
             raise HubError(f"{network.title} does not let the hub delete comments")
         key = f"delete_comment:{account.id}:{network_id}"
-        action_id = _begin(store, key, account, "delete_comment", str(network_id),
-                           {"comment_id": network_id}, requested_by)
-        result = await _perform(store, action_id, account, network.delete_comment(account,
-                                                                                  network_id))
+        action_id = _begin(
+            store,
+            key,
+            account,
+            "delete_comment",
+            str(network_id),
+            {"comment_id": network_id},
+            requested_by,
+        )
+        result = await _perform(
+            store, action_id, account, network.delete_comment(account, network_id)
+        )
         with store.transaction():
             _finish(store, action_id, result, None)
             store.mark_comment_deleted_by_hub(local_id)
@@ -129,13 +156,23 @@ def parse_user(user: str) -> int:
 
 
 async def ban_user(
-    store: Store, pm: pluggy.PluginManager, config: Config, account_id: str, user: str, *,
-    days: int | None, reason: str, category: str = "other", requested_by: str = "cli",
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    account_id: str,
+    user: str,
+    *,
+    days: int | None,
+    reason: str,
+    category: str = "other",
+    requested_by: str = "cli",
 ) -> ActionOutcome:
     account = config.account(account_id)
     user_id = parse_user(user)
     if days is not None and not 1 <= days <= MAX_BAN_DAYS:
-        raise ConfigError(f"--days must be between 1 and {MAX_BAN_DAYS} (omit it for a permanent ban)")
+        raise ConfigError(
+            f"--days must be between 1 and {MAX_BAN_DAYS} (omit it for a permanent ban)"
+        )
     if category not in BAN_CATEGORIES:
         raise ConfigError(f"unknown category {category!r}; use one of {', '.join(BAN_CATEGORIES)}")
     network = open_networks(pm, config, [account])[account.network]
@@ -143,8 +180,13 @@ async def ban_user(
         if BAN_USER not in network.capabilities:
             raise HubError(f"{network.title} does not let the hub ban users")
         until = int(time.time()) + days * 86400 if days else None
-        params = {"user_id": user_id, "days": days, "until": until, "reason": reason,
-                  "category": category}
+        params = {
+            "user_id": user_id,
+            "days": days,
+            "until": until,
+            "reason": reason,
+            "category": category,
+        }
         key = f"ban_user:{account.id}:{user_id}:{days}:{reason}"
         action_id = _begin(store, key, account, "ban_user", str(user_id), params, requested_by)
         request = BanRequest(account, user_id, until, reason, category)
@@ -168,4 +210,6 @@ async def _perform(store: Store, action_id: int, account: Account, call) -> Acti
         message = describe_error(account, exc)
         with store.transaction():
             _finish(store, action_id, None, message)
-        raise HubError(f"{account.id}: {message} (action #{action_id} recorded as failed)") from None
+        raise HubError(
+            f"{account.id}: {message} (action #{action_id} recorded as failed)"
+        ) from None

@@ -50,11 +50,21 @@ pass_ctx = click.make_pass_decorator(Context)
 
 @click.group()
 @click.version_option(__version__, prog_name="hub")
-@click.option("--config", "config", type=click.Path(dir_okay=False), envvar=None,
-              help="Config file (default: $HUB_CONFIG, else ./config/hub.toml).")
-@click.option("--db", type=click.Path(dir_okay=False), help="SQLite database (overrides the config).")
-@click.option("--log-json/--log-console", default=None,
-              help="Log format (default: console on a terminal, JSON otherwise).")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    envvar=None,
+    help="Config file (default: $HUB_CONFIG, else ./config/hub.toml).",
+)
+@click.option(
+    "--db", type=click.Path(dir_okay=False), help="SQLite database (overrides the config)."
+)
+@click.option(
+    "--log-json/--log-console",
+    default=None,
+    help="Log format (default: console on a terminal, JSON otherwise).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
 @click.pass_context
 def cli(ctx: click.Context, config, db, log_json, verbose):
@@ -64,8 +74,13 @@ def cli(ctx: click.Context, config, db, log_json, verbose):
 
 
 @cli.command()
-@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".",
-              help="Folder to set up (config/hub.toml and the database go there).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=".",
+    help="Folder to set up (config/hub.toml and the database go there).",
+)
 def init(directory):
     """Write a starting config and create the database."""
     config_file = Path(directory) / "config" / "hub.toml"
@@ -73,7 +88,9 @@ def init(directory):
     config = load_config(config_file)
     Store.open(config.db_path).close()
     click.echo(f"wrote {config_file} and created {config.db_path}")
-    click.echo("next: declare your accounts in the config, export their token variables, run 'hub sync'")
+    click.echo(
+        "next: declare your accounts in the config, export their token variables, run 'hub sync'"
+    )
 
 
 @cli.command(name="plugins")
@@ -85,10 +102,14 @@ def plugins_command(obj: Context, as_json):
     nets = plugins.networks(obj.pm)
     rows = []
     for info in infos:
-        provided = [n for n, cls in nets.items() if cls.__module__.split(".")[0] ==
-                    _root_module(obj.pm, info.name)]
-        rows.append({"name": info.name, "version": info.version, "hooks": info.hooks,
-                     "networks": provided})
+        provided = [
+            n
+            for n, cls in nets.items()
+            if cls.__module__.split(".")[0] == _root_module(obj.pm, info.name)
+        ]
+        rows.append(
+            {"name": info.name, "version": info.version, "hooks": info.hooks, "networks": provided}
+        )
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -96,7 +117,9 @@ def plugins_command(obj: Context, as_json):
         click.echo("no plugins loaded")
     for row in rows:
         nets_text = f" networks: {', '.join(row['networks'])};" if row["networks"] else ""
-        click.echo(f"{row['name']} {row['version'] or ''}:{nets_text} hooks: {', '.join(row['hooks'])}")
+        click.echo(
+            f"{row['name']} {row['version'] or ''}:{nets_text} hooks: {', '.join(row['hooks'])}"
+        )
 
 
 def _root_module(pm, name: str) -> str:
@@ -122,9 +145,11 @@ def accounts_list(obj: Context, as_json):
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for r in rows:
-        click.echo(f"{r['id']:<20} {r['network']:<9} {r['external_id']:<12} "
-                   f"{r['posts']:>6} posts {r['comments']:>7} comments  "
-                   f"{r['last_status'] or 'never synced'}  {r['name'] or r['organization']}")
+        click.echo(
+            f"{r['id']:<20} {r['network']:<9} {r['external_id']:<12} "
+            f"{r['posts']:>6} posts {r['comments']:>7} comments  "
+            f"{r['last_status'] or 'never synced'}  {r['name'] or r['organization']}"
+        )
 
 
 @cli.command()
@@ -139,8 +164,9 @@ def sync(obj: Context, account_ids, network, full):
     check_accounts(obj.pm, accounts_)
     store = obj.store(config)
     with TerminalProgress(sys.stderr) as progress:
-        runs = asyncio.run(run_sync(store, obj.pm, config, accounts_, full=full,
-                                    progress=progress.update))
+        runs = asyncio.run(
+            run_sync(store, obj.pm, config, accounts_, full=full, progress=progress.update)
+        )
     for run in runs:
         click.echo(run.summary())
     failed = [r for r in runs if not r.ok]
@@ -169,9 +195,11 @@ def comments_list(obj: Context, account_id, limit, as_json):
         return
     for r in rows:
         state = " [deleted]" if r["deleted_at"] else ""
-        click.echo(f"#{r['id']:<7} {r['account_id']}:{r['network_id']} "
-                   f"{r['published_at']} {r['author'] or r['author_id']}{state}: "
-                   f"{(r['text'] or '')[:80]}")
+        click.echo(
+            f"#{r['id']:<7} {r['account_id']}:{r['network_id']} "
+            f"{r['published_at']} {r['author'] or r['author_id']}{state}: "
+            f"{(r['text'] or '')[:80]}"
+        )
 
 
 @comments.command(name="delete")
@@ -195,16 +223,23 @@ def users():
 @click.argument("user")
 @click.option("--days", type=int, help="Length of the ban (1..365); omit for a permanent ban.")
 @click.option("--reason", required=True, help="Why; shown to the user where the network allows.")
-@click.option("--category", default="other", show_default=True,
-              type=click.Choice(["other", "spam", "abuse", "language", "flood"]),
-              help="The network's reason category.")
+@click.option(
+    "--category",
+    default="other",
+    show_default=True,
+    type=click.Choice(["other", "spam", "abuse", "language", "flood"]),
+    help="The network's reason category.",
+)
 @pass_ctx
 def users_ban(obj: Context, account_id, user, days, reason, category):
     """Ban USER in ACCOUNT_ID's community."""
     config = obj.config()
     store = obj.store(config)
-    outcome = asyncio.run(ban_user(store, obj.pm, config, account_id, user, days=days,
-                                   reason=reason, category=category))
+    outcome = asyncio.run(
+        ban_user(
+            store, obj.pm, config, account_id, user, days=days, reason=reason, category=category
+        )
+    )
     click.echo(outcome.summary(f"ban user {user} in {account_id}"))
 
 
@@ -227,8 +262,12 @@ def emulator():
 
 
 @cli.command()
-@click.option("--dir", "directory", type=click.Path(file_okay=False),
-              help="Keep the demo's config and database here (default: a temporary folder).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    help="Keep the demo's config and database here (default: a temporary folder).",
+)
 def demo(directory):
     """Start the VK emulator, sync it twice, delete a comment and ban a user."""
     from .demo import run_demo
@@ -251,4 +290,3 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("hub: interrupted", err=True)
         sys.exit(130)
-

@@ -60,7 +60,9 @@ def config_path(explicit: str | os.PathLike | None) -> Path:
     return DEFAULT_CONFIG
 
 
-def load_config(explicit: str | os.PathLike | None = None, db_override: str | None = None) -> Config:
+def load_config(
+    explicit: str | os.PathLike | None = None, db_override: str | None = None
+) -> Config:
     path = config_path(explicit)
     if not path.exists():
         raise ConfigError(
@@ -150,7 +152,7 @@ def _parse_account(raw: Any, index: int, where: str) -> Account:
             f"{label}{where}: id may hold only letters, digits, '-', '_' and '.' (like klochki-vk)"
         )
     if not isinstance(raw["external_id"], str | int):
-        raise ConfigError(f"{label}{where}: external_id must be a string such as \"123456\"")
+        raise ConfigError(f'{label}{where}: external_id must be a string such as "123456"')
     token_env = str(raw["token_env"])
     if not ENV_NAME.match(token_env):
         raise ConfigError(

@@ -1,4 +1,7 @@
-"""``hub init``: the starting config. config/hub.example.toml is this text (a test keeps them equal)."""
+"""``hub init``: the starting config.
+
+config/hub.example.toml is this text; a test keeps them equal.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-STARTER = '''\
+STARTER = """\
 # Pablik Hub configuration.
 # Found at --config PATH, else $HUB_CONFIG, else ./config/hub.toml.
 # Secrets never go in this file: each account names the environment variable
@@ -31,7 +34,7 @@ timeout_seconds = 30
 # external_id = "123456"          # the community (group) id or its screen name
 # organization = "Администрация Клочковского сельсовета"
 # token_env = "HUB_VK_TOKEN_KLOCHKI"   # admin user token of that community
-'''
+"""
 
 
 def write_starter(path: Path) -> None:

@@ -74,8 +74,15 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["accounts"].create_index(["network", "external_id"], unique=True)
 
     db["authors"].create(
-        {"network": str, "network_id": int, "kind": str, "name": str, "screen_name": str,
-         "raw_json": str, "updated_at": str},
+        {
+            "network": str,
+            "network_id": int,
+            "kind": str,
+            "name": str,
+            "screen_name": str,
+            "raw_json": str,
+            "updated_at": str,
+        },
         pk=("network", "network_id"),
     )
 

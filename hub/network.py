@@ -103,7 +103,9 @@ class Network(abc.ABC):
         """Page metadata for each account."""
 
     @abc.abstractmethod
-    async def fetch_post_pages(self, requests: Sequence[PostPageRequest]) -> list[Outcome[PostPage]]:
+    async def fetch_post_pages(
+        self, requests: Sequence[PostPageRequest]
+    ) -> list[Outcome[PostPage]]:
         """One page of posts per request, newest first (a pinned post may come first)."""
 
     @abc.abstractmethod

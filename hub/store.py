@@ -40,13 +40,33 @@ def _json(value: Any) -> str:
 
 
 POST_NETWORK_COLUMNS = [
-    "author_id", "published_at", "edited_at", "kind", "is_pinned", "text", "url",
-    "comments_count", "likes_count", "reposts_count", "views_count", "attachments_json",
-    "raw_json", "last_seen_at",
+    "author_id",
+    "published_at",
+    "edited_at",
+    "kind",
+    "is_pinned",
+    "text",
+    "url",
+    "comments_count",
+    "likes_count",
+    "reposts_count",
+    "views_count",
+    "attachments_json",
+    "raw_json",
+    "last_seen_at",
 ]
 COMMENT_NETWORK_COLUMNS = [
-    "post_id", "post_network_id", "parent_network_id", "thread_root_network_id", "author_id",
-    "published_at", "text", "likes_count", "attachments_json", "is_placeholder", "raw_json",
+    "post_id",
+    "post_network_id",
+    "parent_network_id",
+    "thread_root_network_id",
+    "author_id",
+    "published_at",
+    "text",
+    "likes_count",
+    "attachments_json",
+    "is_placeholder",
+    "raw_json",
     "last_seen_at",
 ]
 
@@ -122,11 +142,23 @@ class Store:
             "has_cover = ?, verified = ?, is_closed = ?, deactivated = ?, raw_json = ?, "
             "meta_synced_at = ?, updated_at = ? WHERE id = ?",
             [
-                meta.name, meta.screen_name, meta.url, meta.description, meta.site,
-                _json(meta.contacts), _json(meta.addresses) if meta.addresses else None,
-                meta.members_count, int(meta.has_avatar), int(meta.has_cover),
-                int(meta.verified), int(meta.is_closed), meta.deactivated, _json(meta.raw),
-                now, now, account.id,
+                meta.name,
+                meta.screen_name,
+                meta.url,
+                meta.description,
+                meta.site,
+                _json(meta.contacts),
+                _json(meta.addresses) if meta.addresses else None,
+                meta.members_count,
+                int(meta.has_avatar),
+                int(meta.has_cover),
+                int(meta.verified),
+                int(meta.is_closed),
+                meta.deactivated,
+                _json(meta.raw),
+                now,
+                now,
+                account.id,
             ],
         )
 
@@ -153,21 +185,33 @@ class Store:
         if not posts:
             return 0, 0
         existing = self._existing(
-            "posts", account.id, [p.network_id for p in posts], ("edited_at", "comments_count",
-                                                                   "text", "deleted_at")
+            "posts",
+            account.id,
+            [p.network_id for p in posts],
+            ("edited_at", "comments_count", "text", "deleted_at"),
         )
         now = utcnow()
         new = changed = 0
         rows = []
         for p in posts:
             row = {
-                "account_id": account.id, "network_id": p.network_id, "author_id": p.author_id,
-                "published_at": iso(p.published_at), "edited_at": iso(p.edited_at),
-                "kind": p.kind, "is_pinned": int(p.is_pinned), "text": p.text, "url": p.url,
-                "comments_count": p.comments_count, "likes_count": p.likes_count,
-                "reposts_count": p.reposts_count, "views_count": p.views_count,
-                "attachments_json": _json(p.attachments), "raw_json": _json(p.raw),
-                "last_seen_at": now, "first_seen_at": now,
+                "account_id": account.id,
+                "network_id": p.network_id,
+                "author_id": p.author_id,
+                "published_at": iso(p.published_at),
+                "edited_at": iso(p.edited_at),
+                "kind": p.kind,
+                "is_pinned": int(p.is_pinned),
+                "text": p.text,
+                "url": p.url,
+                "comments_count": p.comments_count,
+                "likes_count": p.likes_count,
+                "reposts_count": p.reposts_count,
+                "views_count": p.views_count,
+                "attachments_json": _json(p.attachments),
+                "raw_json": _json(p.raw),
+                "last_seen_at": now,
+                "first_seen_at": now,
             }
             old = existing.get(p.network_id)
             if old is None:
@@ -209,10 +253,14 @@ class Store:
         mark differs from what the last comment sync saw. A post whose comments
         were never stored stays here until they are, so an interrupted sync resumes.
         """
-        condition = "1" if full else (
-            "comments_synced_at IS NULL OR (published_at >= :window AND ("
-            "comments_synced_count IS NOT comments_count OR "
-            "comments_synced_edited IS NOT edited_at))"
+        condition = (
+            "1"
+            if full
+            else (
+                "comments_synced_at IS NULL OR (published_at >= :window AND ("
+                "comments_synced_count IS NOT comments_count OR "
+                "comments_synced_edited IS NOT edited_at))"
+            )
         )
         rows = self.db.execute(
             "SELECT id, network_id, comments_count, edited_at, comments_synced_count FROM posts "
@@ -222,9 +270,7 @@ class Store:
         ).fetchall()
         return [tuple(r) for r in rows]
 
-    def mark_comments_synced(
-        self, post_local_id: int, count: int, edited: str | None
-    ) -> None:
+    def mark_comments_synced(self, post_local_id: int, count: int, edited: str | None) -> None:
         self.db.execute(
             "UPDATE posts SET comments_synced_count = ?, comments_synced_edited = ?, "
             "comments_synced_at = ? WHERE id = ?",
@@ -233,7 +279,10 @@ class Store:
 
     # -- comments ------------------------------------------------------------
     def replace_post_comments(
-        self, account: Account, post_local_id: int, post_network_id: int,
+        self,
+        account: Account,
+        post_local_id: int,
+        post_network_id: int,
         comments: Sequence[Comment],
     ) -> tuple[int, int, int]:
         """Store the complete comment set of one post; return (new, changed, deleted).
@@ -258,21 +307,32 @@ class Store:
                 new += 0 if c.deleted else 1
             elif old[0] != c.text and not c.deleted:
                 changed += 1
-            rows.append({
-                "account_id": account.id, "network_id": c.network_id, "post_id": post_local_id,
-                "post_network_id": post_network_id, "parent_network_id": c.parent_network_id,
-                "thread_root_network_id": c.thread_root_network_id, "author_id": c.author_id,
-                "published_at": iso(c.published_at), "text": c.text,
-                "likes_count": c.likes_count, "attachments_json": _json(c.attachments),
-                "is_placeholder": int(c.deleted), "raw_json": _json(c.raw),
-                "last_seen_at": now, "first_seen_at": now,
-            })
+            rows.append(
+                {
+                    "account_id": account.id,
+                    "network_id": c.network_id,
+                    "post_id": post_local_id,
+                    "post_network_id": post_network_id,
+                    "parent_network_id": c.parent_network_id,
+                    "thread_root_network_id": c.thread_root_network_id,
+                    "author_id": c.author_id,
+                    "published_at": iso(c.published_at),
+                    "text": c.text,
+                    "likes_count": c.likes_count,
+                    "attachments_json": _json(c.attachments),
+                    "is_placeholder": int(c.deleted),
+                    "raw_json": _json(c.raw),
+                    "last_seen_at": now,
+                    "first_seen_at": now,
+                }
+            )
         # A placeholder must not wipe the text we stored while the comment was live.
         live_rows = [r for r in rows if not r["is_placeholder"] or r["network_id"] not in existing]
         self.db.conn.executemany(UPSERT_COMMENT, live_rows)
         seen_live = {c.network_id for c in comments if not c.deleted}
         gone = [
-            cid for cid, (_text, deleted_at, _likes) in existing.items()
+            cid
+            for cid, (_text, deleted_at, _likes) in existing.items()
             if cid not in seen_live and deleted_at is None
         ]
         if gone:
@@ -281,7 +341,9 @@ class Store:
                 "WHERE account_id = ? AND network_id = ?",
                 [[now, account.id, cid] for cid in gone],
             )
-        placeholders_new = [c.network_id for c in comments if c.deleted and c.network_id not in existing]
+        placeholders_new = [
+            c.network_id for c in comments if c.deleted and c.network_id not in existing
+        ]
         if placeholders_new:
             self.db.conn.executemany(
                 "UPDATE comments SET deleted_at = ?, deleted_by = 'network' "
@@ -325,7 +387,7 @@ class Store:
     ) -> dict[int, tuple]:
         out: dict[int, tuple] = {}
         for start in range(0, len(network_ids), 500):
-            chunk = network_ids[start:start + 500]
+            chunk = network_ids[start : start + 500]
             rows = self.db.execute(
                 f"SELECT network_id, {', '.join(columns)} FROM {table} WHERE account_id = ? "
                 f"AND network_id IN ({', '.join('?' for _ in chunk)})",

@@ -80,7 +80,12 @@ def describe_error(account: Account, exc: ApiError) -> str:
 
 class Syncer:
     def __init__(
-        self, store: Store, network: Network, *, window_days: int, full: bool = False,
+        self,
+        store: Store,
+        network: Network,
+        *,
+        window_days: int,
+        full: bool = False,
         progress: Progress | None = None,
     ):
         self.store = store
@@ -213,7 +218,7 @@ class Syncer:
                 else:
                     work.append((account, local_id, net_id, count, edited))
         for start in range(0, len(work), COMMENTS_CHUNK):
-            chunk = [w for w in work[start:start + COMMENTS_CHUNK] if self.runs[w[0].id].ok]
+            chunk = [w for w in work[start : start + COMMENTS_CHUNK] if self.runs[w[0].id].ok]
             if not chunk:
                 continue
             requests = [CommentsRequest(account, net_id) for account, _l, net_id, _c, _e in chunk]
@@ -225,8 +230,9 @@ class Syncer:
                     continue
                 if isinstance(outcome, EntityGoneError):
                     self.store.mark_comments_synced(local_id, count, edited)
-                    log.info("comments unavailable", account=account.id, post=net_id,
-                             reason=str(outcome))
+                    log.info(
+                        "comments unavailable", account=account.id, post=net_id, reason=str(outcome)
+                    )
                 elif isinstance(outcome, ApiError):
                     self._fail(account, outcome)
                 else:
@@ -250,24 +256,41 @@ class Syncer:
         run.seconds = seconds
         finished = utcnow()
         with self.store.transaction():
-            state = {"last_finished_at": finished, "last_status": run.status,
-                     "last_error": run.error}
+            state = {
+                "last_finished_at": finished,
+                "last_status": run.status,
+                "last_error": run.error,
+            }
             if run.ok:
                 state.update(paused_until=None, pause_reason=None)
             self.store.update_sync_state(run.account.id, **state)
-            self.store.record_run({
-                "account_id": run.account.id, "started_at": run.started_at,
-                "finished_at": finished, "status": run.status,
-                "posts_new": run.posts_new, "posts_updated": run.posts_updated,
-                "comments_new": run.comments_new, "comments_updated": run.comments_updated,
-                "comments_deleted": run.comments_deleted, "error": run.error,
-            })
+            self.store.record_run(
+                {
+                    "account_id": run.account.id,
+                    "started_at": run.started_at,
+                    "finished_at": finished,
+                    "status": run.status,
+                    "posts_new": run.posts_new,
+                    "posts_updated": run.posts_updated,
+                    "comments_new": run.comments_new,
+                    "comments_updated": run.comments_updated,
+                    "comments_deleted": run.comments_deleted,
+                    "error": run.error,
+                }
+            )
         log.info(
-            "account sync", account=run.account.id, network=run.account.network,
-            status=run.status, error=run.error, posts_new=run.posts_new,
-            posts_updated=run.posts_updated, posts_deleted=run.posts_deleted,
-            comments_new=run.comments_new, comments_updated=run.comments_updated,
-            comments_deleted=run.comments_deleted, seconds=round(seconds, 3),
+            "account sync",
+            account=run.account.id,
+            network=run.account.network,
+            status=run.status,
+            error=run.error,
+            posts_new=run.posts_new,
+            posts_updated=run.posts_updated,
+            posts_deleted=run.posts_deleted,
+            comments_new=run.comments_new,
+            comments_updated=run.comments_updated,
+            comments_deleted=run.comments_deleted,
+            seconds=round(seconds, 3),
         )
 
 
@@ -279,11 +302,15 @@ def select_accounts(
         accounts = [a for a in accounts if a.network == network]
     if not accounts:
         what = f" on network {network!r}" if network else ""
-        raise ConfigError(f"no accounts to sync{what}; declare them under [[accounts]] in the config")
+        raise ConfigError(
+            f"no accounts to sync{what}; declare them under [[accounts]] in the config"
+        )
     return accounts
 
 
-def check_accounts(pm: pluggy.PluginManager, accounts: Sequence[Account]) -> dict[str, type[Network]]:
+def check_accounts(
+    pm: pluggy.PluginManager, accounts: Sequence[Account]
+) -> dict[str, type[Network]]:
     """Fail before anything is written on an unknown network or a missing token variable."""
     available = plugins.networks(pm)
     for account in accounts:
@@ -309,15 +336,21 @@ def open_networks(
 
 
 async def run_sync(
-    store: Store, pm: pluggy.PluginManager, config: Config, accounts: Sequence[Account], *,
-    full: bool = False, progress: Progress | None = None,
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    accounts: Sequence[Account],
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
 ) -> list[AccountRun]:
     networks = open_networks(pm, config, accounts)
     store.sync_accounts_from_config(config.accounts)
     try:
         groups = [
-            Syncer(store, net, window_days=config.sync.recent_window_days, full=full,
-                   progress=progress).run([a for a in accounts if a.network == name])
+            Syncer(
+                store, net, window_days=config.sync.recent_window_days, full=full, progress=progress
+            ).run([a for a in accounts if a.network == name])
             for name, net in networks.items()
         ]
         results = await asyncio.gather(*groups)

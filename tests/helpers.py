@@ -15,14 +15,36 @@ TOKEN = "vk1.a.test-admin-token-0001"
 TOKEN_ENV = "HUB_VK_TOKEN_TEST"
 
 
-def write_config(folder: Path, emu, *, rps: float = 1000, token_env: str = TOKEN_ENV,
-                 ids: list[int] | None = None, extra: str = "") -> Path:
+def write_config(
+    folder: Path,
+    emu,
+    *,
+    rps: float = 1000,
+    token_env: str = TOKEN_ENV,
+    ids: list[int] | None = None,
+    extra: str = "",
+) -> Path:
     ids = ids if ids is not None else emu.community_ids()
-    lines = ["[database]", 'path = "hub.db"', "", "[networks.vk]", f'api_base = "{emu.url}"',
-             f"requests_per_second = {rps}", extra, ""]
+    lines = [
+        "[database]",
+        'path = "hub.db"',
+        "",
+        "[networks.vk]",
+        f'api_base = "{emu.url}"',
+        f"requests_per_second = {rps}",
+        extra,
+        "",
+    ]
     for n, gid in enumerate(ids, start=1):
-        lines += ["[[accounts]]", f'id = "acc-{n}"', 'network = "vk"', f'external_id = "{gid}"',
-                  f'organization = "Организация {n}"', f'token_env = "{token_env}"', ""]
+        lines += [
+            "[[accounts]]",
+            f'id = "acc-{n}"',
+            'network = "vk"',
+            f'external_id = "{gid}"',
+            f'organization = "Организация {n}"',
+            f'token_env = "{token_env}"',
+            "",
+        ]
     path = folder / "hub.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -33,8 +55,9 @@ def sync(config: Config | Path, *, full: bool = False, names=None):
     store = Store.open(config.db_path)
     try:
         accounts = [config.account(n) for n in names] if names else config.accounts
-        return asyncio.run(run_sync(store, plugins.make_plugin_manager(), config, accounts,
-                                    full=full))
+        return asyncio.run(
+            run_sync(store, plugins.make_plugin_manager(), config, accounts, full=full)
+        )
     finally:
         store.close()
 
@@ -50,9 +73,14 @@ def db_state(db_path: Path) -> dict[str, dict]:
             "SELECT network_id FROM posts WHERE account_id = ? AND deleted_at IS NULL",
             [account_id],
         ):
-            comments = [r[0] for r in conn.execute(
-                "SELECT network_id FROM comments WHERE account_id = ? AND post_network_id = ? "
-                "AND deleted_at IS NULL ORDER BY network_id", [account_id, pid])]
+            comments = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT network_id FROM comments WHERE account_id = ? AND post_network_id = ? "
+                    "AND deleted_at IS NULL ORDER BY network_id",
+                    [account_id, pid],
+                )
+            ]
             posts[str(pid)] = sorted(comments)
         out[str(gid)] = posts
     conn.close()

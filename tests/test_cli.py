@@ -6,9 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-
 from hub_vk.emulator import VkEmulator
 
 from .helpers import TOKEN, TOKEN_ENV, write_config
@@ -17,14 +17,21 @@ from .helpers import TOKEN, TOKEN_ENV, write_config
 def hub(*args, env_extra=None, cwd=None, timeout=60):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "hub", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
 def emu():
-    with VkEmulator(seed=11, communities=2, posts=12, comments=5, rate_limit=0,
-                    tokens=[TOKEN]) as emulator:
+    with VkEmulator(
+        seed=11, communities=2, posts=12, comments=5, rate_limit=0, tokens=[TOKEN]
+    ) as emulator:
         yield emulator
 
 
@@ -91,11 +98,33 @@ def test_comments_delete_and_users_ban_from_the_cli(cfg, emu):
     assert first.returncode == 0 and ": done (action #" in first.stdout, first.stderr
     second = hub("--config", cfg, "comments", "delete", str(target["id"]), env_extra=ENV)
     assert second.returncode == 0 and "already done" in second.stdout
-    ban = hub("--config", cfg, "users", "ban", target["account_id"], str(target["author_id"]),
-              "--days", "7", "--reason", "оскорбления", env_extra=ENV)
+    ban = hub(
+        "--config",
+        cfg,
+        "users",
+        "ban",
+        target["account_id"],
+        str(target["author_id"]),
+        "--days",
+        "7",
+        "--reason",
+        "оскорбления",
+        env_extra=ENV,
+    )
     assert ban.returncode == 0 and "banned until" in ban.stdout, ban.stderr
-    again = hub("--config", cfg, "users", "ban", target["account_id"], str(target["author_id"]),
-                "--days", "7", "--reason", "оскорбления", env_extra=ENV)
+    again = hub(
+        "--config",
+        cfg,
+        "users",
+        "ban",
+        target["account_id"],
+        str(target["author_id"]),
+        "--days",
+        "7",
+        "--reason",
+        "оскорбления",
+        env_extra=ENV,
+    )
     assert again.returncode == 0 and "already banned" in again.stdout
 
 
@@ -120,18 +149,24 @@ def test_missing_token_variable_writes_nothing(cfg, tmp_path):
 
 
 def test_unknown_network_in_config(cfg):
-    text = open(cfg, encoding="utf-8").read().replace('network = "vk"', 'network = "myspace"', 1)
-    open(cfg, "w", encoding="utf-8").write(text)
-    assert_one_line_error(hub("--config", cfg, "sync", env_extra=ENV),
-                          "network 'myspace'", "installed: vk", code=2)
+    path = Path(cfg)
+    text = path.read_text(encoding="utf-8").replace('network = "vk"', 'network = "myspace"', 1)
+    path.write_text(text, encoding="utf-8")
+    assert_one_line_error(
+        hub("--config", cfg, "sync", env_extra=ENV), "network 'myspace'", "installed: vk", code=2
+    )
 
 
 def test_broken_config_and_missing_config(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[[accounts]\nid=")
     assert_one_line_error(hub("--config", str(bad), "sync"), "not valid TOML", code=2)
-    assert_one_line_error(hub("--config", str(tmp_path / "none.toml"), "accounts", "list"),
-                          "not found", "hub init", code=2)
+    assert_one_line_error(
+        hub("--config", str(tmp_path / "none.toml"), "accounts", "list"),
+        "not found",
+        "hub init",
+        code=2,
+    )
 
 
 def test_bad_token_exits_1_with_the_variable_named(cfg):
@@ -159,17 +194,37 @@ def test_init_writes_config_and_db_once(tmp_path):
 
 
 def test_emulator_command_serves_and_stops(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "hub", "emulator", "vk", "--port", "0",
-                             "--communities", "1", "--posts", "3", "--comments", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "emulator",
+            "vk",
+            "--port",
+            "0",
+            "--communities",
+            "1",
+            "--posts",
+            "3",
+            "--comments",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith("VK emulator on http://127.0.0.1:")
         url = line.split()[3]
         import httpx
 
-        answer = httpx.post(f"{url}/wall.get", data={"owner_id": "-1", "v": "5.199"},
-                            headers={"Authorization": "Bearer demo-vk-token"})
+        answer = httpx.post(
+            f"{url}/wall.get",
+            data={"owner_id": "-1", "v": "5.199"},
+            headers={"Authorization": "Bearer demo-vk-token"},
+        )
         assert "error" in answer.json() or "response" in answer.json()
     finally:
         proc.terminate()

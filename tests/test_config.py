@@ -53,12 +53,19 @@ def test_db_override_and_env_lookup(tmp_path, monkeypatch):
         ("[database\npath=1", "not valid TOML"),
         (GOOD + "\n[extra]\n", "unknown section 'extra'"),
         (GOOD.replace("token_env", "tokn_env"), "unknown key 'tokn_env'"),
-        (GOOD.replace('token_env = "HUB_VK_TOKEN_KLOCHKI"', 'token = "vk1.a.abc"'),
-         "secrets never go in the config file"),
-        (GOOD.replace('"HUB_VK_TOKEN_KLOCHKI"', '"vk1.a.secret-token"'),
-         "NAME of an environment variable"),
-        (GOOD + GOOD.split("[networks.vk]")[1].split('api_base = "http://127.0.0.1:9/method"')[1],
-         "appears twice"),
+        (
+            GOOD.replace('token_env = "HUB_VK_TOKEN_KLOCHKI"', 'token = "vk1.a.abc"'),
+            "secrets never go in the config file",
+        ),
+        (
+            GOOD.replace('"HUB_VK_TOKEN_KLOCHKI"', '"vk1.a.secret-token"'),
+            "NAME of an environment variable",
+        ),
+        (
+            GOOD
+            + GOOD.split("[networks.vk]")[1].split('api_base = "http://127.0.0.1:9/method"')[1],
+            "appears twice",
+        ),
         (GOOD.replace('external_id = "123456"\n', ""), "has no 'external_id'"),
         (GOOD.replace('"klochki-vk"', '"клочки вк"'), "id may hold only"),
         ("[sync]\nrecent_window_days = -1\n", "recent_window_days"),

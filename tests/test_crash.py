@@ -17,8 +17,12 @@ def run_and_kill_after(config, emu, requests: int) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env[TOKEN_ENV] = TOKEN
     start = emu.stats()["requests"]
-    proc = subprocess.Popen([sys.executable, "-m", "hub", "--config", str(config), "sync"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub", "--config", str(config), "sync"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while emu.stats()["requests"] - start < requests and proc.poll() is None:
         assert time.monotonic() < deadline, "sync made too few requests"
@@ -30,8 +34,9 @@ def run_and_kill_after(config, emu, requests: int) -> int:
 def test_killed_sync_resumes_without_loss_or_duplicates(tmp_path, monkeypatch):
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     # 4 communities × 60 posts: comments take 10 executes, so a kill lands mid-way
-    with VkEmulator(seed=9, communities=4, posts=60, comments=6, rate_limit=0, tokens=[TOKEN],
-                    slow_ms=40) as emu:
+    with VkEmulator(
+        seed=9, communities=4, posts=60, comments=6, rate_limit=0, tokens=[TOKEN], slow_ms=40
+    ) as emu:
         config = write_config(tmp_path, emu)
         db = tmp_path / "hub.db"
         for kill_at in (2, 8):  # during the wall walk, then during comments

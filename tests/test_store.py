@@ -26,7 +26,8 @@ def test_migrations_on_blank_db_and_again(tmp_path):
     assert names == [m.__name__ for m in MIGRATIONS]
     assert apply_migrations(s.db) == []  # nothing to do the second time
     assert {"accounts", "posts", "comments", "authors", "sync_state", "actions"} <= set(
-        s.db.table_names())
+        s.db.table_names()
+    )
     assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     s.close()
 
@@ -55,22 +56,32 @@ def test_not_a_database_is_a_clear_error(tmp_path):
 
 
 def post(nid, comments=0, text="t", edited=None):
-    return Post(network_id=nid, published_at=1_767_000_000 + nid % 1000, text=text,
-                comments_count=comments, edited_at=edited, raw={"id": nid})
+    return Post(
+        network_id=nid,
+        published_at=1_767_000_000 + nid % 1000,
+        text=text,
+        comments_count=comments,
+        edited_at=edited,
+        raw={"id": nid},
+    )
 
 
 def test_upsert_counts_and_keeps_hub_columns(store):
     with store.transaction():
         assert store.upsert_posts(ACCOUNT, [post(1), post(BIG)]) == (2, 0)
-    store.db.execute("UPDATE posts SET comments_synced_count = 7, deleted_at = 'x' "
-                     "WHERE network_id = 1")
+    store.db.execute(
+        "UPDATE posts SET comments_synced_count = 7, deleted_at = 'x' WHERE network_id = 1"
+    )
     with store.transaction():
         assert store.upsert_posts(ACCOUNT, [post(1, text="new"), post(BIG)]) == (0, 1)
-    row = store.db.execute("SELECT text, comments_synced_count, deleted_at, raw_json FROM posts "
-                           "WHERE network_id = 1").fetchone()
+    row = store.db.execute(
+        "SELECT text, comments_synced_count, deleted_at, raw_json FROM posts WHERE network_id = 1"
+    ).fetchone()
     assert row == ("new", 7, "x", '{"id":1}')
-    assert store.db.execute("SELECT network_id FROM posts WHERE network_id = ?",
-                            [BIG]).fetchone()[0] == BIG
+    assert (
+        store.db.execute("SELECT network_id FROM posts WHERE network_id = ?", [BIG]).fetchone()[0]
+        == BIG
+    )
     assert store.db.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 2
 
 
@@ -82,15 +93,22 @@ def test_comment_set_marks_missing_deleted_never_removes(store):
     with store.transaction():
         store.upsert_posts(ACCOUNT, [post(1, 3)])
     pid = store.db.execute("SELECT id FROM posts").fetchone()[0]
-    assert store.replace_post_comments(ACCOUNT, pid, 1, [comment(10), comment(11), comment(12)]) == (3, 0, 0)
+    assert store.replace_post_comments(
+        ACCOUNT, pid, 1, [comment(10), comment(11), comment(12)]
+    ) == (3, 0, 0)
     store.db.execute("UPDATE comments SET moderation_status = 'review' WHERE network_id = 10")
     # 11 vanished, 12 became a placeholder (deleted with live replies), 10 edited
     result = store.replace_post_comments(
-        ACCOUNT, pid, 1, [comment(10, "edited"), comment(12, "", deleted=True), comment(13)])
+        ACCOUNT, pid, 1, [comment(10, "edited"), comment(12, "", deleted=True), comment(13)]
+    )
     assert result == (1, 1, 2)
-    rows = {r[0]: r[1:] for r in store.db.execute(
-        "SELECT network_id, text, deleted_at IS NOT NULL, deleted_by, moderation_status "
-        "FROM comments")}
+    rows = {
+        r[0]: r[1:]
+        for r in store.db.execute(
+            "SELECT network_id, text, deleted_at IS NOT NULL, deleted_by, moderation_status "
+            "FROM comments"
+        )
+    }
     assert rows[10] == ("edited", 0, None, "review")
     assert rows[11][1:3] == (1, "network")
     assert rows[12] == ("hi", 1, "network", None)  # the text we saw survives the placeholder
@@ -103,8 +121,9 @@ def test_comment_set_marks_missing_deleted_never_removes(store):
 
 def test_unique_natural_keys(store):
     with pytest.raises(sqlite3.IntegrityError):
-        store.db.execute("INSERT INTO posts (account_id, network_id) VALUES ('klochki-vk', 5), "
-                         "('klochki-vk', 5)")
+        store.db.execute(
+            "INSERT INTO posts (account_id, network_id) VALUES ('klochki-vk', 5), ('klochki-vk', 5)"
+        )
 
 
 def test_transaction_rolls_back_everything(store):

@@ -39,7 +39,7 @@ class ScriptedNetwork(Network):
             self.calls.append(f"wall:{r.account.id}:{r.cursor}")
             wall = sorted(self.walls[r.account.external_id], key=lambda p: -p.network_id)
             start = int(r.cursor or 0)
-            chunk = wall[start:start + self.page]
+            chunk = wall[start : start + self.page]
             nxt = str(start + self.page) if start + self.page < len(wall) else None
             out.append(self.fail.get(r.account.id) or PostPage(chunk, nxt))
         return out
@@ -78,14 +78,16 @@ def env(tmp_path, monkeypatch):
     }
     ScriptedNetwork.fail = {}
     ScriptedNetwork.calls = []
-    config = parse_config({
-        "database": {"path": str(tmp_path / "hub.db")},
-        "sync": {"recent_window_days": 30},
-        "accounts": [
-            {"id": "A", "network": "scripted", "external_id": "a", "token_env": "TOK_A"},
-            {"id": "B", "network": "scripted", "external_id": "b", "token_env": "TOK_B"},
-        ],
-    })
+    config = parse_config(
+        {
+            "database": {"path": str(tmp_path / "hub.db")},
+            "sync": {"recent_window_days": 30},
+            "accounts": [
+                {"id": "A", "network": "scripted", "external_id": "a", "token_env": "TOK_A"},
+                {"id": "B", "network": "scripted", "external_id": "b", "token_env": "TOK_B"},
+            ],
+        }
+    )
     pm = make_plugin_manager(load_entry_points=False)
     pm.register(Plugin(), name="scripted")
     store = Store.open(config.db_path)
@@ -137,7 +139,9 @@ def test_closed_comments_are_skipped_not_fatal(env):
     runs = run(env)
     assert runs[1].ok
     runs = run(env)
-    assert "comments:-5" not in ScriptedNetwork.calls[ScriptedNetwork.calls.index("wall:A:None", 1):]
+    assert (
+        "comments:-5" not in ScriptedNetwork.calls[ScriptedNetwork.calls.index("wall:A:None", 1) :]
+    )
 
 
 def test_failed_account_records_its_run(env):

@@ -6,20 +6,21 @@ import asyncio
 import sqlite3
 
 import pytest
+from hub_vk.emulator import VkEmulator
 
 from hub import plugins
 from hub.actions import ban_user, delete_comment
 from hub.config import load_config
 from hub.store import Store
-from hub_vk.emulator import VkEmulator
 
 from .helpers import TOKEN, TOKEN_ENV, db_state, duplicates, emulator_state, sync, write_config
 
 
 @pytest.fixture
 def emu():
-    with VkEmulator(seed=3, communities=3, posts=30, comments=10, rate_limit=0,
-                    tokens=[TOKEN]) as emulator:
+    with VkEmulator(
+        seed=3, communities=3, posts=30, comments=10, rate_limit=0, tokens=[TOKEN]
+    ) as emulator:
         yield emulator
 
 
@@ -44,11 +45,19 @@ def test_first_sync_stores_every_post_and_comment(emu, config_path):
     conn = sqlite3.connect(config_path.parent / "hub.db")
     # one pinned post per community, metadata stored, authors known
     assert conn.execute("SELECT COUNT(*) FROM posts WHERE is_pinned = 1").fetchone()[0] == 3
-    assert conn.execute("SELECT COUNT(*) FROM accounts WHERE name IS NOT NULL "
-                        "AND meta_synced_at IS NOT NULL").fetchone()[0] == 3
-    assert conn.execute("SELECT COUNT(*) FROM comments c LEFT JOIN authors a ON "
-                        "a.network_id = c.author_id WHERE a.name IS NULL AND c.is_placeholder = 0"
-                        ).fetchone()[0] == 0
+    assert (
+        conn.execute(
+            "SELECT COUNT(*) FROM accounts WHERE name IS NOT NULL AND meta_synced_at IS NOT NULL"
+        ).fetchone()[0]
+        == 3
+    )
+    assert (
+        conn.execute(
+            "SELECT COUNT(*) FROM comments c LEFT JOIN authors a ON "
+            "a.network_id = c.author_id WHERE a.name IS NULL AND c.is_placeholder = 0"
+        ).fetchone()[0]
+        == 0
+    )
     assert emu.stats()["tokens_in_url"] == 0
 
 
@@ -76,13 +85,18 @@ def test_incremental_sync_brings_changes_and_marks_deletions(emu, config_path):
     db = config_path.parent / "hub.db"
     assert db_state(db) == emulator_state(emu)
     conn = sqlite3.connect(db)
-    deleted = conn.execute("SELECT deleted_at, deleted_by, text FROM comments WHERE "
-                           "network_id = ?", [victim]).fetchone()
+    deleted = conn.execute(
+        "SELECT deleted_at, deleted_by, text FROM comments WHERE network_id = ?", [victim]
+    ).fetchone()
     assert deleted[0] and deleted[1] == "network" and deleted[2]  # kept, with its text
-    assert conn.execute("SELECT text FROM posts WHERE network_id = ?",
-                        [int(newest)]).fetchone()[0] == "Исправленный текст"
-    assert conn.execute("SELECT COUNT(*) FROM posts WHERE network_id = ?",
-                        [new_post]).fetchone()[0] == 1
+    assert (
+        conn.execute("SELECT text FROM posts WHERE network_id = ?", [int(newest)]).fetchone()[0]
+        == "Исправленный текст"
+    )
+    assert (
+        conn.execute("SELECT COUNT(*) FROM posts WHERE network_id = ?", [new_post]).fetchone()[0]
+        == 1
+    )
     assert duplicates(db) == 0
 
 
@@ -95,14 +109,19 @@ def test_deleted_post_is_marked_not_removed(emu, config_path):
     runs = sync(config_path)
     assert runs[0].posts_deleted == 1
     conn = sqlite3.connect(config_path.parent / "hub.db")
-    assert conn.execute("SELECT deleted_at IS NOT NULL FROM posts WHERE network_id = ?",
-                        [gone]).fetchone()[0] == 1
+    assert (
+        conn.execute(
+            "SELECT deleted_at IS NOT NULL FROM posts WHERE network_id = ?", [gone]
+        ).fetchone()[0]
+        == 1
+    )
 
 
 def test_long_threads_and_many_top_level_comments(tmp_path, monkeypatch):
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    with VkEmulator(seed=5, communities=1, posts=5, comments=3, rate_limit=0, tokens=[TOKEN],
-                    big_post=True) as emu:
+    with VkEmulator(
+        seed=5, communities=1, posts=5, comments=3, rate_limit=0, tokens=[TOKEN], big_post=True
+    ) as emu:
         path = write_config(tmp_path, emu)
         assert all(r.ok for r in sync(path))
         assert db_state(tmp_path / "hub.db") == emulator_state(emu)
@@ -127,8 +146,9 @@ def test_faults_are_retried(emu, config_path):
 
 def test_rate_limit_is_respected(tmp_path, monkeypatch):
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    with VkEmulator(seed=2, communities=2, posts=30, comments=2, rate_limit=8,
-                    tokens=[TOKEN]) as emu:
+    with VkEmulator(
+        seed=2, communities=2, posts=30, comments=2, rate_limit=8, tokens=[TOKEN]
+    ) as emu:
         path = write_config(tmp_path, emu, rps=7)
         assert all(r.ok for r in sync(path))
         assert emu.stats()["errors"].get("6", 0) == 0
@@ -138,7 +158,9 @@ def test_bad_token_fails_its_accounts_and_names_the_variable(emu, tmp_path, monk
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     monkeypatch.setenv("HUB_VK_TOKEN_BAD", "vk1.a.revoked-token")
     path = write_config(tmp_path, emu)
-    text = path.read_text().replace(f'token_env = "{TOKEN_ENV}"', 'token_env = "HUB_VK_TOKEN_BAD"', 1)
+    text = path.read_text().replace(
+        f'token_env = "{TOKEN_ENV}"', 'token_env = "HUB_VK_TOKEN_BAD"', 1
+    )
     path.write_text(text)
     runs = sync(path)
     assert runs[0].status == "failed"
@@ -164,7 +186,8 @@ def test_delete_and_ban_are_recorded_and_safe_to_repeat(emu, config_path):
     pm = plugins.make_plugin_manager()
     comment_id, account_id, network_id, author = store.db.execute(
         "SELECT id, account_id, network_id, author_id FROM comments WHERE author_id > 0 "
-        "AND deleted_at IS NULL LIMIT 1").fetchone()
+        "AND deleted_at IS NULL LIMIT 1"
+    ).fetchone()
     gid = int(config.account(account_id).external_id)
 
     first = asyncio.run(delete_comment(store, pm, config, str(comment_id)))
@@ -172,15 +195,18 @@ def test_delete_and_ban_are_recorded_and_safe_to_repeat(emu, config_path):
     assert network_id in emu.snapshot()["communities"][str(gid)]["deleted_comments"]
     again = asyncio.run(delete_comment(store, pm, config, f"{account_id}:{network_id}"))
     assert again.result.already and again.action_id == first.action_id
-    row = store.db.execute("SELECT deleted_by, moderation_status FROM comments WHERE id = ?",
-                           [comment_id]).fetchone()
+    row = store.db.execute(
+        "SELECT deleted_by, moderation_status FROM comments WHERE id = ?", [comment_id]
+    ).fetchone()
     assert row == ("hub", "deleted")
 
-    ban = asyncio.run(ban_user(store, pm, config, account_id, str(author), days=7,
-                               reason="спам", category="spam"))
+    ban = asyncio.run(
+        ban_user(store, pm, config, account_id, str(author), days=7, reason="спам", category="spam")
+    )
     assert ban.result.done and not ban.result.already and emu.ban_exists(gid, author)
-    ban2 = asyncio.run(ban_user(store, pm, config, account_id, str(author), days=7,
-                                reason="спам", category="spam"))
+    ban2 = asyncio.run(
+        ban_user(store, pm, config, account_id, str(author), days=7, reason="спам", category="spam")
+    )
     assert ban2.result.already
     actions = store.db.execute("SELECT kind, state, attempts FROM actions ORDER BY id").fetchall()
     assert actions == [("delete_comment", "done", 2), ("ban_user", "done", 2)]
@@ -188,5 +214,7 @@ def test_delete_and_ban_are_recorded_and_safe_to_repeat(emu, config_path):
     # the hub's deletion survives the next sync
     sync(config_path)
     conn = sqlite3.connect(config.db_path)
-    assert conn.execute("SELECT deleted_by FROM comments WHERE id = ?",
-                        [comment_id]).fetchone()[0] == "hub"
+    assert (
+        conn.execute("SELECT deleted_by FROM comments WHERE id = ?", [comment_id]).fetchone()[0]
+        == "hub"
+    )

@@ -5,9 +5,9 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import respx
+from hub_vk.client import VkClient, classify, execute_code
 
 from hub.errors import ApiError, AuthError, EntityGoneError, RateLimitedError, TransientError
-from hub_vk.client import VkClient, classify, execute_code
 
 BASE = "https://vk.test/method"
 TOKEN = "vk1.a.test-token-123"
@@ -27,9 +27,19 @@ def err(code, msg="x"):
 
 @pytest.mark.parametrize(
     ("code", "cls"),
-    [(1, TransientError), (6, TransientError), (10, TransientError), (5, AuthError),
-     (27, AuthError), (9, RateLimitedError), (29, RateLimitedError), (212, EntityGoneError),
-     (104, EntityGoneError), (100, ApiError), (15, ApiError)],
+    [
+        (1, TransientError),
+        (6, TransientError),
+        (10, TransientError),
+        (5, AuthError),
+        (27, AuthError),
+        (9, RateLimitedError),
+        (29, RateLimitedError),
+        (212, EntityGoneError),
+        (104, EntityGoneError),
+        (100, ApiError),
+        (15, ApiError),
+    ],
 )
 def test_classification_table(code, cls):
     exc = classify(code, "msg", "wall.get")
@@ -57,11 +67,15 @@ async def test_form_post_with_bearer_and_version(respx_mock):
 
 @respx.mock(assert_all_called=True)
 async def test_transient_answers_are_retried(respx_mock):
-    route = respx_mock.post(f"{BASE}/wall.get").mock(side_effect=[
-        httpx.Response(500, text="<html>500</html>"), err(6, "Too many requests per second"),
-        httpx.Response(200, text="<html>proxy</html>"), httpx.ConnectError("boom"),
-        ok({"count": 0, "items": []}),
-    ])
+    route = respx_mock.post(f"{BASE}/wall.get").mock(
+        side_effect=[
+            httpx.Response(500, text="<html>500</html>"),
+            err(6, "Too many requests per second"),
+            httpx.Response(200, text="<html>proxy</html>"),
+            httpx.ConnectError("boom"),
+            ok({"count": 0, "items": []}),
+        ]
+    )
     c = client()
     assert await c.call(TOKEN, "wall.get", {}) == {"count": 0, "items": []}
     assert route.call_count == 5 and c.requests == 5
@@ -81,7 +95,8 @@ async def test_retries_give_up_with_a_transient_error(respx_mock):
 @respx.mock
 async def test_auth_error_is_not_retried(respx_mock):
     route = respx_mock.post(f"{BASE}/wall.get").mock(
-        return_value=err(5, "User authorization failed: invalid access_token (4)."))
+        return_value=err(5, "User authorization failed: invalid access_token (4).")
+    )
     c = client()
     with pytest.raises(AuthError) as info:
         await c.call(TOKEN, "wall.get", {})
@@ -102,21 +117,30 @@ async def test_malformed_answers(respx_mock):
 
 
 def test_execute_code_is_the_plain_form():
-    code = execute_code([("wall.get", {"owner_id": -1, "count": 100}),
-                         ("wall.getComments", {"owner_id": -1, "post_id": 2, "sort": "asc"})])
-    assert code == ('return [API.wall.get({"owner_id":-1,"count":100}),'
-                    'API.wall.getComments({"owner_id":-1,"post_id":2,"sort":"asc"})];')
+    code = execute_code(
+        [
+            ("wall.get", {"owner_id": -1, "count": 100}),
+            ("wall.getComments", {"owner_id": -1, "post_id": 2, "sort": "asc"}),
+        ]
+    )
+    assert code == (
+        'return [API.wall.get({"owner_id":-1,"count":100}),'
+        'API.wall.getComments({"owner_id":-1,"post_id":2,"sort":"asc"})];'
+    )
 
 
 @respx.mock
 async def test_execute_false_slots_match_execute_errors_in_order(respx_mock):
-    route = respx_mock.post(f"{BASE}/execute").mock(return_value=ok(
-        [{"count": 1, "items": []}, False, False],
-        execute_errors=[
-            {"method": "wall.getComments", "error_code": 212, "error_msg": "closed"},
-            {"method": "wall.getComments", "error_code": 15, "error_msg": "Access denied"},
-            {"method": "execute", "error_code": 15, "error_msg": "Access denied"},
-        ]))
+    route = respx_mock.post(f"{BASE}/execute").mock(
+        return_value=ok(
+            [{"count": 1, "items": []}, False, False],
+            execute_errors=[
+                {"method": "wall.getComments", "error_code": 212, "error_msg": "closed"},
+                {"method": "wall.getComments", "error_code": 15, "error_msg": "Access denied"},
+                {"method": "execute", "error_code": 15, "error_msg": "Access denied"},
+            ],
+        )
+    )
     c = client()
     calls = [("wall.getComments", {"post_id": i}) for i in (1, 2, 3)]
     out = await c.execute(TOKEN, calls)

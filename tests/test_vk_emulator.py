@@ -26,15 +26,15 @@ TOKEN = "demo-vk-token"
 @pytest.fixture(scope="module")
 def emu() -> Iterator[VkEmulator]:
     """Shared read-mostly emulator; tests that mutate state build their own."""
-    with VkEmulator(seed=7, communities=3, posts=30, comments=12, rate_limit=0, now=NOW,
-                    big_post=True) as emulator:
+    with VkEmulator(
+        seed=7, communities=3, posts=30, comments=12, rate_limit=0, now=NOW, big_post=True
+    ) as emulator:
         yield emulator
 
 
 @pytest.fixture()
 def fresh() -> Iterator[VkEmulator]:
-    with VkEmulator(seed=11, communities=2, posts=6, comments=5, rate_limit=0,
-                    now=NOW) as emulator:
+    with VkEmulator(seed=11, communities=2, posts=6, comments=5, rate_limit=0, now=NOW) as emulator:
         yield emulator
 
 
@@ -85,17 +85,34 @@ def big_post_id(emulator: VkEmulator, gid: int) -> int:
 def test_groups_get_by_id_shape_and_int64(emu: VkEmulator) -> None:
     ids = emu.community_ids()
     assert any(gid > 2**31 for gid in ids)
-    fields = "description,contacts,site,addresses,members_count,cover,verified,activity," \
-             "status,wall,fixed_post"
+    fields = (
+        "description,contacts,site,addresses,members_count,cover,verified,activity,"
+        "status,wall,fixed_post"
+    )
     screen = ok(emu, "groups.getById", group_ids=str(ids[0]))["groups"][0]["screen_name"]
     resp = ok(emu, "groups.getById", group_ids=f"{ids[1]},{screen},{ids[2]}", fields=fields)
     assert resp["profiles"] == []
     groups = resp["groups"]
     assert [g["id"] for g in groups] == [ids[1], ids[0], ids[2]]
     for group in groups:
-        assert {"id", "name", "screen_name", "is_closed", "type", "description", "contacts",
-                "site", "addresses", "members_count", "cover", "verified", "activity",
-                "status", "wall", "fixed_post"} <= group.keys()
+        assert {
+            "id",
+            "name",
+            "screen_name",
+            "is_closed",
+            "type",
+            "description",
+            "contacts",
+            "site",
+            "addresses",
+            "members_count",
+            "cover",
+            "verified",
+            "activity",
+            "status",
+            "wall",
+            "fixed_post",
+        } <= group.keys()
         assert group["type"] in ("page", "group")
     brief = ok(emu, "groups.getById", group_id=str(ids[0]))["groups"][0]
     assert "description" not in brief and "members_count" not in brief
@@ -138,8 +155,16 @@ def test_post_shape(emu: VkEmulator) -> None:
         assert post["owner_id"] == post["from_id"] == -gid
         assert post["post_type"] == "post" and post["marked_as_ads"] == 0
         assert set(post["comments"]) == {"count", "can_post", "groups_can_post", "can_close"}
-        assert {"likes", "reposts", "views", "post_source", "attachments", "text", "date",
-                "created_by"} <= post.keys()
+        assert {
+            "likes",
+            "reposts",
+            "views",
+            "post_source",
+            "attachments",
+            "text",
+            "date",
+            "created_by",
+        } <= post.keys()
     assert any("edited" in p for p in items) and any("edited" not in p for p in items)
     assert {a["type"] for p in items for a in p["attachments"]} <= {"photo", "link"}
     assert any(p["attachments"] for p in items)
@@ -169,12 +194,20 @@ def test_get_comments_paging_threads_and_extended(emu: VkEmulator) -> None:
     assert "likes" not in big
     replies = []
     for offset in (0, 6, 12):
-        replies += ok(emu, "wall.getComments", comment_id=big["id"], count=6, offset=offset,
-                      need_likes=1, **base)["items"]
+        replies += ok(
+            emu,
+            "wall.getComments",
+            comment_id=big["id"],
+            count=6,
+            offset=offset,
+            need_likes=1,
+            **base,
+        )["items"]
     assert len(replies) == 15 and [r["id"] for r in replies][:10] == thread_ids
     assert all("likes" in r for r in replies)
     authors = {c["from_id"] for c in page1["items"]} | {
-        r["from_id"] for c in page1["items"] for r in c["thread"]["items"]}
+        r["from_id"] for c in page1["items"] for r in c["thread"]["items"]
+    }
     assert {p["id"] for p in page1["profiles"]} == {a for a in authors if a > 0}
     assert {g["id"] for g in page1["groups"]} == {-a for a in authors if a < 0}
     desc = ok(emu, "wall.getComments", sort="desc", count=5, **base)["items"]
@@ -188,11 +221,14 @@ def test_get_comments_preview_and_errors(emu: VkEmulator) -> None:
     full = ok(emu, "wall.getComments", owner_id=-gid, post_id=pid, preview_length=0)["items"]
     short = ok(emu, "wall.getComments", owner_id=-gid, post_id=pid, preview_length=5)["items"]
     assert [c["text"][:5] for c in full] == [c["text"] for c in short]
-    assert err(emu, "wall.getComments", owner_id=-gid, post_id=pid,
-               thread_items_count=11)["error_code"] == 100
+    assert (
+        err(emu, "wall.getComments", owner_id=-gid, post_id=pid, thread_items_count=11)[
+            "error_code"
+        ]
+        == 100
+    )
     assert err(emu, "wall.getComments", owner_id=-gid, post_id=1)["error_code"] == 212
-    assert err(emu, "wall.getComments", owner_id=-gid, post_id=pid,
-               count=101)["error_code"] == 100
+    assert err(emu, "wall.getComments", owner_id=-gid, post_id=pid, count=101)["error_code"] == 100
 
 
 def test_placeholders_for_deleted_comments(fresh: VkEmulator) -> None:
@@ -239,8 +275,19 @@ def test_ban_get_banned_unban(fresh: VkEmulator) -> None:
     uid = next(iter(fresh.state.residents))
     assert not fresh.ban_exists(gid, uid)
     until = NOW + 7 * 86400
-    assert ok(fresh, "groups.ban", group_id=gid, owner_id=uid, end_date=until, reason=1,
-              comment="реклама", comment_visible=1) == 1
+    assert (
+        ok(
+            fresh,
+            "groups.ban",
+            group_id=gid,
+            owner_id=uid,
+            end_date=until,
+            reason=1,
+            comment="реклама",
+            comment_visible=1,
+        )
+        == 1
+    )
     assert ok(fresh, "groups.ban", group_id=gid, owner_id=uid, reason=3) == 1  # replaces
     assert fresh.ban_exists(gid, uid)
     banned = ok(fresh, "groups.getBanned", group_id=gid, owner_id=uid)
@@ -249,12 +296,22 @@ def test_ban_get_banned_unban(fresh: VkEmulator) -> None:
     assert item["type"] == "profile" and item["profile"]["id"] == uid
     assert set(item["profile"]) >= {"id", "first_name", "last_name"}
     assert item["ban_info"]["end_date"] == 0 and item["ban_info"]["reason"] == 3
-    assert set(item["ban_info"]) == {"admin_id", "date", "end_date", "reason", "comment",
-                                     "comment_visible"}
+    assert set(item["ban_info"]) == {
+        "admin_id",
+        "date",
+        "end_date",
+        "reason",
+        "comment",
+        "comment_visible",
+    }
     everyone = ok(fresh, "groups.getBanned", group_id=gid, count=200)
     assert everyone["count"] == len(everyone["items"]) >= 1
-    assert err(fresh, "groups.ban", group_id=gid, owner_id=uid,
-               end_date=NOW + 400 * 86400)["error_code"] == 100
+    assert (
+        err(fresh, "groups.ban", group_id=gid, owner_id=uid, end_date=NOW + 400 * 86400)[
+            "error_code"
+        ]
+        == 100
+    )
     assert err(fresh, "groups.ban", group_id=1, owner_id=uid)["error_code"] == 125
     assert err(fresh, "groups.getBanned", group_id=gid, count=201)["error_code"] == 100
     assert ok(fresh, "groups.unban", group_id=gid, owner_id=uid) == 1
@@ -267,15 +324,22 @@ def test_ban_get_banned_unban(fresh: VkEmulator) -> None:
 
 def test_execute_plain_form_with_false_slot(emu: VkEmulator) -> None:
     gid = emu.community_ids()[0]
-    code = (f'return [API.wall.get({{"owner_id": -{gid}, "count": 2}}),\n'
-            f'  API.wall.getComments({{"owner_id": -{gid}, "post_id": 1, "count": 100}}),\n'
-            f'  API.groups.getById({{"group_ids": [{gid}], "fields": "members_count"}})];')
+    code = (
+        f'return [API.wall.get({{"owner_id": -{gid}, "count": 2}}),\n'
+        f'  API.wall.getComments({{"owner_id": -{gid}, "post_id": 1, "count": 100}}),\n'
+        f'  API.groups.getById({{"group_ids": [{gid}], "fields": "members_count"}})];'
+    )
     before = emu.stats()
     body = call(emu, "execute", code=code)
     assert body["response"][0]["count"] == 31 and body["response"][1] is False
     assert body["response"][2]["groups"][0]["members_count"] > 0
-    assert body["execute_errors"] == [{"method": "wall.getComments", "error_code": 212,
-                                       "error_msg": "Access to post comments denied"}]
+    assert body["execute_errors"] == [
+        {
+            "method": "wall.getComments",
+            "error_code": 212,
+            "error_msg": "Access to post comments denied",
+        }
+    ]
     after = emu.stats()
     assert after["requests"] == before["requests"] + 1
     assert after["execute_calls"] == before["execute_calls"] + 1
@@ -285,12 +349,15 @@ def test_execute_plain_form_with_false_slot(emu: VkEmulator) -> None:
     assert nested["response"] == [False] and nested["execute_errors"][0]["error_code"] == 3
 
 
-@pytest.mark.parametrize("code", [
-    "var a = 1; return a;",
-    'return [API.wall.get({"owner_id": -1)];',
-    "return [API.wall.get(Args.x)];",
-    'return API.wall.get({"owner_id": -1}) + 1;',
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "var a = 1; return a;",
+        'return [API.wall.get({"owner_id": -1)];',
+        "return [API.wall.get(Args.x)];",
+        'return API.wall.get({"owner_id": -1}) + 1;',
+    ],
+)
 def test_execute_compile_error(emu: VkEmulator, code: str) -> None:
     assert err(emu, "execute", code=code)["error_code"] == 12
 
@@ -309,9 +376,11 @@ def test_auth_version_format_errors(emu: VkEmulator) -> None:
         error = anon.post("/wall.get", data={"v": "5.199"}).json()["error"]
         assert error["error_code"] == 5 and "no access_token" in error["error_msg"]
         error = anon.post("/wall.get", data={"v": "5.199", "access_token": "nope"}).json()["error"]
-        assert error == {"error_code": 5,
-                         "error_msg": "User authorization failed: invalid access_token (4).",
-                         "request_params": error["request_params"]}
+        assert error == {
+            "error_code": 5,
+            "error_msg": "User authorization failed: invalid access_token (4).",
+            "request_params": error["request_params"],
+        }
         assert all(p["key"] != "access_token" for p in error["request_params"])
         assert "nope" not in str(error)
     with client_for(emu) as client:
@@ -323,21 +392,31 @@ def test_auth_version_format_errors(emu: VkEmulator) -> None:
         assert error["error_code"] == 3
         assert {"key": "method", "value": "wall.nothing"} in error["request_params"]
         assert {"key": "oauth", "value": "1"} in error["request_params"]
-        got = client.get("/groups.getById", params={"group_id": emu.community_ids()[0],
-                                                    "v": "5.131"}).json()
+        got = client.get(
+            "/groups.getById", params={"group_id": emu.community_ids()[0], "v": "5.131"}
+        ).json()
         assert "groups" in got["response"]  # GET works; old 5.x still gets 5.199 shapes
 
 
 def test_rate_limit_per_token() -> None:
-    with VkEmulator(seed=1, communities=1, posts=3, comments=2, rate_limit=2, now=NOW,
-                    tokens=("a", "b")) as emulator, client_for(emulator, "a") as client:
-        codes = [client.post("/groups.getById",
-                             data={"group_id": emulator.community_ids()[0], "v": "5.199"}
-                             ).json().get("error", {}).get("error_code") for _ in range(5)]
+    with (
+        VkEmulator(
+            seed=1, communities=1, posts=3, comments=2, rate_limit=2, now=NOW, tokens=("a", "b")
+        ) as emulator,
+        client_for(emulator, "a") as client,
+    ):
+        codes = [
+            client.post(
+                "/groups.getById", data={"group_id": emulator.community_ids()[0], "v": "5.199"}
+            )
+            .json()
+            .get("error", {})
+            .get("error_code")
+            for _ in range(5)
+        ]
         assert codes[:2] == [None, None] and codes[2:] == [6, 6, 6]
         with client_for(emulator, "b") as other:  # limits are per token
-            assert "response" in other.post("/wall.get", data={"owner_id": 1, "v": "5.199"}
-                                             ).json()
+            assert "response" in other.post("/wall.get", data={"owner_id": 1, "v": "5.199"}).json()
         assert emulator.stats()["errors"]["6"] == 3
 
 
@@ -358,8 +437,12 @@ def test_faults_bursts_and_slowness(fresh: VkEmulator) -> None:
         for _ in range(2):
             reply = client.post("/wall.get", data={"owner_id": 1, "v": "5.199"})
             assert reply.status_code == 500 and "<h1>500" in reply.text
-        assert client.post("/wall.get", data={"owner_id": 1, "v": "5.199"}
-                           ).json()["error"]["error_code"] == 6
+        assert (
+            client.post("/wall.get", data={"owner_id": 1, "v": "5.199"}).json()["error"][
+                "error_code"
+            ]
+            == 6
+        )
         assert "response" in client.post("/wall.get", data={"owner_id": 1, "v": "5.199"}).json()
         fresh.set_faults(slow_ms=80)
         started = time.monotonic()
@@ -370,8 +453,9 @@ def test_faults_bursts_and_slowness(fresh: VkEmulator) -> None:
 
 
 def test_random_fault_rate() -> None:
-    with VkEmulator(communities=1, posts=2, comments=1, rate_limit=0, now=NOW,
-                    fault_error6_rate=1.0) as emulator:
+    with VkEmulator(
+        communities=1, posts=2, comments=1, rate_limit=0, now=NOW, fault_error6_rate=1.0
+    ) as emulator:
         assert err(emulator, "wall.get", owner_id=1)["error_code"] == 6
 
 
@@ -395,12 +479,25 @@ def test_mutate_endpoints(fresh: VkEmulator) -> None:
     items = ok(fresh, "wall.get", owner_id=-gid, count=2)["items"]
     assert items[1]["id"] == pid and items[1]["comments"]["count"] == 5
     root = ok(fresh, "wall.getComments", owner_id=-gid, post_id=pid)["items"][0]["id"]
-    reply = control(fresh, "POST", "mutate", {"op": "add_comment", "group_id": gid,
-                                              "post_id": pid, "reply_to": root,
-                                              "text": "Спасибо!"}).json()["id"]
+    reply = control(
+        fresh,
+        "POST",
+        "mutate",
+        {
+            "op": "add_comment",
+            "group_id": gid,
+            "post_id": pid,
+            "reply_to": root,
+            "text": "Спасибо!",
+        },
+    ).json()["id"]
     assert reply > root
-    edited = control(fresh, "POST", "mutate",
-                     {"op": "edit_post", "group_id": gid, "post_id": pid, "text": "Новый"})
+    edited = control(
+        fresh,
+        "POST",
+        "mutate",
+        {"op": "edit_post", "group_id": gid, "post_id": pid, "text": "Новый"},
+    )
     assert edited.json() == {"ok": True, "id": pid}
     state = control(fresh, "GET", "state").json()["communities"][str(gid)]
     assert state["posts"][str(pid)]["edited"] is not None
@@ -413,8 +510,9 @@ def test_mutate_endpoints(fresh: VkEmulator) -> None:
     assert bad.status_code == 400 and bad.json()["ok"] is False
     base = fresh.url.removesuffix("/method")
     assert httpx.post(f"{base}/_emulator/mutate", content=b"{nope").status_code == 400
-    missing = control(fresh, "POST", "mutate", {"op": "delete_comment", "group_id": 1,
-                                                "comment_id": 1})
+    missing = control(
+        fresh, "POST", "mutate", {"op": "delete_comment", "group_id": 1, "comment_id": 1}
+    )
     assert missing.status_code == 404
 
 
@@ -428,17 +526,35 @@ def test_determinism_same_seed_same_snapshot() -> None:
 
 
 def test_cli_prints_url_and_stops_on_sigterm() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "hub_vk.emulator", "--port", "0",
-                             "--communities", "2", "--posts", "3", "--comments", "2"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hub_vk.emulator",
+            "--port",
+            "0",
+            "--communities",
+            "2",
+            "--posts",
+            "3",
+            "--comments",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         assert select.select([proc.stdout], [], [], 10)[0], "emulator printed nothing"
         line = proc.stdout.readline()
         assert line.startswith("VK emulator on http://127.0.0.1:") and "2 communities:" in line
         url = line.split()[3]
-        reply = httpx.post(f"{url}/groups.getById", data={"group_id": "210000000", "v": "5.199"},
-                           headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+        reply = httpx.post(
+            f"{url}/groups.getById",
+            data={"group_id": "210000000", "v": "5.199"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=5,
+        )
         assert reply.json()["response"]["groups"][0]["id"] == 210000000
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=5) == 0

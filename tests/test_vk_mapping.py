@@ -3,40 +3,88 @@
 from hub_vk import mapping
 
 POST = {
-    "id": 4521, "owner_id": -123456789, "from_id": -123456789, "created_by": 98765432,
-    "date": 1767261600, "edited": 1767262500, "post_type": "post", "is_pinned": 1,
-    "marked_as_ads": 0, "text": "Уважаемые жители! С 10 января меняется расписание автобусов...",
+    "id": 4521,
+    "owner_id": -123456789,
+    "from_id": -123456789,
+    "created_by": 98765432,
+    "date": 1767261600,
+    "edited": 1767262500,
+    "post_type": "post",
+    "is_pinned": 1,
+    "marked_as_ads": 0,
+    "text": "Уважаемые жители! С 10 января меняется расписание автобусов...",
     "attachments": [
-        {"type": "photo", "photo": {"id": 457239101, "owner_id": -123456789, "album_id": -7,
-                                    "sizes": []}},
-        {"type": "link", "link": {"url": "https://city.example.ru/news/123",
-                                  "title": "Новое расписание"}},
+        {
+            "type": "photo",
+            "photo": {"id": 457239101, "owner_id": -123456789, "album_id": -7, "sizes": []},
+        },
+        {
+            "type": "link",
+            "link": {"url": "https://city.example.ru/news/123", "title": "Новое расписание"},
+        },
     ],
-    "comments": {"count": 57, "can_post": 1}, "likes": {"count": 310},
-    "reposts": {"count": 12}, "views": {"count": 15820},
+    "comments": {"count": 57, "can_post": 1},
+    "likes": {"count": 310},
+    "reposts": {"count": 12},
+    "views": {"count": 15820},
 }
 
 COMMENTS = {
-    "count": 57, "current_level_count": 41,
+    "count": 57,
+    "current_level_count": 41,
     "items": [
-        {"id": 9012, "from_id": 55501, "post_id": 4521, "owner_id": -123456789,
-         "parents_stack": [], "date": 1767263000, "text": "А вечерний рейс 12 сохранят?",
-         "likes": {"count": 3},
-         "thread": {"count": 2, "items": [
-             {"id": 9015, "from_id": -123456789, "post_id": 4521, "owner_id": -123456789,
-              "parents_stack": [9012], "date": 1767263400, "text": "Да, сохраняется.",
-              "reply_to_user": 55501, "reply_to_comment": 9012}]}},
-        {"id": 9020, "from_id": 0, "post_id": 4521, "owner_id": -123456789, "date": 1767264000,
-         "text": "", "deleted": True, "thread": {"count": 1, "items": []}},
+        {
+            "id": 9012,
+            "from_id": 55501,
+            "post_id": 4521,
+            "owner_id": -123456789,
+            "parents_stack": [],
+            "date": 1767263000,
+            "text": "А вечерний рейс 12 сохранят?",
+            "likes": {"count": 3},
+            "thread": {
+                "count": 2,
+                "items": [
+                    {
+                        "id": 9015,
+                        "from_id": -123456789,
+                        "post_id": 4521,
+                        "owner_id": -123456789,
+                        "parents_stack": [9012],
+                        "date": 1767263400,
+                        "text": "Да, сохраняется.",
+                        "reply_to_user": 55501,
+                        "reply_to_comment": 9012,
+                    }
+                ],
+            },
+        },
+        {
+            "id": 9020,
+            "from_id": 0,
+            "post_id": 4521,
+            "owner_id": -123456789,
+            "date": 1767264000,
+            "text": "",
+            "deleted": True,
+            "thread": {"count": 1, "items": []},
+        },
     ],
     "profiles": [{"id": 55501, "first_name": "Иван", "last_name": "Петров"}],
     "groups": [{"id": 123456789, "name": "Администрация города N", "screen_name": "adm_n"}],
 }
 
 GROUP = {
-    "id": 123456789, "name": "Администрация города N", "screen_name": "adm_n", "is_closed": 0,
-    "type": "page", "verified": 1, "members_count": 48210, "site": "https://admin-n.example.ru",
-    "description": "Официальная страница...", "photo_200": "https://sun9-1.userapi.com/x.jpg",
+    "id": 123456789,
+    "name": "Администрация города N",
+    "screen_name": "adm_n",
+    "is_closed": 0,
+    "type": "page",
+    "verified": 1,
+    "members_count": 48210,
+    "site": "https://admin-n.example.ru",
+    "description": "Официальная страница...",
+    "photo_200": "https://sun9-1.userapi.com/x.jpg",
     "contacts": [{"user_id": 98765432, "desc": "Пресс-служба", "phone": "+7 ..."}],
     "addresses": {"is_enabled": True, "main_address_id": 77, "count": 1},
     "cover": {"enabled": 1, "images": [{"url": "https://sun9-...", "width": 1590}]},
@@ -48,7 +96,11 @@ def test_post_maps_counters_pin_edit_and_attachments():
     assert post.network_id == 4521
     assert post.is_pinned and post.edited_at == 1767262500
     assert (post.comments_count, post.likes_count, post.reposts_count, post.views_count) == (
-        57, 310, 12, 15820)
+        57,
+        310,
+        12,
+        15820,
+    )
     assert [a["type"] for a in post.attachments] == ["photo", "link"]
     assert post.attachments[1]["url"] == "https://city.example.ru/news/123"
     assert post.url == "https://vk.com/wall-123456789_4521"

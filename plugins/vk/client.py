@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 
-from hub.log import get_logger
 from hub.errors import (
     ApiError,
     AuthError,
@@ -24,6 +23,7 @@ from hub.errors import (
     RateLimitedError,
     TransientError,
 )
+from hub.log import get_logger
 from hub.ratelimit import RateLimiter
 from hub.retry import with_retries
 from hub.secrets import redact
@@ -63,7 +63,12 @@ def execute_code(calls: Sequence[Call]) -> str:
 
 class VkClient:
     def __init__(
-        self, *, api_base: str, version: str, requests_per_second: float, timeout: float = 30.0,
+        self,
+        *,
+        api_base: str,
+        version: str,
+        requests_per_second: float,
+        timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         if not str(api_base).startswith(("http://", "https://")):
@@ -76,7 +81,10 @@ class VkClient:
         except (TypeError, ValueError):
             rate = 0.0
         if rate <= 0:
-            raise ConfigError("[networks.vk] requests_per_second must be a number above 0 (VK allows 3 per user token)")
+            raise ConfigError(
+                "[networks.vk] requests_per_second must be a number above 0 "
+                "(VK allows 3 per user token)"
+            )
         self.api_base = str(api_base).rstrip("/")
         self.version = str(version)
         self.limiter = RateLimiter(rate)
@@ -101,16 +109,21 @@ class VkClient:
         if not isinstance(response, list) or len(response) != len(calls):
             raise ApiError(
                 f"VK execute returned {type(response).__name__} for {len(calls)} calls; "
-                "expected one slot per call", method="execute",
+                "expected one slot per call",
+                method="execute",
             )
         errors = iter(e for e in body.get("execute_errors") or [] if e.get("method") != "execute")
         out: list[Any] = []
         for (method, _params), slot in zip(calls, response, strict=True):
             if slot is False:
                 entry = next(errors, None) or {}
-                out.append(classify(int(entry.get("error_code", 0) or 0),
-                                    str(entry.get("error_msg", "call failed inside execute")),
-                                    entry.get("method", method)))
+                out.append(
+                    classify(
+                        int(entry.get("error_code", 0) or 0),
+                        str(entry.get("error_msg", "call failed inside execute")),
+                        entry.get("method", method),
+                    )
+                )
             else:
                 out.append(slot)
         return out
@@ -119,7 +132,7 @@ class VkClient:
         """Any number of calls, 25 per request; a failed request fails its slots."""
         out: list[Any] = []
         for start in range(0, len(calls), EXECUTE_LIMIT):
-            chunk = calls[start:start + EXECUTE_LIMIT]
+            chunk = calls[start : start + EXECUTE_LIMIT]
             try:
                 out.extend(await self.execute(token, chunk))
             except ApiError as exc:
@@ -133,7 +146,8 @@ class VkClient:
         data["v"] = self.version
         try:
             response = await self._http.post(
-                f"{self.api_base}/{method}", data=data,
+                f"{self.api_base}/{method}",
+                data=data,
                 headers={"Authorization": f"Bearer {token}"},
             )
         except httpx.TransportError as exc:
@@ -141,8 +155,13 @@ class VkClient:
                 f"VK API at {self.api_base} unreachable ({type(exc).__name__}: {redact(str(exc))})",
                 method=method,
             ) from None
-        log.debug("vk request", method=method, url=str(response.request.url),
-                  status=response.status_code, bytes=len(response.content))
+        log.debug(
+            "vk request",
+            method=method,
+            url=str(response.request.url),
+            status=response.status_code,
+            bytes=len(response.content),
+        )
         if response.status_code >= 500 or response.status_code == 429:
             raise TransientError(f"VK answered HTTP {response.status_code}", method=method)
         if response.status_code >= 400:
@@ -150,13 +169,16 @@ class VkClient:
         try:
             body = response.json()
         except ValueError:
-            raise TransientError("VK answered with a body that is not JSON", method=method) from None
+            raise TransientError(
+                "VK answered with a body that is not JSON", method=method
+            ) from None
         if not isinstance(body, dict) or not ("response" in body or "error" in body):
             raise ApiError("VK answered JSON without 'response' or 'error'", method=method)
         error = body.get("error")
         if isinstance(error, dict):
-            exc = classify(int(error.get("error_code", 0) or 0),
-                           str(error.get("error_msg", "")), method)
+            exc = classify(
+                int(error.get("error_code", 0) or 0), str(error.get("error_msg", "")), method
+            )
             if isinstance(exc, TransientError):
                 raise exc
         return body
@@ -165,8 +187,9 @@ class VkClient:
     def _unwrap(body: dict[str, Any], method: str) -> Any:
         error = body.get("error")
         if isinstance(error, dict):
-            raise classify(int(error.get("error_code", 0) or 0), str(error.get("error_msg", "")),
-                           method)
+            raise classify(
+                int(error.get("error_code", 0) or 0), str(error.get("error_msg", "")), method
+            )
         return body["response"]
 
 

@@ -64,23 +64,39 @@ class _Stats:
         self.tokens_in_url = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "by_method": dict(self.by_method),
-                "execute_calls": self.execute_calls,
-                "execute_inner_calls": self.execute_inner_calls,
-                "inner_by_method": dict(self.inner_by_method), "errors": dict(self.errors),
-                "execute_errors": self.execute_errors, "http500": self.http500,
-                "tokens_in_url": self.tokens_in_url}
+        return {
+            "requests": self.requests,
+            "by_method": dict(self.by_method),
+            "execute_calls": self.execute_calls,
+            "execute_inner_calls": self.execute_inner_calls,
+            "inner_by_method": dict(self.inner_by_method),
+            "errors": dict(self.errors),
+            "execute_errors": self.execute_errors,
+            "http500": self.http500,
+            "tokens_in_url": self.tokens_in_url,
+        }
 
 
 class VkEmulator:
     """The emulator: generated state + HTTP server + fault injection + mutations."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, seed: int = 1,
-                 communities: int = 3, posts: int = 50, comments: int = 20,
-                 rate_limit: float = 3.0, tokens: Iterable[str] = ("demo-vk-token",),
-                 big_post: bool = False, now: float | None = None,
-                 fault_error6_rate: float = 0.0, fault_http500_rate: float = 0.0,
-                 slow_ms: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 1,
+        communities: int = 3,
+        posts: int = 50,
+        comments: int = 20,
+        rate_limit: float = 3.0,
+        tokens: Iterable[str] = ("demo-vk-token",),
+        big_post: bool = False,
+        now: float | None = None,
+        fault_error6_rate: float = 0.0,
+        fault_http500_rate: float = 0.0,
+        slow_ms: int = 0,
+    ) -> None:
         self.host = host
         self._port = port
         self.rate_limit = rate_limit
@@ -88,9 +104,14 @@ class VkEmulator:
         self._fixed_now = now
         self._t0 = time.monotonic()
         self.lock = threading.RLock()
-        self.state = generate_state(seed=seed, communities=communities, posts=posts,
-                                    comments=comments, big_post=big_post,
-                                    now=base_now(now, time.time()))
+        self.state = generate_state(
+            seed=seed,
+            communities=communities,
+            posts=posts,
+            comments=comments,
+            big_post=big_post,
+            now=base_now(now, time.time()),
+        )
         # Separate RNGs: injected faults and mutations never disturb the generated data.
         self._fault_rng = random.Random(f"faults-{seed}")
         self._mut_rng = random.Random(f"mutations-{seed}")
@@ -115,8 +136,12 @@ class VkEmulator:
         server = EmulatorServer((self.host, self._port), self)
         self._server = server
         self._port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"vk-emulator-{self._port}", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"vk-emulator-{self._port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -202,9 +227,14 @@ class VkEmulator:
         """Publish a post now (as the community), optionally with fresh comments."""
         with self.lock:
             com = self._community(group_id)
-            post = Post(id=com.new_item_id(), owner_id=-com.id, from_id=-com.id,
-                        created_by=com.admin_id, date=int(self.clock()),
-                        text=text if text is not None else post_text(self._mut_rng, com))
+            post = Post(
+                id=com.new_item_id(),
+                owner_id=-com.id,
+                from_id=-com.id,
+                created_by=com.admin_id,
+                date=int(self.clock()),
+                text=text if text is not None else post_text(self._mut_rng, com),
+            )
             com.posts[post.id] = post
             for _, replies in plan_threads(self._mut_rng, int(comments), allow_deleted=False):
                 root = self.add_comment(com.id, post.id)
@@ -212,8 +242,14 @@ class VkEmulator:
                     self.add_comment(com.id, post.id, reply_to=root)
             return post.id
 
-    def add_comment(self, group_id: int, post_id: int, text: str | None = None,
-                    reply_to: int | None = None, from_id: int | None = None) -> int:
+    def add_comment(
+        self,
+        group_id: int,
+        post_id: int,
+        text: str | None = None,
+        reply_to: int | None = None,
+        from_id: int | None = None,
+    ) -> int:
         """A resident (or ``from_id``) comments now; ``reply_to`` makes it a thread reply."""
         with self.lock:
             com = self._community(group_id)
@@ -228,9 +264,13 @@ class VkEmulator:
                 author, auto_text = reply_comment(self._mut_rng, self.state, com, target.from_id)
             else:
                 author, auto_text = top_comment(self._mut_rng, self.state, com)
-            comment = Comment(com.new_item_id(), post.id,
-                              int(from_id) if from_id is not None else author,
-                              int(self.clock()), text if text is not None else auto_text)
+            comment = Comment(
+                com.new_item_id(),
+                post.id,
+                int(from_id) if from_id is not None else author,
+                int(self.clock()),
+                text if text is not None else auto_text,
+            )
             if target is not None:
                 root = com.comments[target.root_id] if target.root_id else target
                 comment.root_id = root.id
@@ -261,8 +301,9 @@ class VkEmulator:
         with self.lock:
             self._post(self._community(group_id), post_id).deleted = True
 
-    def set_faults(self, *, error6_burst: int = 0, http500: int = 0,
-                   slow_ms: int | None = None) -> None:
+    def set_faults(
+        self, *, error6_burst: int = 0, http500: int = 0, slow_ms: int | None = None
+    ) -> None:
         """Next ``error6_burst`` requests answer error 6, next ``http500`` an HTML 500."""
         with self._fault_lock:
             self._error6_burst = max(0, int(error6_burst))
@@ -301,8 +342,9 @@ class VkEmulator:
             window.append(now)
             return True
 
-    def handle_method(self, name: str, query: str, headers: Mapping[str, str],
-                      body: bytes) -> Reply:
+    def handle_method(
+        self, name: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> Reply:
         """One ``/method/<name>`` request, from raw HTTP parts to the reply."""
         query_params = parse_qsl(query, keep_blank_values=True)
         with self._stats.lock:
@@ -327,8 +369,11 @@ class VkEmulator:
         if fault == 6:
             return self._error(VkError(6, "Too many requests per second"), name, params, True)
         auth = headers.get("Authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else params.get(
-            "access_token", "")
+        token = (
+            auth[7:].strip()
+            if auth.lower().startswith("bearer ")
+            else params.get("access_token", "")
+        )
         if not token:
             err = VkError(5, "User authorization failed: no access_token passed.")
             return self._error(err, name, params, authed=False)
@@ -346,8 +391,11 @@ class VkEmulator:
             err = VkError(8, "Invalid request: v (version) is required")
             return self._error(err, name, params, True)
         if major != 5 or minor < MIN_MINOR_VERSION:
-            err = VkError(8, f"Invalid request: versions below 5.{MIN_MINOR_VERSION} are not "
-                             f"supported, current actual version is {API_VERSION}")
+            err = VkError(
+                8,
+                f"Invalid request: versions below 5.{MIN_MINOR_VERSION} are not "
+                f"supported, current actual version is {API_VERSION}",
+            )
             return self._error(err, name, params, True)
         try:
             payload = self._dispatch(name, params, self.tokens[token])
@@ -370,8 +418,9 @@ class VkEmulator:
         """Run the plain ``return [API.x.y({...}), ...];`` form; failed calls give false."""
         code = params.get("code", "")
         if not code.strip():
-            raise VkError(100, "One of the parameters specified was missing or invalid: "
-                               "code is undefined")
+            raise VkError(
+                100, "One of the parameters specified was missing or invalid: code is undefined"
+            )
         calls, single = parse_execute(code)
         with self._stats.lock:
             self._stats.execute_calls += 1
@@ -391,8 +440,7 @@ class VkEmulator:
             except Exception as exc:  # noqa: BLE001 - becomes a false slot, like VK
                 err = exc if isinstance(exc, VkError) else VkError(10, "Internal server error")
                 results.append(False)
-                errors.append({"method": method_name, "error_code": err.code,
-                               "error_msg": err.msg})
+                errors.append({"method": method_name, "error_code": err.code, "error_msg": err.msg})
         out: dict[str, Any] = {"response": results[0] if single else results}
         if errors:
             out["execute_errors"] = errors
@@ -408,26 +456,39 @@ class VkEmulator:
             request_params.append({"key": "v", "value": params["v"]})
         if authed:
             request_params.append({"key": "oauth", "value": "1"})
-        request_params += [{"key": k, "value": v} for k, v in params.items()
-                           if k not in ("access_token", "v", "method")]
-        return json_reply({"error": {"error_code": err.code, "error_msg": err.msg,
-                                      "request_params": request_params}})
+        request_params += [
+            {"key": k, "value": v}
+            for k, v in params.items()
+            if k not in ("access_token", "v", "method")
+        ]
+        return json_reply(
+            {
+                "error": {
+                    "error_code": err.code,
+                    "error_msg": err.msg,
+                    "request_params": request_params,
+                }
+            }
+        )
 
     # ------------------------------------------------------------------ /_emulator/*
 
     def handle_control(self, verb: str, path: str, body: bytes) -> Reply:
         """Test-only endpoints: JSON in, JSON out, no token."""
-        routes = {("GET", "state"): lambda _: self.snapshot(),
-                  ("GET", "stats"): lambda _: self.stats(),
-                  ("POST", "stats/reset"): self._control_reset,
-                  ("POST", "mutate"): self._control_mutate,
-                  ("POST", "faults"): self._control_faults}
+        routes = {
+            ("GET", "state"): lambda _: self.snapshot(),
+            ("GET", "stats"): lambda _: self.stats(),
+            ("POST", "stats/reset"): self._control_reset,
+            ("POST", "mutate"): self._control_mutate,
+            ("POST", "faults"): self._control_faults,
+        }
         action = path.strip("/").removeprefix("_emulator/")
         handler = routes.get((verb, action))
         if handler is None:
             known = any(a == action for _, a in routes)
-            return json_reply({"ok": False, "error": f"no route {verb} {path}"},
-                               405 if known else 404)
+            return json_reply(
+                {"ok": False, "error": f"no route {verb} {path}"}, 405 if known else 404
+            )
         data: Any = {}
         if verb == "POST" and body.strip():
             try:
@@ -448,17 +509,23 @@ class VkEmulator:
         return {"ok": True}
 
     def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
-        self.set_faults(error6_burst=int(data.get("error6_burst", 0)),
-                        http500=int(data.get("http500", 0)),
-                        slow_ms=None if data.get("slow_ms") is None else int(data["slow_ms"]))
+        self.set_faults(
+            error6_burst=int(data.get("error6_burst", 0)),
+            http500=int(data.get("http500", 0)),
+            slow_ms=None if data.get("slow_ms") is None else int(data["slow_ms"]),
+        )
         return {"ok": True}
 
     def _control_mutate(self, data: dict[str, Any]) -> dict[str, Any]:
         kwargs = dict(data)
         op = kwargs.pop("op", None)
-        ops = {"add_post": self.add_post, "add_comment": self.add_comment,
-               "delete_comment": self.delete_comment, "edit_post": self.edit_post,
-               "delete_post": self.delete_post}
+        ops = {
+            "add_post": self.add_post,
+            "add_comment": self.add_comment,
+            "delete_comment": self.delete_comment,
+            "edit_post": self.edit_post,
+            "delete_post": self.delete_post,
+        }
         if op not in ops:
             raise ValueError(f"unknown op {op!r}; expected one of {sorted(ops)}")
         result = ops[op](**kwargs)
@@ -478,24 +545,49 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 @click.option("--communities", default=3, show_default=True, type=int)
 @click.option("--posts", default=50, show_default=True, type=int)
 @click.option("--comments", default=20, show_default=True, type=int)
-@click.option("--rate-limit", default=3.0, show_default=True, type=float,
-              help="requests per second per token; 0 disables")
+@click.option(
+    "--rate-limit",
+    default=3.0,
+    show_default=True,
+    type=float,
+    help="requests per second per token; 0 disables",
+)
 @click.option("--token", "tokens", multiple=True, default=("demo-vk-token",), show_default=True)
 @click.option("--big-post", is_flag=True, help="add a 145-comment post to each community")
 @click.option("--fault-error6-rate", default=0.0, type=float)
 @click.option("--fault-http500-rate", default=0.0, type=float)
 @click.option("--slow-ms", default=0, type=int)
-def emulator_command(host: str, port: int, seed: int, communities: int, posts: int,
-                     comments: int, rate_limit: float, tokens: tuple[str, ...], big_post: bool,
-                     fault_error6_rate: float, fault_http500_rate: float, slow_ms: int) -> None:
+def emulator_command(
+    host: str,
+    port: int,
+    seed: int,
+    communities: int,
+    posts: int,
+    comments: int,
+    rate_limit: float,
+    tokens: tuple[str, ...],
+    big_post: bool,
+    fault_error6_rate: float,
+    fault_http500_rate: float,
+    slow_ms: int,
+) -> None:
     """Run the VK API emulator in the foreground (Ctrl-C or SIGTERM stops it)."""
-    emulator = VkEmulator(host=host, port=port, seed=seed, communities=communities, posts=posts,
-                          comments=comments, rate_limit=rate_limit, tokens=tokens,
-                          big_post=big_post, fault_error6_rate=fault_error6_rate,
-                          fault_http500_rate=fault_http500_rate, slow_ms=slow_ms).start()
+    emulator = VkEmulator(
+        host=host,
+        port=port,
+        seed=seed,
+        communities=communities,
+        posts=posts,
+        comments=comments,
+        rate_limit=rate_limit,
+        tokens=tokens,
+        big_post=big_post,
+        fault_error6_rate=fault_error6_rate,
+        fault_http500_rate=fault_http500_rate,
+        slow_ms=slow_ms,
+    ).start()
     ids = emulator.community_ids()
-    click.echo(f"VK emulator on {emulator.url} ({len(ids)} communities: "
-               f"{','.join(map(str, ids))})")
+    click.echo(f"VK emulator on {emulator.url} ({len(ids)} communities: {','.join(map(str, ids))})")
     sys.stdout.flush()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_interrupt)

@@ -164,14 +164,24 @@ class EmulatorState:
                 if post.deleted:
                     deleted_posts.append(pid)
                     continue
-                live = [cid for root in post.roots for cid in (root, *com.comments[root].replies)
-                        if not com.comments[cid].deleted]
+                live = [
+                    cid
+                    for root in post.roots
+                    for cid in (root, *com.comments[root].replies)
+                    if not com.comments[cid].deleted
+                ]
                 posts[str(pid)] = {"edited": post.edited, "comments": sorted(live)}
             deleted = sorted(c.id for c in com.comments.values() if c.deleted)
-            bans = [{"user_id": b.owner_id, "end_date": b.end_date, "reason": b.reason,
-                     "comment": b.comment} for b in sorted(com.bans.values(),
-                                                           key=lambda b: b.owner_id)
-                    if b.active(now)]
+            bans = [
+                {
+                    "user_id": b.owner_id,
+                    "end_date": b.end_date,
+                    "reason": b.reason,
+                    "comment": b.comment,
+                }
+                for b in sorted(com.bans.values(), key=lambda b: b.owner_id)
+                if b.active(now)
+            ]
             out[str(gid)] = {
                 "posts": posts,
                 "deleted_posts": deleted_posts,
@@ -197,15 +207,28 @@ def base_now(now: float | None, wall_clock: float) -> int:
     return int(wall_clock) // 3600 * 3600
 
 
-def generate_state(*, seed: int = 1, communities: int = 3, posts: int = 50, comments: int = 20,
-                   big_post: bool = False, now: int) -> EmulatorState:
+def generate_state(
+    *,
+    seed: int = 1,
+    communities: int = 3,
+    posts: int = 50,
+    comments: int = 20,
+    big_post: bool = False,
+    now: int,
+) -> EmulatorState:
     """Build the whole emulator state deterministically from ``seed`` and ``now``."""
     rng = random.Random(seed)
     residents = _make_residents(rng, RESIDENTS)
     ids = list(residents)
     spammers = [rid for rid in ids if residents[rid].spammer]
-    state = EmulatorState(seed=seed, now=now, communities={}, residents=residents,
-                          resident_ids=ids, spammer_ids=spammers)
+    state = EmulatorState(
+        seed=seed,
+        now=now,
+        communities={},
+        residents=residents,
+        resident_ids=ids,
+        spammer_ids=spammers,
+    )
     for k in range(communities):
         com = _make_community(rng, k, communities, ids)
         state.communities[com.id] = com
@@ -218,8 +241,11 @@ def _make_residents(rng: random.Random, n: int) -> dict[int, Resident]:
     out: dict[int, Resident] = {}
     while len(out) < n:
         # ~6 % of accounts are recent "LongID" accounts above 2**31.
-        uid = (rng.randint(2**31 + 1, 9_000_000_000) if rng.random() < 0.06
-               else rng.randint(100_000, 850_000_000))
+        uid = (
+            rng.randint(2**31 + 1, 9_000_000_000)
+            if rng.random() < 0.06
+            else rng.randint(100_000, 850_000_000)
+        )
         if uid in out:
             continue
         female = rng.random() < 0.55
@@ -227,10 +253,14 @@ def _make_residents(rng: random.Random, n: int) -> dict[int, Resident]:
         last = rng.choice(tx.SURNAMES)
         if female:
             last = tx.female_surname(last)
-        screen = (f"{tx.translit(first)}.{tx.translit(last)}{rng.randint(1, 99)}"
-                  if rng.random() < 0.3 else f"id{uid}")
-        out[uid] = Resident(uid, first, last, 1 if female else 2, screen,
-                            spammer=rng.random() < 0.03)
+        screen = (
+            f"{tx.translit(first)}.{tx.translit(last)}{rng.randint(1, 99)}"
+            if rng.random() < 0.3
+            else f"id{uid}"
+        )
+        out[uid] = Resident(
+            uid, first, last, 1 if female else 2, screen, spammer=rng.random() < 0.03
+        )
     return out
 
 
@@ -249,31 +279,60 @@ def _make_community(rng: random.Random, k: int, total: int, resident_ids: list[i
         name, screen = f"{name} №{cycle + 1}", f"{screen}_{cycle + 1}"
     gid = community_id(k, total)
     admin_id = rng.choice(resident_ids)
-    phone = f"+7 ({rng.randint(38500, 38599)}) {rng.randint(2, 9)}-{rng.randint(10, 99)}-" \
-            f"{rng.randint(10, 99)}"
-    contacts = [{"user_id": admin_id, "desc": "Администратор страницы", "phone": phone,
-                 "email": f"{screen.replace('_', '.')}@mail.ru"}]
+    phone = (
+        f"+7 ({rng.randint(38500, 38599)}) {rng.randint(2, 9)}-{rng.randint(10, 99)}-"
+        f"{rng.randint(10, 99)}"
+    )
+    contacts = [
+        {
+            "user_id": admin_id,
+            "desc": "Администратор страницы",
+            "phone": phone,
+            "email": f"{screen.replace('_', '.')}@mail.ru",
+        }
+    ]
     if rng.random() < 0.5:
         contacts.append({"desc": "Приёмная", "phone": phone[:-2] + f"{rng.randint(10, 99)}"})
     site = "" if rng.random() < 0.3 else f"https://{screen.replace('_', '-')}.gosuslugi.ru"
     cover = None
     if rng.random() < 0.7:
         key = f"{rng.getrandbits(48):012x}"
-        cover = {"enabled": 1, "images": [
-            {"url": f"https://sun9-{rng.randint(1, 88)}.userapi.com/impg/{key}/cover_{w}.jpg",
-             "width": w, "height": w * 200 // 795} for w in (795, 1080, 1590)]}
+        cover = {
+            "enabled": 1,
+            "images": [
+                {
+                    "url": f"https://sun9-{rng.randint(1, 88)}.userapi.com"
+                    f"/impg/{key}/cover_{w}.jpg",
+                    "width": w,
+                    "height": w * 200 // 795,
+                }
+                for w in (795, 1080, 1590)
+            ],
+        }
     return Community(
-        id=gid, name=name, screen_name=screen, type=ctype, activity=activity, status=status,
+        id=gid,
+        name=name,
+        screen_name=screen,
+        type=ctype,
+        activity=activity,
+        status=status,
         place=place,
         description=f"Официальная страница: {name}. Новости, объявления, ответы на обращения "
-                    f"жителей ({place}).",
-        site=site, contacts=contacts,
-        addresses={"is_enabled": rng.random() < 0.8, "main_address_id": rng.randint(1000, 99999),
-                   "count": 1},
-        members_count=rng.randint(150, 25_000), verified=int(rng.random() < 0.4),
-        wall=rng.choice((1, 1, 2)), admin_id=admin_id,
+        f"жителей ({place}).",
+        site=site,
+        contacts=contacts,
+        addresses={
+            "is_enabled": rng.random() < 0.8,
+            "main_address_id": rng.randint(1000, 99999),
+            "count": 1,
+        },
+        members_count=rng.randint(150, 25_000),
+        verified=int(rng.random() < 0.4),
+        wall=rng.choice((1, 1, 2)),
+        admin_id=admin_id,
         photo_key=None if rng.random() < 0.15 else f"{rng.getrandbits(48):012x}",
-        cover=cover, next_id=rng.randint(80, 4000),
+        cover=cover,
+        next_id=rng.randint(80, 4000),
     )
 
 
@@ -310,8 +369,9 @@ def top_comment(rng: random.Random, state: EmulatorState, com: Community) -> tup
     return author, tx.fill(rng.choice(pool), rng, com.place)
 
 
-def reply_comment(rng: random.Random, state: EmulatorState, com: Community,
-                  target_author: int) -> tuple[int, str]:
+def reply_comment(
+    rng: random.Random, state: EmulatorState, com: Community, target_author: int
+) -> tuple[int, str]:
     """(author id, text) of a reply; about a third come from the community itself."""
     if rng.random() < 0.35:
         author, text = -com.id, rng.choice(tx.OFFICIAL_REPLIES)
@@ -331,22 +391,52 @@ def _attachments(rng: random.Random, com: Community, date: int) -> list[dict[str
         for _ in range(rng.randint(1, 3)):
             key = f"{rng.getrandbits(40):010x}"
             url = f"https://sun9-{rng.randint(1, 88)}.userapi.com/impg/{key}.jpg"
-            out.append({"type": "photo", "photo": {
-                "id": com.next_photo_id, "owner_id": -com.id, "album_id": -7, "date": date - 30,
-                "text": "", "has_tags": False, "sizes": [
-                    {"type": "m", "url": url + "?size=130x87", "width": 130, "height": 87},
-                    {"type": "x", "url": url + "?size=604x403", "width": 604, "height": 403}]}})
+            out.append(
+                {
+                    "type": "photo",
+                    "photo": {
+                        "id": com.next_photo_id,
+                        "owner_id": -com.id,
+                        "album_id": -7,
+                        "date": date - 30,
+                        "text": "",
+                        "has_tags": False,
+                        "sizes": [
+                            {"type": "m", "url": url + "?size=130x87", "width": 130, "height": 87},
+                            {
+                                "type": "x",
+                                "url": url + "?size=604x403",
+                                "width": 604,
+                                "height": 403,
+                            },
+                        ],
+                    },
+                }
+            )
             com.next_photo_id += 1
     elif roll < 0.55:
-        out.append({"type": "link", "link": {
-            "url": f"{com.site or 'https://www.gosuslugi.ru'}/news/{rng.randint(100, 999)}",
-            "title": "Подробнее на официальном сайте", "caption": "gosuslugi.ru",
-            "description": ""}})
+        out.append(
+            {
+                "type": "link",
+                "link": {
+                    "url": f"{com.site or 'https://www.gosuslugi.ru'}/news/{rng.randint(100, 999)}",
+                    "title": "Подробнее на официальном сайте",
+                    "caption": "gosuslugi.ru",
+                    "description": "",
+                },
+            }
+        )
     return out
 
 
-def _populate_wall(rng: random.Random, state: EmulatorState, com: Community, n_posts: int,
-                   n_comments: int, big_post: bool) -> None:
+def _populate_wall(
+    rng: random.Random,
+    state: EmulatorState,
+    com: Community,
+    n_posts: int,
+    n_comments: int,
+    big_post: bool,
+) -> None:
     """Create posts and comments in time order, then number them from one wall counter."""
     now = state.now
     dates = sorted(rng.randint(now - 60 * DAY, now - DAY) for _ in range(n_posts))
@@ -360,14 +450,23 @@ def _populate_wall(rng: random.Random, state: EmulatorState, com: Community, n_p
     seq = 0
     big_one: Post | None = None
     for date, count, big in specs:
-        post = Post(id=0, owner_id=-com.id, from_id=-com.id, created_by=com.admin_id, date=date,
-                    text=post_text(rng, com), attachments=_attachments(rng, com, date),
-                    source="vk" if rng.random() < 0.85 else "api")
+        post = Post(
+            id=0,
+            owner_id=-com.id,
+            from_id=-com.id,
+            created_by=com.admin_id,
+            date=date,
+            text=post_text(rng, com),
+            attachments=_attachments(rng, com, date),
+            source="vk" if rng.random() < 0.85 else "api",
+        )
         if big:
             big_one = post
-            post.text = ("Обсуждаем проект благоустройства центральной площади! Какие объекты "
-                         "вы хотите видеть: фонтан, сцену, детскую площадку? Пишите в "
-                         "комментариях, каждое мнение будет учтено.")
+            post.text = (
+                "Обсуждаем проект благоустройства центральной площади! Какие объекты "
+                "вы хотите видеть: фонтан, сцену, детскую площадку? Пишите в "
+                "комментариях, каждое мнение будет учтено."
+            )
         post.likes = rng.randint(3, max(4, com.members_count // 20))
         post.reposts = rng.randint(0, post.likes // 5 + 1)
         post.views = post.likes * rng.randint(15, 60)
@@ -386,8 +485,7 @@ def _populate_wall(rng: random.Random, state: EmulatorState, com: Community, n_p
                 plan.append((True, 0))  # spam a moderator already removed in the VK UI
         for root_deleted, n_replies in plan:
             author, text = top_comment(rng, state, com)
-            root = Comment(0, 0, author, rng.randint(lo, hi), text,
-                           likes=int(rng.expovariate(0.4)))
+            root = Comment(0, 0, author, rng.randint(lo, hi), text, likes=int(rng.expovariate(0.4)))
             if root_deleted:
                 root.deleted, root.deleted_by = True, "ui"
             events.append((root.date, seq, root))

@@ -46,11 +46,13 @@ def parse_body(content_type: str, body: bytes) -> dict[str, str]:
     if not body:
         return {}
     if ctype == "application/json" or (
-            ctype != "application/x-www-form-urlencoded" and body.lstrip()[:1] in (b"{", b"[")):
+        ctype != "application/x-www-form-urlencoded" and body.lstrip()[:1] in (b"{", b"[")
+    ):
         raise VkError(8, "Invalid request")
     if ctype == "multipart/form-data":
         message = BytesParser(policy=HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+        )
         out = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
@@ -126,8 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         try:
             if url.path.startswith("/method/"):
-                reply = emulator.handle_method(url.path[len("/method/"):], url.query,
-                                               self.headers, body)
+                reply = emulator.handle_method(
+                    url.path[len("/method/") :], url.query, self.headers, body
+                )
             elif url.path.startswith("/_emulator/"):
                 reply = emulator.handle_control(verb, url.path, body)
             else:

@@ -80,14 +80,21 @@ class Call:
 
 def group_brief(com: Community) -> dict[str, Any]:
     """Base group fields returned everywhere (getById, extended lists)."""
-    out: dict[str, Any] = {"id": com.id, "name": com.name, "screen_name": com.screen_name,
-                           "is_closed": com.is_closed, "type": com.type}
+    out: dict[str, Any] = {
+        "id": com.id,
+        "name": com.name,
+        "screen_name": com.screen_name,
+        "is_closed": com.is_closed,
+        "type": com.type,
+    }
     if com.deactivated:
         out["deactivated"] = com.deactivated
     if com.photo_key:
         for size in (50, 100, 200):
-            out[f"photo_{size}"] = (f"https://sun9-{com.id % 88 + 1}.userapi.com/s/v1/ig2/"
-                                    f"{com.photo_key}.jpg?size={size}x{size}&quality=95&ava=1")
+            out[f"photo_{size}"] = (
+                f"https://sun9-{com.id % 88 + 1}.userapi.com/s/v1/ig2/"
+                f"{com.photo_key}.jpg?size={size}x{size}&quality=95&ava=1"
+            )
     return out
 
 
@@ -96,10 +103,16 @@ def group_full(com: Community, fields: set[str]) -> dict[str, Any]:
     if com.deactivated:
         return out
     values: dict[str, Any] = {
-        "description": com.description, "contacts": com.contacts, "site": com.site,
-        "addresses": com.addresses, "members_count": com.members_count,
-        "cover": com.cover or {"enabled": 0}, "verified": com.verified,
-        "activity": com.activity, "status": com.status, "wall": com.wall,
+        "description": com.description,
+        "contacts": com.contacts,
+        "site": com.site,
+        "addresses": com.addresses,
+        "members_count": com.members_count,
+        "cover": com.cover or {"enabled": 0},
+        "verified": com.verified,
+        "activity": com.activity,
+        "status": com.status,
+        "wall": com.wall,
     }
     for name, value in values.items():
         if name in fields:
@@ -113,43 +126,80 @@ def profile(state: EmulatorState, uid: int) -> dict[str, Any]:
     res: Resident | None = state.residents.get(uid)
     if res is None:
         return {"id": uid, "first_name": "DELETED", "last_name": "", "deactivated": "deleted"}
-    return {"id": res.id, "first_name": res.first_name, "last_name": res.last_name,
-            "can_access_closed": True, "is_closed": False, "sex": res.sex,
-            "screen_name": res.screen_name,
-            "photo_50": f"https://sun9-{res.id % 88 + 1}.userapi.com/s/v1/ig2/u{res.id}.jpg"
-                        "?size=50x50&quality=96&crop=0,0,400,400&ava=1"}
+    return {
+        "id": res.id,
+        "first_name": res.first_name,
+        "last_name": res.last_name,
+        "can_access_closed": True,
+        "is_closed": False,
+        "sex": res.sex,
+        "screen_name": res.screen_name,
+        "photo_50": f"https://sun9-{res.id % 88 + 1}.userapi.com/s/v1/ig2/u{res.id}.jpg"
+        "?size=50x50&quality=96&crop=0,0,400,400&ava=1",
+    }
 
 
 def post_object(com: Community, post: Post) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": post.id, "owner_id": post.owner_id, "from_id": post.from_id,
-                           "created_by": post.created_by, "date": post.date}
+    out: dict[str, Any] = {
+        "id": post.id,
+        "owner_id": post.owner_id,
+        "from_id": post.from_id,
+        "created_by": post.created_by,
+        "date": post.date,
+    }
     if post.edited:
         out["edited"] = post.edited
     out["post_type"] = "post"
     if post.is_pinned:
         out["is_pinned"] = 1
-    out.update({
-        "marked_as_ads": 0, "text": post.text, "attachments": post.attachments,
-        "comments": {"count": com.live_comment_count(post), "can_post": 1,
-                     "groups_can_post": True, "can_close": 1},
-        "likes": {"count": post.likes, "user_likes": 0, "can_like": 1, "can_publish": 1},
-        "reposts": {"count": post.reposts, "wall_count": post.reposts - post.reposts // 4,
-                    "mail_count": post.reposts // 4, "user_reposted": 0},
-        "views": {"count": post.views},
-        "post_source": {"type": post.source},
-    })
+    out.update(
+        {
+            "marked_as_ads": 0,
+            "text": post.text,
+            "attachments": post.attachments,
+            "comments": {
+                "count": com.live_comment_count(post),
+                "can_post": 1,
+                "groups_can_post": True,
+                "can_close": 1,
+            },
+            "likes": {"count": post.likes, "user_likes": 0, "can_like": 1, "can_publish": 1},
+            "reposts": {
+                "count": post.reposts,
+                "wall_count": post.reposts - post.reposts // 4,
+                "mail_count": post.reposts // 4,
+                "user_reposted": 0,
+            },
+            "views": {"count": post.views},
+            "post_source": {"type": post.source},
+        }
+    )
     return out
 
 
-def comment_object(com: Community, c: Comment, *, preview: int = 0,
-                   need_likes: bool = False) -> dict[str, Any]:
+def comment_object(
+    com: Community, c: Comment, *, preview: int = 0, need_likes: bool = False
+) -> dict[str, Any]:
     if c.deleted:
-        return {"id": c.id, "from_id": 0, "date": c.date, "text": "", "deleted": True,
-                "post_id": c.post_id, "owner_id": -com.id}
+        return {
+            "id": c.id,
+            "from_id": 0,
+            "date": c.date,
+            "text": "",
+            "deleted": True,
+            "post_id": c.post_id,
+            "owner_id": -com.id,
+        }
     text = c.text[:preview] if preview > 0 else c.text
-    out: dict[str, Any] = {"id": c.id, "from_id": c.from_id, "date": c.date, "text": text,
-                           "post_id": c.post_id, "owner_id": -com.id,
-                           "parents_stack": [c.root_id] if c.root_id else []}
+    out: dict[str, Any] = {
+        "id": c.id,
+        "from_id": c.from_id,
+        "date": c.date,
+        "text": text,
+        "post_id": c.post_id,
+        "owner_id": -com.id,
+        "parents_stack": [c.root_id] if c.root_id else [],
+    }
     if c.root_id:
         out["reply_to_user"] = c.reply_to_user
         out["reply_to_comment"] = c.reply_to_comment
@@ -159,8 +209,13 @@ def comment_object(com: Community, c: Comment, *, preview: int = 0,
 
 
 def thread_object(count: int, items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"count": count, "items": items, "can_post": True, "show_reply_button": True,
-            "groups_can_post": True}
+    return {
+        "count": count,
+        "items": items,
+        "can_post": True,
+        "show_reply_button": True,
+        "groups_can_post": True,
+    }
 
 
 def add_extended(call: Call, out: dict[str, Any], author_ids: list[int]) -> None:
@@ -245,7 +300,7 @@ def wall_get(call: Call) -> dict[str, Any]:
     pinned = [p for p in live if p.is_pinned]
     rest = sorted((p for p in live if not p.is_pinned), key=lambda p: p.id, reverse=True)
     ordered = pinned + rest
-    page = ordered[offset:offset + count]
+    page = ordered[offset : offset + count]
     out = {"count": len(ordered), "items": [post_object(com, p) for p in page]}
     if call.flag("extended"):
         add_extended(call, out, [p.from_id for p in page] + [p.created_by for p in page])
@@ -306,7 +361,7 @@ def wall_get_comments(call: Call) -> dict[str, Any]:
         replies = [comments[r] for r in root.replies if not comments[r].deleted]
         if desc:
             replies.reverse()
-        items = [render(c) for c in replies[offset:offset + count]]
+        items = [render(c) for c in replies[offset : offset + count]]
         total = level = len(replies)
     else:
         tops: list[tuple[Comment, list[Comment]]] = []
@@ -319,14 +374,21 @@ def wall_get_comments(call: Call) -> dict[str, Any]:
         if desc:
             tops.reverse()
         items = []
-        for root, replies in tops[offset:offset + count]:
+        for root, replies in tops[offset : offset + count]:
             item = render(root)
-            item["thread"] = thread_object(len(replies),
-                                           [render(r) for r in replies[:thread_items]])
+            item["thread"] = thread_object(
+                len(replies), [render(r) for r in replies[:thread_items]]
+            )
             items.append(item)
         total, level = com.live_comment_count(post), len(tops)
-    out: dict[str, Any] = {"count": total, "items": items, "current_level_count": level,
-                           "can_post": True, "show_reply_button": True, "groups_can_post": True}
+    out: dict[str, Any] = {
+        "count": total,
+        "items": items,
+        "current_level_count": level,
+        "can_post": True,
+        "show_reply_button": True,
+        "groups_can_post": True,
+    }
     if call.flag("extended"):
         add_extended(call, out, authors)
     return out
@@ -380,8 +442,15 @@ def groups_ban(call: Call) -> int:
     reason = call.num("reason", 0) or 0
     if not 0 <= reason <= 4:
         raise invalid("reason", "should be between 0 and 4")
-    com.bans[owner_id] = Ban(owner_id, call.user_id, int(call.now), end_date, reason,
-                             call.params.get("comment", ""), call.flag("comment_visible"))
+    com.bans[owner_id] = Ban(
+        owner_id,
+        call.user_id,
+        int(call.now),
+        end_date,
+        reason,
+        call.params.get("comment", ""),
+        call.flag("comment_visible"),
+    )
     return 1
 
 
@@ -395,17 +464,24 @@ def groups_get_banned(call: Call) -> dict[str, Any]:
     com = community_by_group(call)
     count, offset = call.count(20, 200), call.offset()
     only = call.num("owner_id")
-    bans = [b for b in com.bans.values()
-            if b.active(call.now) and (only is None or b.owner_id == only)]
+    bans = [
+        b for b in com.bans.values() if b.active(call.now) and (only is None or b.owner_id == only)
+    ]
     bans.sort(key=lambda b: (-b.date, b.owner_id))
     items = []
-    for ban in bans[offset:offset + count]:
-        info = {"admin_id": ban.admin_id, "date": ban.date, "end_date": ban.end_date,
-                "reason": ban.reason, "comment": ban.comment,
-                "comment_visible": ban.comment_visible}
+    for ban in bans[offset : offset + count]:
+        info = {
+            "admin_id": ban.admin_id,
+            "date": ban.date,
+            "end_date": ban.end_date,
+            "reason": ban.reason,
+            "comment": ban.comment,
+            "comment_visible": ban.comment_visible,
+        }
         if ban.owner_id > 0:
-            items.append({"type": "profile", "profile": profile(call.state, ban.owner_id),
-                          "ban_info": info})
+            items.append(
+                {"type": "profile", "profile": profile(call.state, ban.owner_id), "ban_info": info}
+            )
         else:
             group = call.state.communities.get(-ban.owner_id)
             brief = group_brief(group) if group else {"id": -ban.owner_id, "name": "DELETED"}

@@ -94,6 +94,7 @@ def authors(payload: dict[str, Any]) -> list[Author]:
         name = f"{p.get('first_name', '')} {p.get('last_name', '')}".strip()
         out.append(Author(int(p["id"]), "user", name, p.get("screen_name"), p))
     for g in payload.get("groups") or []:
-        out.append(Author(-int(g["id"]), "community", str(g.get("name", "")),
-                          g.get("screen_name"), g))
+        out.append(
+            Author(-int(g["id"]), "community", str(g.get("name", "")), g.get("screen_name"), g)
+        )
     return out

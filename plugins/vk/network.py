@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from hub.errors import ApiError, EntityGoneError, TransientError
@@ -31,8 +31,13 @@ PAGE_SIZE = 100
 GROUPS_PER_CALL = 100
 THREAD_ITEMS = 10
 BAN_REASONS = {"other": 0, "spam": 1, "abuse": 2, "language": 3, "flood": 4}
-COMMENT_PARAMS = {"count": PAGE_SIZE, "sort": "asc", "preview_length": 0, "extended": 1,
-                  "need_likes": 1}
+COMMENT_PARAMS = {
+    "count": PAGE_SIZE,
+    "sort": "asc",
+    "preview_length": 0,
+    "extended": 1,
+    "need_likes": 1,
+}
 
 
 @dataclass
@@ -118,8 +123,11 @@ class VkNetwork(Network):
         by_token: dict[str, list[Account]] = defaultdict(list)
         for account in accounts:
             by_token[self.token_for(account)].append(account)
-        chunks = [group[i:i + GROUPS_PER_CALL] for group in by_token.values()
-                  for i in range(0, len(group), GROUPS_PER_CALL)]
+        chunks = [
+            group[i : i + GROUPS_PER_CALL]
+            for group in by_token.values()
+            for i in range(0, len(group), GROUPS_PER_CALL)
+        ]
         results = await self._run([(chunk[0], _get_by_id(chunk)) for chunk in chunks])
         found: dict[str, Outcome[dict]] = {}
         retry_one_by_one: list[Account] = []
@@ -145,13 +153,26 @@ class VkNetwork(Network):
         return meta
 
     # -- posts ---------------------------------------------------------------
-    async def fetch_post_pages(self, requests: Sequence[PostPageRequest]) -> list[Outcome[PostPage]]:
+    async def fetch_post_pages(
+        self, requests: Sequence[PostPageRequest]
+    ) -> list[Outcome[PostPage]]:
         jobs = []
         for r in requests:
             offset, _count = _read_cursor(r.cursor)
-            jobs.append((r.account, ("wall.get", {"owner_id": -self.group_id(r.account),
-                                                  "offset": offset, "count": PAGE_SIZE,
-                                                  "extended": 1})))
+            jobs.append(
+                (
+                    r.account,
+                    (
+                        "wall.get",
+                        {
+                            "owner_id": -self.group_id(r.account),
+                            "offset": offset,
+                            "count": PAGE_SIZE,
+                            "extended": 1,
+                        },
+                    ),
+                )
+            )
         out: list[Outcome[PostPage]] = []
         for request, result in zip(requests, await self._run(jobs), strict=True):
             if isinstance(result, ApiError):
@@ -179,10 +200,15 @@ class VkNetwork(Network):
             pending = follow_ups
         return [w.error or CommentsResult(list(w.comments.values()), w.authors) for w in walks]
 
-    def _comments_call(self, request: CommentsRequest, *, offset: int,
-                       root: int | None = None) -> Call:
-        params = {"owner_id": -self.group_id(request.account), "post_id": request.post_network_id,
-                  "offset": offset, **COMMENT_PARAMS}
+    def _comments_call(
+        self, request: CommentsRequest, *, offset: int, root: int | None = None
+    ) -> Call:
+        params = {
+            "owner_id": -self.group_id(request.account),
+            "post_id": request.post_network_id,
+            "offset": offset,
+            **COMMENT_PARAMS,
+        }
         if root is None:
             params["thread_items_count"] = THREAD_ITEMS
         else:
@@ -200,8 +226,11 @@ class VkNetwork(Network):
         more: list[Call] = []
         offset = params["offset"] + len(items)
         root = params.get("comment_id")
-        total = result.get("count", 0) if root else result.get("current_level_count",
-                                                              result.get("count", 0))
+        total = (
+            result.get("count", 0)
+            if root
+            else result.get("current_level_count", result.get("count", 0))
+        )
         if items and offset < total:
             more.append(self._comments_call(walk.request, offset=offset, root=root))
         for item in items:
@@ -211,8 +240,9 @@ class VkNetwork(Network):
             for reply in replies:
                 walk.comments[int(reply["id"])] = mapping.comment(reply, post_id)
             if root is None and thread.get("count", 0) > len(replies):
-                more.append(self._comments_call(walk.request, offset=len(replies),
-                                                root=int(item["id"])))
+                more.append(
+                    self._comments_call(walk.request, offset=len(replies), root=int(item["id"]))
+                )
         return more
 
     # -- moderation ----------------------------------------------------------
@@ -226,19 +256,26 @@ class VkNetwork(Network):
         except (EntityGoneError, TransientError) as exc:
             # Already deleted, or we cannot tell whether the call went through: look.
             if await self._comment_gone(token, owner, comment_network_id):
-                return ActionResult(done=True, already=True,
-                                    detail=f"comment {comment_network_id} is already deleted on VK")
+                return ActionResult(
+                    done=True,
+                    already=True,
+                    detail=f"comment {comment_network_id} is already deleted on VK",
+                )
             raise exc from None
         except ApiError as exc:
             if exc.code == 15 and await self._comment_gone(token, owner, comment_network_id):
-                return ActionResult(done=True, already=True,
-                                    detail=f"comment {comment_network_id} is already deleted on VK")
+                return ActionResult(
+                    done=True,
+                    already=True,
+                    detail=f"comment {comment_network_id} is already deleted on VK",
+                )
             raise
 
     async def _comment_gone(self, token: str, owner: int, comment_id: int) -> bool:
         try:
-            result = await self.client.call(token, "wall.getComment",
-                                            {"owner_id": owner, "comment_id": comment_id})
+            result = await self.client.call(
+                token, "wall.getComment", {"owner_id": owner, "comment_id": comment_id}
+            )
         except EntityGoneError:
             return True
         items = result.get("items") if isinstance(result, dict) else None
@@ -247,25 +284,36 @@ class VkNetwork(Network):
     async def ban_user(self, request: BanRequest) -> ActionResult:
         token = self.token_for(request.account)
         group = await self._resolve(request.account)
-        banned = await self.client.call(token, "groups.getBanned",
-                                        {"group_id": group, "owner_id": request.user_id})
+        banned = await self.client.call(
+            token, "groups.getBanned", {"group_id": group, "owner_id": request.user_id}
+        )
         for item in (banned or {}).get("items", []):
             target = item.get("profile") or item.get("group") or {}
             if target.get("id") == request.user_id:
                 end = (item.get("ban_info") or {}).get("end_date") or 0
                 until = "permanently" if not end else f"until {_date(end)}"
-                return ActionResult(done=True, already=True,
-                                    detail=f"user {request.user_id} is already banned {until}",
-                                    data={"end_date": end})
-        params = {"group_id": group, "owner_id": request.user_id,
-                  "reason": BAN_REASONS.get(request.category, 0), "comment": request.reason,
-                  "comment_visible": 1}
+                return ActionResult(
+                    done=True,
+                    already=True,
+                    detail=f"user {request.user_id} is already banned {until}",
+                    data={"end_date": end},
+                )
+        params = {
+            "group_id": group,
+            "owner_id": request.user_id,
+            "reason": BAN_REASONS.get(request.category, 0),
+            "comment": request.reason,
+            "comment_visible": 1,
+        }
         if request.until:
             params["end_date"] = request.until
         await self.client.call(token, "groups.ban", params)
         until = f"until {_date(request.until)}" if request.until else "permanently"
-        return ActionResult(done=True, detail=f"user {request.user_id} banned {until}",
-                            data={"end_date": request.until or 0})
+        return ActionResult(
+            done=True,
+            detail=f"user {request.user_id} banned {until}",
+            data={"end_date": request.until or 0},
+        )
 
     # -- links ---------------------------------------------------------------
     def post_url(self, account: Account, post_network_id: int) -> str | None:
