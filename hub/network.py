@@ -93,7 +93,6 @@ class Network(abc.ABC):
     def __init__(self, settings: dict[str, Any], token_for: Callable[[Account], str]):
         self.settings = {**self.default_settings, **settings}
         self.token_for = token_for
-        self.requests_made = 0
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

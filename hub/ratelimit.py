@@ -14,7 +14,7 @@ class RateLimiter:
     little under the limit to absorb clock jitter.
     """
 
-    def __init__(self, rate: float, margin: float = 1.05):
+    def __init__(self, rate: float, margin: float = 1.15):
         self.interval = margin / rate if rate > 0 else 0.0
         self._next_slot: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}

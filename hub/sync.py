@@ -35,6 +35,7 @@ from .secrets import redact, token_from_env
 from .store import Store, utcnow
 
 log = get_logger("hub.sync")
+#: progress(stage, n): "posts" and "comments" advance by n; "comments_total" adds to the total
 Progress = Callable[[str, int], None]
 COMMENTS_CHUNK = 100  # comment requests handed to a plugin at once (it batches further)
 
@@ -217,6 +218,7 @@ class Syncer:
                     self.store.mark_comments_synced(local_id, 0, edited)
                 else:
                     work.append((account, local_id, net_id, count, edited))
+        self.progress("comments_total", len(work))
         for start in range(0, len(work), COMMENTS_CHUNK):
             chunk = [w for w in work[start : start + COMMENTS_CHUNK] if self.runs[w[0].id].ok]
             if not chunk:

@@ -68,17 +68,8 @@ class VkNetwork(Network):
             version=self.settings["api_version"],
             requests_per_second=self.settings["requests_per_second"],
             timeout=float(self.settings["timeout_seconds"]),
-            transport=self.settings.get("_transport"),
         )
         self._group_ids: dict[str, int] = {}
-
-    @property
-    def requests_made(self) -> int:  # type: ignore[override]
-        return self.client.requests
-
-    @requests_made.setter
-    def requests_made(self, _value: int) -> None:
-        pass
 
     async def aclose(self) -> None:
         await self.client.aclose()
