@@ -79,6 +79,20 @@ def describe_error(account: Account, exc: ApiError) -> str:
     return text
 
 
+@dataclass
+class _Walk:
+    """What one account's wall walk has read so far."""
+
+    seen: set[int] = field(default_factory=set)
+    regular: set[int] = field(default_factory=set)  # not pinned
+    reached_end: bool = False
+
+    def add(self, page: PostPage) -> None:
+        self.seen.update(p.network_id for p in page.posts)
+        self.regular.update(p.network_id for p in page.posts if not p.is_pinned)
+        self.reached_end = page.next_cursor is None
+
+
 class Syncer:
     def __init__(
         self,
@@ -154,7 +168,7 @@ class Syncer:
     # -- phase 2: posts ------------------------------------------------------
     async def _walk_posts(self, accounts: list[Account]) -> list[Account]:
         hwm = {a.id: self.store.sync_state(a.id).get("posts_high_water") for a in accounts}
-        seen: dict[str, set[int]] = {a.id: set() for a in accounts}
+        walks = {a.id: _Walk() for a in accounts}
         pending = [PostPageRequest(a) for a in accounts]
         while pending:
             outcomes = await self.network.fetch_post_pages(pending)
@@ -165,13 +179,13 @@ class Syncer:
                     self._fail(account, outcome)
                     continue
                 self._store_page(account, outcome)
-                seen[account.id].update(p.network_id for p in outcome.posts)
+                walks[account.id].add(outcome)
                 self.progress("posts", len(outcome.posts))
                 if self._walk_goes_on(outcome, hwm[account.id]):
                     next_round.append(PostPageRequest(account, outcome.next_cursor))
             pending = [r for r in next_round if self.runs[r.account.id].ok]
         for account in self._alive(accounts):
-            self._close_walk(account, seen[account.id], hwm[account.id])
+            self._close_walk(account, walks[account.id], hwm[account.id])
         return self._alive(accounts)
 
     def _store_page(self, account: Account, page: PostPage) -> None:
@@ -195,15 +209,22 @@ class Syncer:
         before_window = oldest.published_at < self.window_start.timestamp()
         return not (below_mark and before_window)
 
-    def _close_walk(self, account: Account, seen: set[int], high_water: int | None) -> None:
-        """Mark posts gone inside the walked range; only then move the high-water mark."""
+    def _close_walk(self, account: Account, walk: _Walk, high_water: int | None) -> None:
+        """Mark posts gone inside the walked range; only then move the high-water mark.
+
+        The range is that of the regular posts read: a pinned post comes first
+        whatever its age, so it says nothing about the posts between it and the
+        rest. When the walk reached the end of the wall, the range has no floor.
+        """
         with self.store.transaction():
-            if seen:
-                stored = self.store.live_post_ids_between(account, min(seen), max(seen))
+            if walk.regular:
+                low = 0 if walk.reached_end else min(walk.regular)
+                high = max(walk.regular)
+                stored = self.store.live_post_ids_between(account, low, high)
                 self.runs[account.id].posts_deleted += self.store.mark_posts_deleted(
-                    account, stored - seen
+                    account, stored - walk.seen
                 )
-            new_mark = max([*seen, high_water or 0]) or None
+            new_mark = max([*walk.seen, high_water or 0]) or None
             self.store.update_sync_state(account.id, posts_high_water=new_mark)
 
     # -- phase 3: comments ---------------------------------------------------

@@ -152,3 +152,35 @@ def test_failed_account_records_its_run(env):
     rows = store.db.execute("SELECT account_id, status FROM sync_runs ORDER BY id").fetchall()
     assert rows == [("A", "ok"), ("B", "failed")]
     assert store.sync_state("B")["posts_high_water"] is None
+
+
+def test_old_pinned_post_does_not_make_unread_posts_look_deleted(env):
+    # 10 posts; the oldest (1) is pinned and comes first on every first page, as on VK
+    wall = ScriptedNetwork.walls["a"]
+    wall[0].is_pinned = True
+    original = ScriptedNetwork.fetch_post_pages
+
+    async def pinned_first(self, requests):
+        pages = await original(self, requests)
+        for r, page in zip(requests, pages, strict=True):
+            if r.account.id == "A" and r.cursor is None:
+                pinned = next(p for p in ScriptedNetwork.walls["a"] if p.is_pinned)
+                page.posts = [pinned, *[p for p in page.posts if not p.is_pinned]]
+        return pages
+
+    ScriptedNetwork.fetch_post_pages = pinned_first
+    try:
+        assert run(env)[0].posts_new == 10
+        ScriptedNetwork.walls["a"].append(post(11, 0))
+        runs = run(env)  # reads one page: pinned 1, then 11, 10, 9
+        assert runs[0].posts_new == 1 and runs[0].posts_deleted == 0
+        _config, _pm, store = env
+        live = store.db.execute(
+            "SELECT COUNT(*) FROM posts WHERE account_id = 'A' AND deleted_at IS NULL"
+        ).fetchone()[0]
+        assert live == 11
+        # the oldest regular post is deleted on the network: a full walk reaches the end and sees it
+        ScriptedNetwork.walls["a"] = [p for p in ScriptedNetwork.walls["a"] if p.network_id != 2]
+        assert run(env, full=True)[0].posts_deleted == 1
+    finally:
+        ScriptedNetwork.fetch_post_pages = original
