@@ -1,0 +1,1 @@
+"""The Odnoklassniki (OK.ru) network plugin for Pablik Hub (imported as ``hub_ok``)."""
