@@ -20,7 +20,7 @@ import pluggy
 from .config import Config
 from .errors import ApiError, ConfigError, HubError, NotFoundError
 from .models import Account
-from .network import BAN_USER, DELETE_COMMENT, ActionResult, BanRequest
+from .network import BAN_USER, BLOCK_AUTHOR, DELETE_COMMENT, ActionResult, BanRequest, CommentRef
 from .store import Store, utcnow
 from .sync import describe_error, open_networks
 
@@ -94,51 +94,55 @@ def _finish(store: Store, action_id: int, result: ActionResult | None, error: st
     )
 
 
-def find_comment(store: Store, config: Config, ref: str) -> tuple[Account, int, int]:
-    """A comment by local id (``123``) or by account and network id (``klochki-vk:9012``)."""
+def find_comment(store: Store, config: Config, ref: str) -> tuple[int, CommentRef]:
+    """A stored comment by hub id (``123``) or by account and network id (``klochki-vk:9012``).
+
+    Returns the hub id and what the network needs to act on it.
+    """
     ref = ref.strip()
+    select = "SELECT id, account_id, network_id, post_network_id, author_id FROM comments "
     if ref.isdigit():
-        row = store.db.execute(
-            "SELECT account_id, id, network_id FROM comments WHERE id = ?", [int(ref)]
-        ).fetchone()
+        row = store.db.execute(select + "WHERE id = ?", [int(ref)]).fetchone()
     else:
-        match = re.fullmatch(r"(.+?)[:/](\d+)", ref)
-        if not match:
+        account_id, sep, comment_id = ref.partition(":")
+        if not sep or not account_id or not comment_id:
             raise NotFoundError(
                 f"cannot read comment {ref!r}; give its hub id (123) or ACCOUNT:COMMENT_ID "
                 "(klochki-vk:9012), as 'hub comments list' shows"
             )
-        config.account(match.group(1))
+        config.account(account_id)
         row = store.db.execute(
-            "SELECT account_id, id, network_id FROM comments WHERE account_id = ? "
-            "AND network_id = ?",
-            [match.group(1), int(match.group(2))],
+            select + "WHERE account_id = ? AND network_id = ?", [account_id, comment_id]
         ).fetchone()
     if row is None:
         raise NotFoundError(f"comment {ref!r} is not in the database; run 'hub sync' first")
-    return config.account(row[0]), row[1], row[2]
+    local_id, account_id, network_id, post_network_id, author_id = row
+    return local_id, CommentRef(config.account(account_id), network_id, post_network_id, author_id)
 
 
 async def delete_comment(
-    store: Store, pm: pluggy.PluginManager, config: Config, ref: str, requested_by: str = "cli"
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    ref: str,
+    requested_by: str = "cli",
+    *,
+    block_author: bool = False,
 ) -> ActionOutcome:
-    account, local_id, network_id = find_comment(store, config, ref)
+    local_id, comment = find_comment(store, config, ref)
+    account = comment.account
     network = open_networks(pm, config, [account])[account.network]
     try:
-        if DELETE_COMMENT not in network.capabilities:
-            raise HubError(f"{network.title} does not let the hub delete comments")
-        key = f"delete_comment:{account.id}:{network_id}"
+        for needed in (DELETE_COMMENT, BLOCK_AUTHOR) if block_author else (DELETE_COMMENT,):
+            if needed not in network.capabilities:
+                raise HubError(network.missing(needed))
+        key = f"delete_comment:{account.id}:{comment.network_id}"
+        params = {"comment_id": comment.network_id, "block_author": block_author}
         action_id = _begin(
-            store,
-            key,
-            account,
-            "delete_comment",
-            str(network_id),
-            {"comment_id": network_id},
-            requested_by,
+            store, key, account, "delete_comment", str(comment.network_id), params, requested_by
         )
         result = await _perform(
-            store, action_id, account, network.delete_comment(account, network_id)
+            store, action_id, account, network.delete_comment(comment, block_author=block_author)
         )
         with store.transaction():
             _finish(store, action_id, result, None)
@@ -178,7 +182,7 @@ async def ban_user(
     network = open_networks(pm, config, [account])[account.network]
     try:
         if BAN_USER not in network.capabilities:
-            raise HubError(f"{network.title} does not let the hub ban users")
+            raise HubError(network.missing(BAN_USER))
         until = int(time.time()) + days * 86400 if days else None
         params = {
             "user_id": user_id,

@@ -204,12 +204,13 @@ def comments_list(obj: Context, account_id, limit, as_json):
 
 @comments.command(name="delete")
 @click.argument("comment")
+@click.option("--block-author", is_flag=True, help="Also block (ban) the comment's author.")
 @pass_ctx
-def comments_delete(obj: Context, comment):
+def comments_delete(obj: Context, comment, block_author):
     """Delete COMMENT (hub id, or ACCOUNT:COMMENT_ID) on its network."""
     config = obj.config()
     store = obj.store(config)
-    outcome = asyncio.run(delete_comment(store, obj.pm, config, comment))
+    outcome = asyncio.run(delete_comment(store, obj.pm, config, comment, block_author=block_author))
     click.echo(outcome.summary(f"delete comment {comment}"))
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+#: A network's id of a comment: an integer where the network's ids are numbers (VK,
+#: Telegram), the network's own opaque text where they are not (OK).
+CommentId = int | str
+
 
 @dataclass(frozen=True)
 class Account:
@@ -72,13 +76,13 @@ class Post:
 
 @dataclass
 class Comment:
-    network_id: int
+    network_id: CommentId
     post_network_id: int
     published_at: int
     text: str = ""
     author_id: int | None = None
-    parent_network_id: int | None = None
-    thread_root_network_id: int | None = None
+    parent_network_id: CommentId | None = None
+    thread_root_network_id: CommentId | None = None
     likes_count: int | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     #: the network shows a placeholder for a removed comment that still has replies

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from .errors import ApiError
-from .models import Account, AccountMeta, Author, Comment, Post
+from .models import Account, AccountMeta, Author, Comment, CommentId, Post
 
 T = TypeVar("T")
 Outcome = T | ApiError
@@ -24,6 +24,8 @@ Outcome = T | ApiError
 #: capability names a network declares in :attr:`Network.capabilities`
 DELETE_COMMENT = "delete_comment"
 BAN_USER = "ban_user"
+#: restrict a comment's author as part of deleting the comment
+BLOCK_AUTHOR = "block_author"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,16 @@ class CommentsRequest:
 class CommentsResult:
     comments: list[Comment]
     authors: list[Author] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CommentRef:
+    """A stored comment, with what a network may need to act on it."""
+
+    account: Account
+    network_id: CommentId
+    post_network_id: int
+    author_id: int | None = None
 
 
 @dataclass
@@ -87,6 +99,8 @@ class Network(abc.ABC):
     name: ClassVar[str]
     title: ClassVar[str]
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    #: what to tell an operator who asks for a capability the network lacks
+    capability_notes: ClassVar[dict[str, str]] = {}
     #: settings keys and their defaults, for config validation and ``hub plugins``
     default_settings: ClassVar[dict[str, Any]] = {}
 
@@ -113,11 +127,19 @@ class Network(abc.ABC):
     ) -> list[Outcome[CommentsResult]]:
         """Every visible comment of each post, replies included."""
 
-    async def delete_comment(self, account: Account, comment_network_id: int) -> ActionResult:
-        raise ApiError(f"{self.title} does not support deleting comments through the hub")
+    def missing(self, capability: str) -> str:
+        """One line for an operator: why the capability is missing and what to do instead."""
+        note = self.capability_notes.get(capability)
+        return note or f"{self.title} does not let the hub {capability.replace('_', ' ')}"
+
+    async def delete_comment(
+        self, comment: CommentRef, *, block_author: bool = False
+    ) -> ActionResult:
+        """Delete the comment; with ``block_author``, also restrict its author."""
+        raise ApiError(self.missing(DELETE_COMMENT))
 
     async def ban_user(self, request: BanRequest) -> ActionResult:
-        raise ApiError(f"{self.title} does not support banning users through the hub")
+        raise ApiError(self.missing(BAN_USER))
 
     def post_url(self, account: Account, post_network_id: int) -> str | None:
         return None

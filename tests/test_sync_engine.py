@@ -184,3 +184,20 @@ def test_old_pinned_post_does_not_make_unread_posts_look_deleted(env):
         assert run(env, full=True)[0].posts_deleted == 1
     finally:
         ScriptedNetwork.fetch_post_pages = original
+
+
+def test_missing_capability_is_explained_to_the_operator(env):
+    from hub.actions import ban_user, delete_comment
+    from hub.errors import HubError
+
+    config, pm, store = env
+    run(env)
+    ScriptedNetwork.capability_notes = {"ban_user": "Scripted has no bans; ask a human"}
+    try:
+        with pytest.raises(HubError, match="Scripted has no bans; ask a human"):
+            asyncio.run(ban_user(store, pm, config, "A", "5", days=1, reason="x"))
+        with pytest.raises(HubError, match="does not let the hub delete comment"):
+            asyncio.run(delete_comment(store, pm, config, "A:1001"))
+    finally:
+        ScriptedNetwork.capability_notes = {}
+    assert store.db.execute("SELECT COUNT(*) FROM actions").fetchone()[0] == 0

@@ -13,9 +13,11 @@ from hub.errors import ApiError, EntityGoneError, TransientError
 from hub.models import Account, AccountMeta, Author, Comment
 from hub.network import (
     BAN_USER,
+    BLOCK_AUTHOR,
     DELETE_COMMENT,
     ActionResult,
     BanRequest,
+    CommentRef,
     CommentsRequest,
     CommentsResult,
     Network,
@@ -53,7 +55,7 @@ class _CommentWalk:
 class VkNetwork(Network):
     name = "vk"
     title = "VK"
-    capabilities = frozenset({DELETE_COMMENT, BAN_USER})
+    capabilities = frozenset({DELETE_COMMENT, BAN_USER, BLOCK_AUTHOR})
     default_settings = {
         "api_base": "https://api.vk.ru/method",
         "api_version": "5.199",
@@ -237,30 +239,39 @@ class VkNetwork(Network):
         return more
 
     # -- moderation ----------------------------------------------------------
-    async def delete_comment(self, account: Account, comment_network_id: int) -> ActionResult:
-        token = self.token_for(account)
-        owner = -(await self._resolve(account))
-        params = {"owner_id": owner, "comment_id": comment_network_id}
+    async def delete_comment(
+        self, comment: CommentRef, *, block_author: bool = False
+    ) -> ActionResult:
+        """``wall.deleteComment``; an already deleted comment is success.
+
+        A refusal or a lost answer is checked with ``wall.getComment`` before it
+        is called a failure, so a repeat never errs on work already done. With
+        ``block_author`` the author is then banned for good (VK has no
+        block-on-delete of its own).
+        """
+        token = self.token_for(comment.account)
+        owner = -(await self._resolve(comment.account))
+        cid = int(comment.network_id)
         try:
-            await self.client.call(token, "wall.deleteComment", params)
-            return ActionResult(done=True, detail=f"comment {comment_network_id} deleted on VK")
-        except (EntityGoneError, TransientError) as exc:
-            # Already deleted, or we cannot tell whether the call went through: look.
-            if await self._comment_gone(token, owner, comment_network_id):
-                return ActionResult(
-                    done=True,
-                    already=True,
-                    detail=f"comment {comment_network_id} is already deleted on VK",
-                )
-            raise exc from None
+            await self.client.call(
+                token, "wall.deleteComment", {"owner_id": owner, "comment_id": cid}
+            )
+            result = ActionResult(done=True, detail=f"comment {cid} deleted on VK")
         except ApiError as exc:
-            if exc.code == 15 and await self._comment_gone(token, owner, comment_network_id):
-                return ActionResult(
-                    done=True,
-                    already=True,
-                    detail=f"comment {comment_network_id} is already deleted on VK",
+            verifiable = isinstance(exc, EntityGoneError | TransientError) or exc.code == 15
+            if not (verifiable and await self._comment_gone(token, owner, cid)):
+                raise
+            result = ActionResult(
+                done=True, already=True, detail=f"comment {cid} is already deleted on VK"
+            )
+        if block_author and comment.author_id and comment.author_id > 0:
+            ban = await self.ban_user(
+                BanRequest(
+                    comment.account, comment.author_id, None, "blocked with a deleted comment"
                 )
-            raise
+            )
+            result.detail += f"; {ban.detail}"
+        return result
 
     async def _comment_gone(self, token: str, owner: int, comment_id: int) -> bool:
         try:
