@@ -161,7 +161,7 @@ def sync(obj: Context, account_ids, network, full):
     """Sync posts and comments of ACCOUNT_IDS (default: every account)."""
     config = obj.config()
     accounts_ = select_accounts(config, account_ids, network)
-    check_accounts(obj.pm, accounts_)
+    check_accounts(obj.pm, config, accounts_)
     store = obj.store(config)
     with TerminalProgress(sys.stderr) as progress:
         runs = asyncio.run(

@@ -56,7 +56,15 @@ class RateLimitedError(ApiError):
 
 
 class AuthError(ApiError):
-    """The token is missing, invalid, expired or lacks rights: a person must fix it."""
+    """The token is missing, invalid, expired or lacks rights: a person must fix it.
+
+    ``also_check`` names anything besides the account's token that may be wrong
+    (an application secret, say), for the operator's message.
+    """
+
+    def __init__(self, message: str, *, also_check: str | None = None, **kw):
+        super().__init__(message, **kw)
+        self.also_check = also_check
 
 
 class EntityGoneError(ApiError):

@@ -106,7 +106,13 @@ class Network(abc.ABC):
 
     def __init__(self, settings: dict[str, Any], token_for: Callable[[Account], str]):
         self.settings = {**self.default_settings, **settings}
+        self.validate_settings(self.settings)
         self.token_for = token_for
+
+    @classmethod
+    def validate_settings(cls, settings: dict[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Raise ConfigError naming the bad ``[networks.<name>]`` key; runs before any write."""
+        return None
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

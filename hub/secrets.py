@@ -37,6 +37,15 @@ def redact(text: str) -> str:
     return text
 
 
+def secret_from_env(variable: str, what: str) -> str:
+    """A non-account secret (an application key) named by a ``*_env`` setting."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise ConfigError(f"environment variable {variable} is not set; export it with {what}")
+    remember(value)
+    return value
+
+
 def token_from_env(account: Account) -> str:
     value = os.environ.get(account.token_env, "").strip()
     if not value:

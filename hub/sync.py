@@ -72,9 +72,10 @@ class AccountRun:
 def describe_error(account: Account, exc: ApiError) -> str:
     text = redact(str(exc))
     if isinstance(exc, AuthError):
+        also = f" and {exc.also_check}" if exc.also_check else ""
         return (
             f"the network rejected the token in ${account.token_env} ({text}); "
-            f"put a valid token for {account.id} in that variable"
+            f"put a valid token for {account.id} in that variable{also}"
         )
     return text
 
@@ -332,7 +333,7 @@ def select_accounts(
 
 
 def check_accounts(
-    pm: pluggy.PluginManager, accounts: Sequence[Account]
+    pm: pluggy.PluginManager, config: Config, accounts: Sequence[Account]
 ) -> dict[str, type[Network]]:
     """Fail before anything is written on an unknown network or a missing token variable."""
     available = plugins.networks(pm)
@@ -344,6 +345,9 @@ def check_accounts(
                 f"plugin provides (installed: {installed}); see 'hub plugins'"
             )
         token_from_env(account)
+    for name in {a.network for a in accounts}:
+        cls = available[name]
+        cls.validate_settings({**cls.default_settings, **config.network_settings(name)})
     return available
 
 
@@ -351,7 +355,7 @@ def open_networks(
     pm: pluggy.PluginManager, config: Config, accounts: Sequence[Account]
 ) -> dict[str, Network]:
     """Instantiate each network the accounts need."""
-    available = check_accounts(pm, accounts)
+    available = check_accounts(pm, config, accounts)
     return {
         name: available[name](config.network_settings(name), token_from_env)
         for name in sorted({a.network for a in accounts})

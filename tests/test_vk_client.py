@@ -5,9 +5,9 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import respx
-from hub_vk.client import VkClient, classify, execute_code
 
 from hub.errors import ApiError, AuthError, EntityGoneError, RateLimitedError, TransientError
+from hub_vk.client import VkClient, classify, execute_code
 
 BASE = "https://vk.test/method"
 TOKEN = "vk1.a.test-token-123"
@@ -173,13 +173,23 @@ async def test_execute_with_wrong_slot_count_is_an_error(respx_mock):
     await c.aclose()
 
 
-def test_bad_settings_are_config_errors():
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"api_base": "api.vk.ru"}, "api_base = 'api.vk.ru' is not an http"),
+        ({"api_base": 5}, "api_base = 5 is not an http"),
+        ({"requests_per_second": "fast"}, "requests_per_second = 'fast' must be a number"),
+        ({"requests_per_second": 0}, "VK allows 3 per user token"),
+        ({"timeout_seconds": -1}, "timeout_seconds"),
+        ({"api_version": 5.199}, "api_version must be a string"),
+    ],
+)
+def test_bad_settings_are_config_errors(settings, message):
     from hub.errors import ConfigError
+    from hub_vk.network import VkNetwork
 
-    with pytest.raises(ConfigError, match="api_base"):
-        VkClient(api_base="api.vk.ru", version="5.199", requests_per_second=3)
-    with pytest.raises(ConfigError, match="requests_per_second"):
-        VkClient(api_base=BASE, version="5.199", requests_per_second="fast")
+    with pytest.raises(ConfigError, match=message):
+        VkNetwork(settings, lambda account: "t")
 
 
 async def test_rate_limiter_spaces_calls_per_token():

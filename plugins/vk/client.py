@@ -18,7 +18,6 @@ import httpx
 from hub.errors import (
     ApiError,
     AuthError,
-    ConfigError,
     EntityGoneError,
     RateLimitedError,
     TransientError,
@@ -71,23 +70,9 @@ class VkClient:
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
-        if not str(api_base).startswith(("http://", "https://")):
-            raise ConfigError(
-                f"[networks.vk] api_base {api_base!r} is not an http(s) URL "
-                "(default https://api.vk.ru/method)"
-            )
-        try:
-            rate = float(requests_per_second)
-        except (TypeError, ValueError):
-            rate = 0.0
-        if rate <= 0:
-            raise ConfigError(
-                "[networks.vk] requests_per_second must be a number above 0 "
-                "(VK allows 3 per user token)"
-            )
         self.api_base = str(api_base).rstrip("/")
         self.version = str(version)
-        self.limiter = RateLimiter(rate)
+        self.limiter = RateLimiter(float(requests_per_second))
         self.requests = 0
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
 

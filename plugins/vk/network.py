@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.errors import ApiError, EntityGoneError, TransientError
+from hub import settings as settings_check
+from hub.errors import ApiError, ConfigError, EntityGoneError, TransientError
 from hub.models import Account, AccountMeta, Author, Comment
 from hub.network import (
     BAN_USER,
@@ -72,6 +73,16 @@ class VkNetwork(Network):
             timeout=float(self.settings["timeout_seconds"]),
         )
         self._group_ids: dict[str, int] = {}
+
+    @classmethod
+    def validate_settings(cls, settings: dict[str, Any]) -> None:
+        settings_check.http_url(settings, "api_base", "vk")
+        settings_check.positive_number(
+            settings, "requests_per_second", "vk", "VK allows 3 per user token"
+        )
+        settings_check.positive_number(settings, "timeout_seconds", "vk")
+        if not isinstance(settings.get("api_version"), str):
+            raise ConfigError('[networks.vk] api_version must be a string such as "5.199"')
 
     async def aclose(self) -> None:
         await self.client.aclose()

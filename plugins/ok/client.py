@@ -1,0 +1,152 @@
+"""HTTP to the OK REST API: signed requests, and the one place OK errors are classified.
+
+Every call is a form-encoded POST to ``fb.do`` (so the token and the signature
+travel in the body, never in a URL) with ``application_key``, ``format=json``
+and ``sig``. Signature (shared/api/ok-api.md §1.2): all parameters except
+``access_token``/``session_key``/``sig``, sorted by key, concatenated as
+``k=v`` without separators, followed by ``md5(access_token + application
+secret)``; the md5 of that, over UTF-8 bytes, in lower-case hex. Errors come at
+HTTP 200 as ``{"error_code", "error_msg"}`` (and an ``invocation-error``
+header); successful bodies may be arrays, strings, booleans or null.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import httpx
+
+from hub.errors import (
+    ApiError,
+    AuthError,
+    EntityGoneError,
+    RateLimitedError,
+    TransientError,
+)
+from hub.log import get_logger
+from hub.ratelimit import RateLimiter
+from hub.retry import with_retries
+from hub.secrets import redact
+
+log = get_logger("hub.ok")
+
+TRANSIENT = {1, 2, 30, 31, 9999}
+#: pause lengths: flood blocks clear in minutes, call quotas and action blocks in hours
+PAUSE_SECONDS = {8: 600, 11: 3600, 7: 3 * 3600}
+AUTH = {9, 10, 50, 101, 102, 103, 104, 105, 200, 210, 511, 514}
+GONE = {106, 141, 300, 455, 456, 457, 458, 700, 702}
+#: what besides the account's token an auth error may point at
+SECRET_CODES = {101, 104, 105, 210}
+UNSIGNED = {"access_token", "session_key", "sig"}
+
+
+def md5_hex(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - OK's protocol
+
+
+def signature(params: dict[str, str], access_token: str, application_secret: str) -> str:
+    secret = md5_hex(access_token + application_secret)
+    joined = "".join(f"{key}={params[key]}" for key in sorted(params) if key not in UNSIGNED)
+    return md5_hex(joined + secret)
+
+
+def classify(code: int, message: str, method: str | None = None, secret_env: str = "") -> ApiError:
+    kw: dict[str, Any] = {"code": code, "method": method}
+    if code in TRANSIENT:
+        return TransientError(message, **kw)
+    if code in PAUSE_SECONDS:
+        return RateLimitedError(message, retry_after=PAUSE_SECONDS[code], **kw)
+    if code in AUTH:
+        also = None
+        if code in SECRET_CODES:
+            also = f"the application key and the secret in ${secret_env}"
+        return AuthError(message, also_check=also, **kw)
+    if code in GONE:
+        return EntityGoneError(message, **kw)
+    return ApiError(message, **kw)
+
+
+def form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+class OkClient:
+    def __init__(
+        self,
+        *,
+        api_base: str,
+        application_key: str,
+        application_secret: str,
+        secret_env: str,
+        requests_per_second: float,
+        timeout: float = 30.0,
+    ):
+        self.api_base = api_base
+        self.application_key = application_key
+        self._application_secret = application_secret
+        self.secret_env = secret_env
+        self.limiter = RateLimiter(requests_per_second)
+        self.requests = 0
+        self._http = httpx.AsyncClient(timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def signed_form(self, token: str, method: str, params: dict[str, Any]) -> dict[str, str]:
+        """The exact body sent: empty values dropped *before* signing, as the notes advise."""
+        form = {k: form_value(v) for k, v in params.items() if v is not None and v != ""}
+        form.update(method=method, application_key=self.application_key, format="json")
+        form["sig"] = signature(form, token, self._application_secret)
+        form["access_token"] = token
+        return form
+
+    async def call(self, token: str, method: str, params: dict[str, Any]) -> Any:
+        """One signed call, retried on transient errors; raises a classified ApiError."""
+        return await with_retries(lambda: self._post(token, method, params))
+
+    async def _post(self, token: str, method: str, params: dict[str, Any]) -> Any:
+        await self.limiter.acquire(token)
+        self.requests += 1
+        try:
+            response = await self._http.post(
+                self.api_base, data=self.signed_form(token, method, params)
+            )
+        except httpx.TransportError as exc:
+            raise TransientError(
+                f"OK API at {self.api_base} unreachable ({type(exc).__name__}: {redact(str(exc))})",
+                method=method,
+            ) from None
+        log.debug(
+            "ok request", method=method, status=response.status_code, bytes=len(response.content)
+        )
+        if response.status_code >= 500 or response.status_code == 429:
+            raise TransientError(f"OK answered HTTP {response.status_code}", method=method)
+        if response.status_code >= 400:
+            raise ApiError(f"OK answered HTTP {response.status_code}", method=method)
+        try:
+            body = response.json()
+        except ValueError:
+            raise TransientError(
+                "OK answered with a body that is not JSON", method=method
+            ) from None
+        if isinstance(body, dict) and "error_code" in body:
+            raise classify(
+                int(body.get("error_code") or 0),
+                str(body.get("error_msg") or ""),
+                method,
+                self.secret_env,
+            )
+        header = response.headers.get("invocation-error")
+        if header and header.strip().isdigit():
+            raise classify(
+                int(header),
+                "error reported in the invocation-error header",
+                method,
+                self.secret_env,
+            )
+        return body
