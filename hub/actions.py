@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pluggy
 
 from .config import Config
-from .errors import ApiError, ConfigError, HubError, NotFoundError
+from .errors import ApiError, ConfigError, HubError, NotFoundError, TransientError
 from .models import Account
 from .network import BAN_USER, BLOCK_AUTHOR, DELETE_COMMENT, ActionResult, BanRequest, CommentRef
 from .store import Store, utcnow
@@ -47,51 +47,57 @@ def _begin(
     target: str,
     params: dict,
     requested_by: str,
-) -> int:
+) -> tuple[int, str | None]:
+    """Record the action before it is sent; return its id and its state before this attempt.
+
+    A repeat reuses the row. A row already ``done`` stays ``done`` while the
+    repeat runs, so a repeat that fails can never erase the record of the real
+    action.
+    """
     now = utcnow()
+    params_json = json.dumps(params, ensure_ascii=False)
     with store.transaction():
-        row = store.db.execute("SELECT id FROM actions WHERE idempotency_key = ?", [key]).fetchone()
+        row = store.db.execute(
+            "SELECT id, state FROM actions WHERE idempotency_key = ?", [key]
+        ).fetchone()
         if row:
             store.db.execute(
-                "UPDATE actions SET state = 'pending', attempts = attempts + 1, updated_at = ?, "
-                "params_json = ? WHERE id = ?",
-                [now, json.dumps(params, ensure_ascii=False), row[0]],
+                "UPDATE actions SET state = CASE WHEN state = 'done' THEN 'done' ELSE 'pending' "
+                "END, attempts = attempts + 1, updated_at = ?, params_json = ? WHERE id = ?",
+                [now, params_json, row[0]],
             )
-            return row[0]
+            return row[0], row[1]
         cursor = store.db.execute(
             "INSERT INTO actions (idempotency_key, account_id, kind, target, params_json, state, "
             "attempts, requested_by, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?)",
-            [
-                key,
-                account.id,
-                kind,
-                target,
-                json.dumps(params, ensure_ascii=False),
-                requested_by,
-                now,
-                now,
-            ],
+            [key, account.id, kind, target, params_json, requested_by, now, now],
         )
-        return cursor.lastrowid
+        return cursor.lastrowid, None
 
 
-def _finish(store: Store, action_id: int, result: ActionResult | None, error: str | None) -> None:
+def _record_success(store: Store, action_id: int, result: ActionResult) -> None:
+    data = {"already": result.already, "detail": result.detail, **result.data}
     store.db.execute(
-        "UPDATE actions SET state = ?, result_json = ?, error = ?, updated_at = ? WHERE id = ?",
-        [
-            "done" if result and result.done else "failed",
-            json.dumps(
-                {"already": result.already, "detail": result.detail, **result.data},
-                ensure_ascii=False,
-            )
-            if result
-            else None,
-            error,
-            utcnow(),
-            action_id,
-        ],
+        "UPDATE actions SET state = 'done', result_json = ?, error = NULL, updated_at = ? "
+        "WHERE id = ?",
+        [json.dumps(data, ensure_ascii=False), utcnow(), action_id],
     )
+
+
+def _record_failure(
+    store: Store, action_id: int, prior_state: str | None, state: str, message: str
+) -> None:
+    if prior_state == "done":  # keep the record of the action that did happen
+        store.db.execute(
+            "UPDATE actions SET error = ?, updated_at = ? WHERE id = ?",
+            [f"a repeat failed: {message}", utcnow(), action_id],
+        )
+    else:
+        store.db.execute(
+            "UPDATE actions SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+            [state, message, utcnow(), action_id],
+        )
 
 
 def find_comment(store: Store, config: Config, ref: str) -> tuple[int, CommentRef]:
@@ -138,14 +144,18 @@ async def delete_comment(
                 raise HubError(network.missing(needed))
         key = f"delete_comment:{account.id}:{comment.network_id}"
         params = {"comment_id": comment.network_id, "block_author": block_author}
-        action_id = _begin(
+        action_id, prior = _begin(
             store, key, account, "delete_comment", str(comment.network_id), params, requested_by
         )
         result = await _perform(
-            store, action_id, account, network.delete_comment(comment, block_author=block_author)
+            store,
+            action_id,
+            prior,
+            account,
+            network.delete_comment(comment, block_author=block_author),
         )
         with store.transaction():
-            _finish(store, action_id, result, None)
+            _record_success(store, action_id, result)
             store.mark_comment_deleted_by_hub(local_id)
         return ActionOutcome(action_id, result)
     finally:
@@ -192,28 +202,42 @@ async def ban_user(
             "category": category,
         }
         key = f"ban_user:{account.id}:{user_id}:{days}:{reason}"
-        action_id = _begin(store, key, account, "ban_user", str(user_id), params, requested_by)
+        action_id, prior = _begin(
+            store, key, account, "ban_user", str(user_id), params, requested_by
+        )
         request = BanRequest(account, user_id, until, reason, category)
-        result = await _perform(store, action_id, account, network.ban_user(request))
+        result = await _perform(store, action_id, prior, account, network.ban_user(request))
         with store.transaction():
-            _finish(store, action_id, result, None)
+            _record_success(store, action_id, result)
         return ActionOutcome(action_id, result)
     finally:
         await network.aclose()
 
 
-async def _perform(store: Store, action_id: int, account: Account, call) -> ActionResult:
-    """Await the network call; an API refusal is recorded as failed.
+async def _perform(
+    store: Store, action_id: int, prior: str | None, account: Account, call
+) -> ActionResult:
+    """Await the network call and record a failure.
 
-    Anything else (a crash, Ctrl-C) leaves the row ``pending``: the call may or
-    may not have reached the network, and a repeat will verify.
+    A refusal is ``failed``. An answer lost on the way (a transient error the
+    plugin could not resolve by looking) is ``unknown``: the action may have
+    been applied, and running the same command again checks. A crash or Ctrl-C
+    leaves the row ``pending``, which a repeat checks the same way.
     """
     try:
         return await call
+    except TransientError as exc:
+        message = (
+            f"{describe_error(account, exc)}; the network's answer was lost, so the action may "
+            "or may not have been applied: run the same command again to check"
+        )
+        with store.transaction():
+            _record_failure(store, action_id, prior, "unknown", message)
+        raise HubError(f"{account.id}: {message} (action #{action_id})") from None
     except ApiError as exc:
         message = describe_error(account, exc)
         with store.transaction():
-            _finish(store, action_id, None, message)
+            _record_failure(store, action_id, prior, "failed", message)
         raise HubError(
             f"{account.id}: {message} (action #{action_id} recorded as failed)"
         ) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -41,8 +42,8 @@ class Context:
     def config(self) -> Config:
         return load_config(self.config_option, self.db_option)
 
-    def store(self, config: Config) -> Store:
-        return Store.open(config.db_path)
+    def store(self, config: Config, *, create: bool = True) -> Store:
+        return Store.open(config.db_path, create=create)
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -138,7 +139,7 @@ def accounts():
 def accounts_list(obj: Context, as_json):
     """List configured accounts with their synced names and last sync status."""
     config = obj.config()
-    store = obj.store(config)
+    store = obj.store(config, create=False)
     store.sync_accounts_from_config(config.accounts)
     rows = account_rows(store, config)
     if as_json:
@@ -189,7 +190,7 @@ def comments_list(obj: Context, account_id, limit, as_json):
     config = obj.config()
     if account_id:
         config.account(account_id)
-    rows = comment_rows(obj.store(config), account_id, limit)
+    rows = comment_rows(obj.store(config, create=False), account_id, limit)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -288,6 +289,13 @@ def main(argv: list[str] | None = None) -> None:
     except HubError as exc:
         click.echo(f"hub: error: {redact(str(exc))}", err=True)
         sys.exit(exc.exit_code)
+    except sqlite3.Error as exc:
+        click.echo(
+            f"hub: error: database: {redact(str(exc))} (is another hub writing to it, "
+            "or is the file read-only?)",
+            err=True,
+        )
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("hub: interrupted", err=True)
         sys.exit(130)

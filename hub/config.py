@@ -98,8 +98,10 @@ def parse_config(
         _reject_secrets(settings, f"[networks.{name}]", where)
     sync_table = _table(data, "sync", where)
     window = sync_table.get("recent_window_days", 30)
-    if not isinstance(window, int) or window < 0:
-        raise ConfigError(f"[sync] recent_window_days{where} must be a whole number of days ≥ 0")
+    if isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= 3650:
+        raise ConfigError(
+            f"[sync] recent_window_days{where} must be a whole number of days from 0 to 3650"
+        )
     raw_accounts = data.get("accounts", [])
     if not isinstance(raw_accounts, list):
         raise ConfigError(f"'accounts'{where} must be an array of tables: [[accounts]]")

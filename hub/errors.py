@@ -59,12 +59,16 @@ class AuthError(ApiError):
     """The token is missing, invalid, expired or lacks rights: a person must fix it.
 
     ``also_check`` names anything besides the account's token that may be wrong
-    (an application secret, say), for the operator's message.
+    (an application secret, say); ``fix`` replaces the usual "put a valid
+    token" advice where the token is fine but a person must act (a captcha).
     """
 
-    def __init__(self, message: str, *, also_check: str | None = None, **kw):
+    def __init__(
+        self, message: str, *, also_check: str | None = None, fix: str | None = None, **kw
+    ):
         super().__init__(message, **kw)
         self.also_check = also_check
+        self.fix = fix
 
 
 class EntityGoneError(ApiError):

@@ -56,6 +56,9 @@ class CommentsRequest:
 class CommentsResult:
     comments: list[Comment]
     authors: list[Author] = field(default_factory=list)
+    #: False when the list moved while it was paged: nothing may be inferred deleted
+    #: from it, and the post is read again next time
+    complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,9 +108,18 @@ class Network(abc.ABC):
     default_settings: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, settings: dict[str, Any], token_for: Callable[[Account], str]):
-        self.settings = {**self.default_settings, **settings}
-        self.validate_settings(self.settings)
+        self.settings = self.checked_settings(settings)
         self.token_for = token_for
+
+    @classmethod
+    def checked_settings(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """The config's table over the defaults, with unknown keys and bad values refused."""
+        from .settings import known_keys
+
+        known_keys(settings, set(cls.default_settings), cls.name)
+        merged = {**cls.default_settings, **settings}
+        cls.validate_settings(merged)
+        return merged
 
     @classmethod
     def validate_settings(cls, settings: dict[str, Any]) -> None:  # noqa: B027 - optional hook

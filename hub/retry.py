@@ -7,6 +7,7 @@ retried with exponential back-off and jitter; nothing else is. Tests set
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -32,6 +33,12 @@ class RetryPolicy:
 
 
 RETRY = RetryPolicy()
+
+
+def backoff_seconds(attempt: int) -> float:
+    """The wait before retry number ``attempt`` (1-based) of a hand-rolled retry loop."""
+    base = min(RETRY.wait_max, RETRY.wait_multiplier * 2 ** (attempt - 1))
+    return base + random.uniform(0, RETRY.wait_multiplier)
 
 
 async def with_retries(call: Callable[[], Awaitable[T]]) -> T:

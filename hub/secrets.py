@@ -54,4 +54,9 @@ def token_from_env(account: Account) -> str:
             f"export it with the account's access token"
         )
     remember(value)
+    if not value.isascii() or any(ch.isspace() for ch in value):
+        raise ConfigError(
+            f"account {account.id!r}: the token in {account.token_env} has spaces or non-Latin "
+            "characters, which no network issues; paste the token again exactly"
+        )
     return value

@@ -71,9 +71,21 @@ COMMENT_NETWORK_COLUMNS = [
 ]
 
 
+#: a row seen live again was restored on the network (or wrongly marked): clear the mark
+REVIVE = {
+    "posts": ["deleted_at = NULL"],
+    "comments": [
+        "deleted_at = NULL",
+        "deleted_by = NULL",
+        "moderation_status = CASE WHEN comments.moderation_status = 'deleted' "
+        "THEN 'restored' ELSE comments.moderation_status END",
+    ],
+}
+
+
 def _upsert_sql(table: str, columns: list[str], key: tuple[str, str]) -> str:
     insert_cols = [*key, *columns, "first_seen_at"]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    updates = ", ".join([f"{c} = excluded.{c}" for c in columns] + REVIVE[table])
     return (
         f"INSERT INTO {table} ({', '.join(insert_cols)}) "
         f"VALUES ({', '.join(':' + c for c in insert_cols)}) "
@@ -216,7 +228,12 @@ class Store:
             old = existing.get(p.network_id)
             if old is None:
                 new += 1
-            elif (old[0], old[1], old[2]) != (row["edited_at"], p.comments_count, p.text):
+            elif (old[0], old[1], old[2], old[3]) != (
+                row["edited_at"],
+                p.comments_count,
+                p.text,
+                None,
+            ):
                 changed += 1
             rows.append(row)
         self.db.conn.executemany(UPSERT_POST, rows)
@@ -226,13 +243,12 @@ class Store:
         ids = list(network_ids)
         if not ids:
             return 0
-        now = utcnow()
-        self.db.conn.executemany(
+        cursor = self.db.conn.executemany(
             "UPDATE posts SET deleted_at = ? WHERE account_id = ? AND network_id = ? "
             "AND deleted_at IS NULL",
-            [[now, account.id, i] for i in ids],
+            [[utcnow(), account.id, i] for i in ids],
         )
-        return len(ids)
+        return cursor.rowcount
 
     def live_post_ids_between(self, account: Account, low: int, high: int) -> set[int]:
         rows = self.db.execute(
@@ -284,11 +300,14 @@ class Store:
         post_local_id: int,
         post_network_id: int,
         comments: Sequence[Comment],
+        complete: bool = True,
     ) -> tuple[int, int, int]:
-        """Store the complete comment set of one post; return (new, changed, deleted).
+        """Store the comment set of one post; return (new, changed, deleted).
 
-        A stored comment missing from the complete set, or shown as a placeholder,
-        is marked deleted with the time it was seen gone; no row is ever removed.
+        When the set is ``complete``, a stored comment missing from it, or shown
+        as a placeholder, is marked deleted with the time it was seen gone; no
+        row is ever removed. An incomplete set (the network's list moved while
+        it was paged) only adds and updates.
         """
         now = utcnow()
         existing = {
@@ -305,7 +324,7 @@ class Store:
             old = existing.get(c.network_id)
             if old is None:
                 new += 0 if c.deleted else 1
-            elif old[0] != c.text and not c.deleted:
+            elif (old[0] != c.text or old[1] is not None) and not c.deleted:
                 changed += 1
             rows.append(
                 {
@@ -330,6 +349,8 @@ class Store:
         live_rows = [r for r in rows if not r["is_placeholder"] or r["network_id"] not in existing]
         self.db.conn.executemany(UPSERT_COMMENT, live_rows)
         seen_live = {c.network_id for c in comments if not c.deleted}
+        if not complete:
+            return new, changed, 0
         gone = [
             cid
             for cid, (_text, deleted_at, _likes) in existing.items()

@@ -71,6 +71,8 @@ class AccountRun:
 
 def describe_error(account: Account, exc: ApiError) -> str:
     text = redact(str(exc))
+    if isinstance(exc, AuthError) and exc.fix:
+        return f"{text}; {exc.fix} (the token is in ${account.token_env})"
     if isinstance(exc, AuthError):
         also = f" and {exc.also_check}" if exc.also_check else ""
         return (
@@ -267,9 +269,10 @@ class Syncer:
         with self.store.transaction():
             self.store.upsert_authors(self.network.name, result.authors)
             new, changed, deleted = self.store.replace_post_comments(
-                account, local_id, net_id, result.comments
+                account, local_id, net_id, result.comments, complete=result.complete
             )
-            self.store.mark_comments_synced(local_id, count, edited)
+            if result.complete:
+                self.store.mark_comments_synced(local_id, count, edited)
         run = self.runs[account.id]
         run.comments_new += new
         run.comments_updated += changed
@@ -346,8 +349,7 @@ def check_accounts(
             )
         token_from_env(account)
     for name in {a.network for a in accounts}:
-        cls = available[name]
-        cls.validate_settings({**cls.default_settings, **config.network_settings(name)})
+        available[name].checked_settings(config.network_settings(name))
     return available
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from hub_vk.emulator import VkEmulator
-
 from hub import secrets
+from hub_vk.emulator import VkEmulator
 
 from .helpers import TOKEN_ENV, write_config
 from .test_cli import hub

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from hub_vk.emulator import VkEmulator
 
 from .helpers import TOKEN, TOKEN_ENV, write_config
@@ -153,7 +154,10 @@ def test_unknown_network_in_config(cfg):
     text = path.read_text(encoding="utf-8").replace('network = "vk"', 'network = "myspace"', 1)
     path.write_text(text, encoding="utf-8")
     assert_one_line_error(
-        hub("--config", cfg, "sync", env_extra=ENV), "network 'myspace'", "installed: vk", code=2
+        hub("--config", cfg, "sync", env_extra=ENV),
+        "network 'myspace'",
+        "installed: ok, vk",
+        code=2,
     )
 
 
@@ -235,3 +239,48 @@ def test_help_works_without_config():
     result = hub("--help")
     assert result.returncode == 0 and "sync" in result.stdout and "emulator" in result.stdout
     assert "vk" in hub("emulator", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        ({"extra": 'timeout_seconds = "x"'}, "timeout_seconds = 'x' must be a number"),
+        ({"rps": "nan"}, "requests_per_second = nan must be a number"),
+        ({"extra": "request_per_second = 5"}, "unknown key 'request_per_second'"),
+    ],
+)
+def test_bad_network_settings_fail_before_any_write(tmp_path, emu, options, needle):
+    path = write_config(tmp_path, emu, **options)
+    assert_one_line_error(hub("--config", str(path), "sync", env_extra=ENV), needle, code=2)
+    assert not (tmp_path / "hub.db").exists()
+
+
+def test_bad_api_base_and_odd_token(tmp_path, emu):
+    path = write_config(tmp_path, emu)
+    path.write_text(path.read_text().replace(emu.url, "http://[::1"))
+    assert_one_line_error(hub("--config", str(path), "sync", env_extra=ENV), "not an http(s) URL")
+    path = write_config(tmp_path, emu)
+    result = hub("--config", str(path), "sync", env_extra={TOKEN_ENV: "токен-с-кириллицей"})
+    assert_one_line_error(result, "non-Latin characters", code=2)
+    assert "токен" not in result.stderr
+
+
+def test_locked_or_read_only_database_is_one_line(tmp_path, emu):
+    path = write_config(tmp_path, emu)
+    assert hub("--config", str(path), "sync", env_extra=ENV).returncode == 0
+    import sqlite3
+
+    holder = sqlite3.connect(tmp_path / "hub.db")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = hub("--config", str(path), "sync", env_extra=ENV, timeout=60)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert_one_line_error(result, "database", "locked")
+
+
+def test_read_commands_do_not_create_a_database(cfg, tmp_path):
+    for args in (["accounts", "list"], ["comments", "list"]):
+        assert_one_line_error(hub("--config", cfg, *args), "does not exist", "hub sync", code=2)
+    assert not (tmp_path / "hub.db").exists()

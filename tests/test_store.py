@@ -71,13 +71,15 @@ def test_upsert_counts_and_keeps_hub_columns(store):
         assert store.upsert_posts(ACCOUNT, [post(1), post(BIG)]) == (2, 0)
     store.db.execute(
         "UPDATE posts SET comments_synced_count = 7, deleted_at = 'x' WHERE network_id = 1"
-    )
+    )  # post 1 was marked deleted, yet the network shows it again: it was restored
     with store.transaction():
         assert store.upsert_posts(ACCOUNT, [post(1, text="new"), post(BIG)]) == (0, 1)
+    with store.transaction():
+        assert store.upsert_posts(ACCOUNT, [post(BIG)]) == (0, 0)
     row = store.db.execute(
         "SELECT text, comments_synced_count, deleted_at, raw_json FROM posts WHERE network_id = 1"
     ).fetchone()
-    assert row == ("new", 7, "x", '{"id":1}')
+    assert row == ("new", 7, None, '{"id":1}')
     assert (
         store.db.execute("SELECT network_id FROM posts WHERE network_id = ?", [BIG]).fetchone()[0]
         == BIG
@@ -133,3 +135,40 @@ def test_transaction_rolls_back_everything(store):
         raise RuntimeError("crash")
     assert store.db.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 0
     assert store.sync_state(ACCOUNT.id) == {}
+
+
+def test_comment_seen_live_again_is_revived(store):
+    with store.transaction():
+        store.upsert_posts(ACCOUNT, [post(1, 2)])
+    pid = store.db.execute("SELECT id FROM posts").fetchone()[0]
+    store.replace_post_comments(ACCOUNT, pid, 1, [comment(10), comment(11)])
+    local = store.db.execute("SELECT id FROM comments WHERE network_id = 10").fetchone()[0]
+    store.mark_comment_deleted_by_hub(local)
+    assert store.replace_post_comments(ACCOUNT, pid, 1, [comment(10), comment(11)]) == (0, 1, 0)
+    row = store.db.execute(
+        "SELECT deleted_at, deleted_by, moderation_status FROM comments WHERE id = ?", [local]
+    ).fetchone()
+    assert row == (None, None, "restored")
+
+
+def test_incomplete_comment_set_marks_nothing_deleted(store):
+    with store.transaction():
+        store.upsert_posts(ACCOUNT, [post(1, 2)])
+    pid = store.db.execute("SELECT id FROM posts").fetchone()[0]
+    store.replace_post_comments(ACCOUNT, pid, 1, [comment(10), comment(11)])
+    assert store.replace_post_comments(ACCOUNT, pid, 1, [comment(12)], complete=False) == (1, 0, 0)
+    assert (
+        store.db.execute("SELECT COUNT(*) FROM comments WHERE deleted_at IS NULL").fetchone()[0]
+        == 3
+    )
+
+
+def test_text_comment_ids_live_beside_numeric_ones(store):
+    with store.transaction():
+        store.upsert_posts(ACCOUNT, [post(1, 2)])
+    pid = store.db.execute("SELECT id FROM posts").fetchone()[0]
+    ok_id = "MTM5NzIwNjM4MjQ3MTotMTU5NDE6MTM5NzIwNjM4MjQ3MTo2MjUwMzkyOTY2MjMyMDox"
+    store.replace_post_comments(ACCOUNT, pid, 1, [comment(ok_id), comment("9012")])
+    ids = {r[0] for r in store.db.execute("SELECT network_id FROM comments")}
+    assert ids == {ok_id, 9012}
+    assert store.replace_post_comments(ACCOUNT, pid, 1, [comment(ok_id)]) == (0, 0, 1)

@@ -6,12 +6,12 @@ import asyncio
 import sqlite3
 
 import pytest
-from hub_vk.emulator import VkEmulator
 
 from hub import plugins
 from hub.actions import ban_user, delete_comment
 from hub.config import load_config
 from hub.store import Store
+from hub_vk.emulator import VkEmulator
 
 from .helpers import TOKEN, TOKEN_ENV, db_state, duplicates, emulator_state, sync, write_config
 
@@ -218,3 +218,50 @@ def test_delete_and_ban_are_recorded_and_safe_to_repeat(emu, config_path):
         conn.execute("SELECT deleted_by FROM comments WHERE id = ?", [comment_id]).fetchone()[0]
         == "hub"
     )
+
+
+def _store_and_pm(config_path):
+    config = load_config(config_path)
+    return config, Store.open(config.db_path), plugins.make_plugin_manager()
+
+
+def test_longer_ban_replaces_a_shorter_one(emu, config_path):
+    sync(config_path)
+    config, store, pm = _store_and_pm(config_path)
+    account = config.accounts[0]
+    user = store.db.execute(
+        "SELECT author_id FROM comments WHERE account_id = ? AND author_id > 0 LIMIT 1",
+        [account.id],
+    ).fetchone()[0]
+    one_day = asyncio.run(ban_user(store, pm, config, account.id, str(user), days=1, reason="x"))
+    assert not one_day.result.already
+    forever = asyncio.run(ban_user(store, pm, config, account.id, str(user), days=None, reason="x"))
+    assert not forever.result.already and "permanently" in forever.result.detail
+    again = asyncio.run(ban_user(store, pm, config, account.id, str(user), days=30, reason="y"))
+    assert again.result.already and "permanently" in again.result.detail
+    store.close()
+
+
+def test_lost_answer_is_unknown_then_a_repeat_settles_it(emu, config_path, monkeypatch):
+    from hub.errors import HubError
+
+    sync(config_path)
+    config, store, pm = _store_and_pm(config_path)
+    local = store.db.execute(
+        "SELECT id FROM comments WHERE author_id > 0 AND deleted_at IS NULL LIMIT 1"
+    ).fetchone()[0]
+    emu.set_faults(http500=1)  # the delete is not retried blindly: its answer is lost
+    with pytest.raises(HubError, match="run the same command again to check"):
+        asyncio.run(delete_comment(store, pm, config, str(local)))
+    assert store.db.execute("SELECT state FROM actions").fetchone()[0] == "unknown"
+    done = asyncio.run(delete_comment(store, pm, config, str(local)))
+    assert done.result.done and not done.result.already
+    # a later repeat with a revoked token fails, but the record of the deletion stays
+    monkeypatch.setenv(TOKEN_ENV, "vk1.a.revoked")
+    with pytest.raises(HubError, match="recorded as failed"):
+        asyncio.run(delete_comment(store, pm, config, str(local)))
+    state, result, error, attempts = store.db.execute(
+        "SELECT state, result_json, error, attempts FROM actions"
+    ).fetchone()
+    assert state == "done" and result and error.startswith("a repeat failed") and attempts == 3
+    store.close()

@@ -203,3 +203,62 @@ async def test_rate_limiter_spaces_calls_per_token():
         await limiter.acquire("a")
     await limiter.acquire("b")  # another token is not held back
     assert 0.19 <= time.monotonic() - start < 0.5
+
+
+@respx.mock
+async def test_transient_slots_inside_execute_are_asked_again(respx_mock):
+    route = respx_mock.post(f"{BASE}/execute").mock(
+        side_effect=[
+            ok(
+                [{"n": 0}, False, {"n": 2}],
+                execute_errors=[{"method": "wall.get", "error_code": 10, "error_msg": "Internal"}],
+            ),
+            ok([{"n": 1}]),
+        ]
+    )
+    c = client()
+    out = await c.batch(TOKEN, [("wall.get", {"i": i}) for i in range(3)])
+    assert out == [{"n": 0}, {"n": 1}, {"n": 2}]
+    retried = parse_qs(route.calls.last.request.content.decode())["code"][0]
+    assert retried.count("API.") == 1 and '"i":1' in retried
+    await c.aclose()
+
+
+@respx.mock
+async def test_too_big_execute_is_split(respx_mock):
+    def answer(request):
+        code = parse_qs(request.content.decode())["code"][0]
+        n = code.count("API.")
+        if n > 2:
+            return err(
+                13, "Runtime error occurred during code invocation: response size is too big"
+            )
+        return ok([{"n": n}] * n)
+
+    respx_mock.post(f"{BASE}/execute").mock(side_effect=answer)
+    c = client()
+    out = await c.batch(TOKEN, [("wall.getComments", {"i": i}) for i in range(8)])
+    assert len(out) == 8 and all(isinstance(o, dict) for o in out)
+    await c.aclose()
+
+
+@respx.mock
+async def test_writes_are_not_retried(respx_mock):
+    route = respx_mock.post(f"{BASE}/wall.deleteComment").mock(return_value=httpx.Response(502))
+    c = client()
+    with pytest.raises(TransientError):
+        await c.call(TOKEN, "wall.deleteComment", {"comment_id": 1}, retry=False)
+    assert route.call_count == 1
+    await c.aclose()
+
+
+def test_captcha_asks_a_person_not_for_a_new_token():
+    from hub.models import Account
+    from hub.sync import describe_error
+
+    account = Account("a", "vk", "1", "", "HUB_VK_A")
+    captcha = describe_error(account, classify(14, "Captcha needed", "wall.get"))
+    assert "captcha solved" in captcha and "put a valid token" not in captcha
+    assert "$HUB_VK_A" in captcha
+    bad = describe_error(account, classify(5, "User authorization failed", "wall.get"))
+    assert "put a valid token for a in that variable" in bad and "$HUB_VK_A" in bad

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from hub_vk.emulator import VkEmulator
 from hub_vk.emulator_methods import METHODS
 

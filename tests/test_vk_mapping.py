@@ -144,3 +144,31 @@ def test_group_meta_for_registry():
 def test_int64_ids_survive():
     big = 2**40 + 7
     assert mapping.post({"id": big, "date": 1, "owner_id": -(2**33)}).network_id == big
+
+
+def test_wall_paging_when_posts_arrive_or_vanish_mid_walk():
+    from hub_vk.network import _post_page
+
+    items = [{"id": i, "date": i, "owner_id": -1} for i in range(100)]
+    # first page
+    assert _post_page(None, {"count": 250, "items": items}).next_cursor == "100:250"
+    # two new posts arrived: this page was read after the shift, so no jump ahead
+    assert _post_page("100:250", {"count": 252, "items": items}).next_cursor == "200:252"
+    # three posts vanished above: read again from where the list now stands
+    assert _post_page("100:250", {"count": 247, "items": items}).next_cursor == "97:247"
+    # the end of the wall
+    assert _post_page("200:250", {"count": 250, "items": items[:50]}).next_cursor is None
+
+
+def test_a_comment_list_that_shrinks_while_paged_is_incomplete():
+    from hub.models import Account
+    from hub.network import CommentsRequest
+    from hub_vk.network import _CommentWalk
+
+    walk = _CommentWalk(CommentsRequest(Account("a", "vk", "1", "", "T"), 5))
+    walk.saw_total(None, 150)
+    walk.saw_total(None, 152)  # grew: new comments come last in asc order, nothing skipped
+    assert walk.complete
+    walk.saw_total(7, 30)
+    walk.saw_total(7, 29)  # a reply vanished between pages of a thread
+    assert not walk.complete and not walk.result().complete

@@ -137,6 +137,7 @@ class OkState:
     resident_ids: list[int]
     spammer_ids: list[int]
     topics: dict[str, Topic] = field(default_factory=dict)  # every topic by id
+    admins: dict[int, str] = field(default_factory=dict)  # token owners: uid -> name
     next_topic: int = TOPIC_BASE
     next_seq: int = 10_000
 
@@ -228,7 +229,7 @@ def generate_state(
         resident_ids=ids,
         spammer_ids=[uid for uid in ids if residents[uid].spammer],
     )
-    plans: list[tuple[Topic, int]] = []
+    plans: list[tuple[Topic, int, bool]] = []  # (topic, live comments, big?)
     for k in range(groups):
         group = _make_group(rng, k, now_ms)
         state.groups[group.id] = group
@@ -237,18 +238,18 @@ def generate_state(
         group.blocked.update(rng.sample(pool, min(len(pool), rng.randint(1, 2))))
     # Ids are handed out in creation order across all groups, as OK's global ids are.
     plans.sort(key=lambda p: p[0].created_ms)
-    for topic, _ in plans:
+    for topic, _, _ in plans:
         topic.id = state.new_topic_id(rng)
-    for topic, n_comments in plans:
         state.groups[topic.group_id].topics[topic.id] = topic
         state.topics[topic.id] = topic
-    for group in state.groups.values():  # pinned: an older regular topic
-        regular = sorted(
-            (t for t in group.topics.values() if t.text != tx.BIG_TOPIC_TEXT), key=lambda t: t.num
-        )
-        if regular:
-            rng.choice(regular[: max(1, len(regular) // 2)]).sticky = True
-    for topic, n_comments in plans:
+    regular: dict[int, list[Topic]] = {gid: [] for gid in state.groups}
+    for topic, _, big in plans:
+        if not big:
+            regular[topic.group_id].append(topic)
+    for group_topics in regular.values():  # pinned: one of the older regular topics
+        if group_topics:
+            rng.choice(group_topics[: max(1, len(group_topics) // 2)]).sticky = True
+    for topic, n_comments, _ in plans:
         _populate_comments(rng, state, state.groups[topic.group_id], topic, n_comments)
     return state
 
@@ -299,8 +300,11 @@ def topic_text(rng: random.Random, group: Group) -> str:
 def _extra_media(rng: random.Random, group: Group) -> list[dict[str, Any]]:
     roll = rng.random()
     if roll < 0.35:
-        refs = [f"group_photo:{rng.randint(900_000_000_000, 999_999_999_999)}"]
-        return [{"type": "photo", "photo_refs": refs * 1}]
+        refs = [
+            f"group_photo:{rng.randint(900_000_000_000, 999_999_999_999)}"
+            for _ in range(rng.randint(1, 3))
+        ]
+        return [{"type": "photo", "photo_refs": refs}]
     if roll < 0.5:
         site = group.homepage_url or "https://www.gosuslugi.ru"
         url = f"{site}/news/{rng.randint(100, 999)}"
@@ -315,24 +319,24 @@ def _plan_topics(
     n_comments: int,
     big_topic: bool,
     now_ms: int,
-) -> list[tuple[Topic, int]]:
+) -> list[tuple[Topic, int, bool]]:
     """Topics (without ids yet) spread over the last ~60 days, with their comment counts."""
     dates = sorted(rng.randint(now_ms - 60 * DAY_MS, now_ms - DAY_MS) for _ in range(n_topics))
     if dates:
-        dates[-1] = now_ms - rng.randint(1800, 20 * 3600) * 1000
+        dates[-1] = now_ms - rng.randint(1800_000, 20 * 3600_000)
     specs = [(d, n_comments, False) for d in dates]
     if big_topic:
-        specs.append((now_ms - 2 * DAY_MS - rng.randint(0, 3600) * 1000, BIG_TOPIC_COMMENTS, True))
-    out = []
+        specs.append((now_ms - 2 * DAY_MS - rng.randint(0, 3600_000), BIG_TOPIC_COMMENTS, True))
+    out: list[tuple[Topic, int, bool]] = []
     for date, count, big in specs:
         topic = Topic("0", group.id, date, tx.BIG_TOPIC_TEXT if big else topic_text(rng, group))
         topic.extra_media = [] if big else _extra_media(rng, group)
         topic.likes = rng.randint(2, max(3, group.members_count // 25))
         topic.reshares = rng.randint(0, topic.likes // 6 + 1)
         if not big and rng.random() < 0.12:
-            topic.edited_ms = min(now_ms, date + rng.randint(300, 2 * 86400) * 1000)
+            topic.edited_ms = min(now_ms, date + rng.randint(300_000, 2 * DAY_MS))
             topic.text += rng.choice(tx.EDIT_SUFFIXES)
-        out.append((topic, count))
+        out.append((topic, count, big))
     return out
 
 

@@ -9,6 +9,7 @@ slot is matched, in order, to its entry in ``execute_errors``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -24,7 +25,7 @@ from hub.errors import (
 )
 from hub.log import get_logger
 from hub.ratelimit import RateLimiter
-from hub.retry import with_retries
+from hub.retry import RETRY, backoff_seconds, with_retries
 from hub.secrets import redact
 
 log = get_logger("hub.vk")
@@ -32,6 +33,14 @@ EXECUTE_LIMIT = 25
 TRANSIENT = {1, 6, 10, 36, 43}
 AUTH = {5, 7, 14, 17, 27, 28, 1117}
 GONE = {18, 30, 104, 113, 210, 211, 212}
+#: what a person must do where the token itself is not the problem
+AUTH_FIXES = {
+    7: "the token lacks rights: issue a new admin token with the wall and groups scopes",
+    14: "VK wants a captcha solved: sign in as the admin account in a browser, then sync again",
+    17: "VK wants the admin account validated: sign in in a browser and pass the check",
+    27: "this needs an admin USER token, not a community token",
+    28: "this needs an admin USER token, not a service token",
+}
 #: pause lengths: flood control clears in minutes, the daily quota "tomorrow" (probe hourly)
 PAUSE_SECONDS = {9: 600, 29: 3600}
 
@@ -46,7 +55,7 @@ def classify(code: int, message: str, method: str | None = None) -> ApiError:
     if code in PAUSE_SECONDS:
         return RateLimitedError(message, retry_after=PAUSE_SECONDS[code], **kw)
     if code in AUTH:
-        return AuthError(message, **kw)
+        return AuthError(message, fix=AUTH_FIXES.get(code), **kw)
     if code in GONE:
         return EntityGoneError(message, **kw)
     return ApiError(message, **kw)
@@ -79,9 +88,19 @@ class VkClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def call(self, token: str, method: str, params: dict[str, Any]) -> Any:
-        """One method call, retried on transient errors; raises a classified ApiError."""
-        body = await with_retries(lambda: self._post(token, method, params))
+    async def call(
+        self, token: str, method: str, params: dict[str, Any], *, retry: bool = True
+    ) -> Any:
+        """One method call; raises a classified ApiError.
+
+        Reads are retried on transient errors. Writes pass ``retry=False``: a
+        write whose answer was lost may have been applied, so the caller verifies
+        instead of sending it again.
+        """
+        if retry:
+            body = await with_retries(lambda: self._post(token, method, params))
+        else:
+            body = await self._post(token, method, params)
         return self._unwrap(body, method)
 
     async def execute(self, token: str, calls: Sequence[Call]) -> list[Any]:
@@ -114,15 +133,42 @@ class VkClient:
         return out
 
     async def batch(self, token: str, calls: Sequence[Call]) -> list[Any]:
-        """Any number of calls, 25 per request; a failed request fails its slots."""
-        out: list[Any] = []
-        for start in range(0, len(calls), EXECUTE_LIMIT):
-            chunk = calls[start : start + EXECUTE_LIMIT]
-            try:
-                out.extend(await self.execute(token, chunk))
-            except ApiError as exc:
-                out.extend([exc] * len(chunk))
-        return out
+        """Any number of read calls, 25 per request; each slot a result or an ApiError.
+
+        A slot that failed transiently inside ``execute`` (error 1, 6, 10 in
+        ``execute_errors``) is asked again with back-off, as a failed request
+        would be; a request VK finds too big (error 13) is split in halves.
+        """
+        results: list[Any] = [None] * len(calls)
+        pending = list(range(len(calls)))
+        for attempt in range(1, RETRY.attempts + 1):
+            retry_next: list[int] = []
+            for start in range(0, len(pending), EXECUTE_LIMIT):
+                indexes = pending[start : start + EXECUTE_LIMIT]
+                answers, slot_level = await self._execute_or_split(
+                    token, [calls[i] for i in indexes]
+                )
+                for i, answer in zip(indexes, answers, strict=True):
+                    results[i] = answer
+                    if slot_level and isinstance(answer, TransientError):
+                        retry_next.append(i)
+            pending = retry_next
+            if not pending or attempt == RETRY.attempts:
+                break
+            await asyncio.sleep(backoff_seconds(attempt))
+        return results
+
+    async def _execute_or_split(self, token: str, calls: Sequence[Call]) -> tuple[list[Any], bool]:
+        """Results, and whether failures are per slot (worth retrying) or of the request."""
+        try:
+            return await self.execute(token, calls), True
+        except ApiError as exc:
+            if exc.code == 13 and len(calls) > 1:
+                half = len(calls) // 2
+                first, _ = await self._execute_or_split(token, calls[:half])
+                second, _ = await self._execute_or_split(token, calls[half:])
+                return first + second, True
+            return [exc] * len(calls), False
 
     async def _post(self, token: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
         await self.limiter.acquire(token)

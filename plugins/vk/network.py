@@ -51,6 +51,20 @@ class _CommentWalk:
     comments: dict[int, Comment] = field(default_factory=dict)
     authors: list[Author] = field(default_factory=list)
     error: ApiError | None = None
+    #: the size each list (None = top level, else a thread's root id) had when first seen
+    totals: dict[int | None, int] = field(default_factory=dict)
+    complete: bool = True
+
+    def saw_total(self, root: int | None, total: int) -> None:
+        """A list that shrank while paged has shifted under the offsets: some item was skipped."""
+        first = self.totals.setdefault(root, total)
+        if total < first:
+            self.complete = False
+
+    def result(self) -> Outcome[CommentsResult]:
+        if self.error:
+            return self.error
+        return CommentsResult(list(self.comments.values()), self.authors, self.complete)
 
 
 class VkNetwork(Network):
@@ -202,7 +216,7 @@ class VkNetwork(Network):
                     continue
                 follow_ups.extend((walk, c) for c in self._absorb(walk, call[1], result))
             pending = follow_ups
-        return [w.error or CommentsResult(list(w.comments.values()), w.authors) for w in walks]
+        return [w.result() for w in walks]
 
     def _comments_call(
         self, request: CommentsRequest, *, offset: int, root: int | None = None
@@ -235,6 +249,7 @@ class VkNetwork(Network):
             if root
             else result.get("current_level_count", result.get("count", 0))
         )
+        walk.saw_total(root, total)
         if items and offset < total:
             more.append(self._comments_call(walk.request, offset=offset, root=root))
         for item in items:
@@ -244,6 +259,7 @@ class VkNetwork(Network):
             for reply in replies:
                 walk.comments[int(reply["id"])] = mapping.comment(reply, post_id)
             if root is None and thread.get("count", 0) > len(replies):
+                walk.saw_total(int(item["id"]), thread["count"])
                 more.append(
                     self._comments_call(walk.request, offset=len(replies), root=int(item["id"]))
                 )
@@ -263,18 +279,20 @@ class VkNetwork(Network):
         token = self.token_for(comment.account)
         owner = -(await self._resolve(comment.account))
         cid = int(comment.network_id)
+        params = {"owner_id": owner, "comment_id": cid}
         try:
-            await self.client.call(
-                token, "wall.deleteComment", {"owner_id": owner, "comment_id": cid}
-            )
+            await self.client.call(token, "wall.deleteComment", params, retry=False)
             result = ActionResult(done=True, detail=f"comment {cid} deleted on VK")
         except ApiError as exc:
             verifiable = isinstance(exc, EntityGoneError | TransientError) or exc.code == 15
             if not (verifiable and await self._comment_gone(token, owner, cid)):
                 raise
-            result = ActionResult(
-                done=True, already=True, detail=f"comment {cid} is already deleted on VK"
-            )
+            if isinstance(exc, TransientError):
+                detail = f"comment {cid} deleted on VK (confirmed after an unclear answer)"
+                result = ActionResult(done=True, detail=detail)
+            else:
+                detail = f"comment {cid} is already deleted on VK"
+                result = ActionResult(done=True, already=True, detail=detail)
         if block_author and comment.author_id and comment.author_id > 0:
             ban = await self.ban_user(
                 BanRequest(
@@ -295,38 +313,48 @@ class VkNetwork(Network):
         return not items or bool(items[0].get("deleted"))
 
     async def ban_user(self, request: BanRequest) -> ActionResult:
+        """``groups.ban`` unless a ban at least as long is in place (``groups.getBanned``).
+
+        A lost answer is checked the same way before it counts as a failure.
+        """
         token = self.token_for(request.account)
         group = await self._resolve(request.account)
-        banned = await self.client.call(
-            token, "groups.getBanned", {"group_id": group, "owner_id": request.user_id}
-        )
-        for item in (banned or {}).get("items", []):
-            target = item.get("profile") or item.get("group") or {}
-            if target.get("id") == request.user_id:
-                end = (item.get("ban_info") or {}).get("end_date") or 0
-                until = "permanently" if not end else f"until {_date(end)}"
-                return ActionResult(
-                    done=True,
-                    already=True,
-                    detail=f"user {request.user_id} is already banned {until}",
-                    data={"end_date": end},
-                )
+        existing = await self._ban_end(token, group, request.user_id)
+        if existing is not None and _ban_covers(existing, request.until):
+            return ActionResult(
+                done=True,
+                already=True,
+                detail=f"user {request.user_id} is already banned {_until(existing)}",
+                data={"end_date": existing},
+            )
         params = {
             "group_id": group,
             "owner_id": request.user_id,
             "reason": BAN_REASONS.get(request.category, 0),
             "comment": request.reason,
             "comment_visible": 1,
+            "end_date": request.until,
         }
-        if request.until:
-            params["end_date"] = request.until
-        await self.client.call(token, "groups.ban", params)
-        until = f"until {_date(request.until)}" if request.until else "permanently"
-        return ActionResult(
-            done=True,
-            detail=f"user {request.user_id} banned {until}",
-            data={"end_date": request.until or 0},
+        detail = f"user {request.user_id} banned {_until(request.until or 0)}"
+        try:
+            await self.client.call(token, "groups.ban", params, retry=False)
+        except TransientError:
+            existing = await self._ban_end(token, group, request.user_id)
+            if existing is None or not _ban_covers(existing, request.until):
+                raise
+            detail += " (confirmed after an unclear answer)"
+        return ActionResult(done=True, detail=detail, data={"end_date": request.until or 0})
+
+    async def _ban_end(self, token: str, group: int, user_id: int) -> int | None:
+        """The end of the user's current ban (0 = permanent), or None when not banned."""
+        banned = await self.client.call(
+            token, "groups.getBanned", {"group_id": group, "owner_id": user_id}
         )
+        for item in (banned or {}).get("items", []):
+            target = item.get("profile") or item.get("group") or {}
+            if target.get("id") == user_id:  # owner_id may not narrow the list: check
+                return int((item.get("ban_info") or {}).get("end_date") or 0)
+        return None
 
     # -- links ---------------------------------------------------------------
     def post_url(self, account: Account, post_network_id: int) -> str | None:
@@ -354,6 +382,22 @@ def _pick_group(account: Account, result: Any) -> Outcome[dict]:
     return EntityGoneError(f"VK community {account.external_id} not found")
 
 
+#: a repeated "ban for N days" a little later wants a slightly later end: that is the same ban
+BAN_END_TOLERANCE = 86400
+
+
+def _ban_covers(existing_end: int, wanted_until: int | None) -> bool:
+    if existing_end == 0:
+        return True
+    if wanted_until is None:
+        return False
+    return existing_end >= wanted_until - BAN_END_TOLERANCE
+
+
+def _until(end: int) -> str:
+    return "permanently" if not end else f"until {_date(end)}"
+
+
 def _date(unixtime: int) -> str:
     return datetime.fromtimestamp(unixtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -375,9 +419,9 @@ def _post_page(cursor: str | None, result: Any) -> Outcome[PostPage]:
     if previous_count is not None and total < previous_count:
         # Posts above us were removed, so the list moved up and this page skipped some:
         # read again from where they now stand (re-reading is harmless, skipping is not).
+        # New posts need nothing: they pushed the list down before this page was read,
+        # so this page merely repeats a few posts of the previous one.
         next_offset = max(0, offset - (previous_count - total))
-    elif previous_count is not None and total > previous_count:
-        next_offset += total - previous_count  # new posts pushed the list down
     next_cursor = f"{next_offset}:{total}" if items and next_offset < total else None
     return PostPage(
         posts=[mapping.post(i) for i in items],
