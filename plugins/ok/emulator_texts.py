@@ -1,7 +1,7 @@
 """Russian text pools for the OK emulator's synthetic municipal data.
 
 Resident names and the municipal post/comment phrases are the same material the
-VK emulator uses, so they are re-exported from ``hub_vk.emulator_texts`` instead of
+VK emulator uses, so they come from :mod:`hub.sample_texts` instead of
 being duplicated (one place to improve them). What differs on OK lives here: group
 cards (OK groups carry a postal address, phone, e-mail and site), admin names and
 link titles. Plain tuples keep seeded picks deterministic.
@@ -9,7 +9,7 @@ link titles. Plain tuples keep seeded picks deterministic.
 
 from __future__ import annotations
 
-from hub_vk.emulator_texts import (
+from hub.sample_texts import (
     COMPLAINTS,
     EDIT_SUFFIXES,
     FEMALE_FIRST,
