@@ -105,8 +105,16 @@ class OkClient:
         form["access_token"] = token
         return form
 
-    async def call(self, token: str, method: str, params: dict[str, Any]) -> Any:
-        """One signed call, retried on transient errors; raises a classified ApiError."""
+    async def call(
+        self, token: str, method: str, params: dict[str, Any], *, retry: bool = True
+    ) -> Any:
+        """One signed call; raises a classified ApiError.
+
+        Reads are retried on transient errors; writes pass ``retry=False`` and
+        are verified by the caller instead, since a lost answer may hide a success.
+        """
+        if not retry:
+            return await self._post(token, method, params)
         return await with_retries(lambda: self._post(token, method, params))
 
     async def _post(self, token: str, method: str, params: dict[str, Any]) -> Any:

@@ -241,6 +241,7 @@ class OkNetwork(Network):
                     "comment_id": cid,
                     "block_author": block_author or None,
                 },
+                retry=False,
             )
             result = ActionResult(done=True, detail=f"comment {cid} deleted on OK")
             already = False
