@@ -44,7 +44,16 @@ class ApiError(HubError):
 
 
 class TransientError(ApiError):
-    """Worth retrying: server errors, timeouts, too many requests per second."""
+    """Worth retrying: server errors, timeouts, too many requests per second.
+
+    ``maybe_applied`` is False when the network surely did nothing (it refused
+    the request for its rate, or the connection never opened): only then may a
+    write be sent again without looking first.
+    """
+
+    def __init__(self, message: str, *, maybe_applied: bool = True, **kw):
+        super().__init__(message, **kw)
+        self.maybe_applied = maybe_applied
 
 
 class RateLimitedError(ApiError):

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from tenacity import (
     AsyncRetrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_exponential,
     wait_random,
@@ -41,10 +41,21 @@ def backoff_seconds(attempt: int) -> float:
     return base + random.uniform(0, RETRY.wait_multiplier)
 
 
-async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
-    """Run ``call`` until it succeeds or raises a non-transient error or attempts run out."""
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, TransientError)
+
+
+def _surely_not_applied(exc: BaseException) -> bool:
+    return isinstance(exc, TransientError) and not exc.maybe_applied
+
+
+async def with_retries(call: Callable[[], Awaitable[T]], *, write: bool = False) -> T:
+    """Run ``call`` until it succeeds or raises a non-transient error or attempts run out.
+
+    A ``write`` is retried only when the network surely did not apply it.
+    """
     retrying = AsyncRetrying(
-        retry=retry_if_exception_type(TransientError),
+        retry=retry_if_exception(_surely_not_applied if write else _retryable),
         stop=stop_after_attempt(RETRY.attempts),
         wait=wait_exponential(multiplier=RETRY.wait_multiplier, max=RETRY.wait_max)
         + wait_random(0, RETRY.wait_multiplier),

@@ -262,3 +262,14 @@ def test_captcha_asks_a_person_not_for_a_new_token():
     assert "$HUB_VK_A" in captcha
     bad = describe_error(account, classify(5, "User authorization failed", "wall.get"))
     assert "put a valid token for a in that variable" in bad and "$HUB_VK_A" in bad
+
+
+@respx.mock
+async def test_a_write_refused_for_its_rate_is_sent_again(respx_mock):
+    route = respx_mock.post(f"{BASE}/wall.deleteComment").mock(
+        side_effect=[err(6, "Too many requests per second"), httpx.ConnectError("refused"), ok(1)]
+    )
+    c = client()
+    assert await c.call(TOKEN, "wall.deleteComment", {"comment_id": 1}, retry=False) == 1
+    assert route.call_count == 3  # neither refusal can have deleted anything
+    await c.aclose()

@@ -90,7 +90,7 @@ class OkClient:
         self.application_key = application_key
         self._application_secret = application_secret
         self.secret_env = secret_env
-        self.limiter = RateLimiter(requests_per_second)
+        self.limiter = RateLimiter(requests_per_second, scope="ok")
         self.requests = 0
         self._http = httpx.AsyncClient(timeout=timeout)
 
@@ -111,11 +111,10 @@ class OkClient:
         """One signed call; raises a classified ApiError.
 
         Reads are retried on transient errors; writes pass ``retry=False`` and
-        are verified by the caller instead, since a lost answer may hide a success.
+        are sent again only when OK surely did nothing (no connection); otherwise
+        the caller verifies, since a lost answer may hide a success.
         """
-        if not retry:
-            return await self._post(token, method, params)
-        return await with_retries(lambda: self._post(token, method, params))
+        return await with_retries(lambda: self._post(token, method, params), write=not retry)
 
     async def _post(self, token: str, method: str, params: dict[str, Any]) -> Any:
         await self.limiter.acquire(token)
@@ -126,7 +125,9 @@ class OkClient:
             )
         except httpx.TransportError as exc:
             raise TransientError(
-                f"OK API at {self.api_base} unreachable ({type(exc).__name__}: {redact(str(exc))})",
+                maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
+                message=f"OK API at {self.api_base} unreachable "
+                f"({type(exc).__name__}: {redact(str(exc))})",
                 method=method,
             ) from None
         log.debug(

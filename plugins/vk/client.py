@@ -31,6 +31,8 @@ from hub.secrets import redact
 log = get_logger("hub.vk")
 EXECUTE_LIMIT = 25
 TRANSIENT = {1, 6, 10, 36, 43}
+#: transient refusals that guarantee the call did nothing (too many requests per second)
+REFUSED_UNAPPLIED = {6}
 AUTH = {5, 7, 14, 17, 27, 28, 1117}
 GONE = {18, 30, 104, 113, 210, 211, 212}
 #: what a person must do where the token itself is not the problem
@@ -51,7 +53,7 @@ def classify(code: int, message: str, method: str | None = None) -> ApiError:
     """Turn a VK error code into the core's error class (the table in shared/api/vk-api.md §6)."""
     kw = {"code": code, "method": method}
     if code in TRANSIENT:
-        return TransientError(message, **kw)
+        return TransientError(message, maybe_applied=code not in REFUSED_UNAPPLIED, **kw)
     if code in PAUSE_SECONDS:
         return RateLimitedError(message, retry_after=PAUSE_SECONDS[code], **kw)
     if code in AUTH:
@@ -81,7 +83,7 @@ class VkClient:
     ):
         self.api_base = str(api_base).rstrip("/")
         self.version = str(version)
-        self.limiter = RateLimiter(float(requests_per_second))
+        self.limiter = RateLimiter(float(requests_per_second), scope="vk")
         self.requests = 0
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
@@ -93,14 +95,12 @@ class VkClient:
     ) -> Any:
         """One method call; raises a classified ApiError.
 
-        Reads are retried on transient errors. Writes pass ``retry=False``: a
-        write whose answer was lost may have been applied, so the caller verifies
-        instead of sending it again.
+        Reads are retried on transient errors. Writes pass ``retry=False`` and
+        are sent again only when VK surely did nothing (error 6, no connection):
+        a write whose answer was lost may have been applied, so the caller
+        verifies instead.
         """
-        if retry:
-            body = await with_retries(lambda: self._post(token, method, params))
-        else:
-            body = await self._post(token, method, params)
+        body = await with_retries(lambda: self._post(token, method, params), write=not retry)
         return self._unwrap(body, method)
 
     async def execute(self, token: str, calls: Sequence[Call]) -> list[Any]:
@@ -183,7 +183,9 @@ class VkClient:
             )
         except httpx.TransportError as exc:
             raise TransientError(
-                f"VK API at {self.api_base} unreachable ({type(exc).__name__}: {redact(str(exc))})",
+                maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
+                message=f"VK API at {self.api_base} unreachable "
+                f"({type(exc).__name__}: {redact(str(exc))})",
                 method=method,
             ) from None
         log.debug(
