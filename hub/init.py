@@ -27,6 +27,13 @@ api_version = "5.199"
 requests_per_second = 3         # per token; VK allows 3 for a user token
 timeout_seconds = 30
 
+[networks.ok]
+api_base = "https://api.ok.ru/fb.do"
+application_key = ""            # your OK application's public key (needed for OK accounts)
+application_secret_key_env = "HUB_OK_APP_SECRET"   # the variable with the application's secret
+requests_per_second = 2         # per token; OK publishes no figure, 1-3 is safe
+timeout_seconds = 30
+
 # One [[accounts]] table per official account.
 # [[accounts]]
 # id = "klochki-vk"               # local name, unique
@@ -34,6 +41,13 @@ timeout_seconds = 30
 # external_id = "123456"          # the community (group) id or its screen name
 # organization = "Администрация Клочковского сельсовета"
 # token_env = "HUB_VK_TOKEN_KLOCHKI"   # admin user token of that community
+#
+# [[accounts]]
+# id = "klochki-ok"
+# network = "ok"
+# external_id = "70000001234567"  # the group id
+# organization = "Администрация Клочковского сельсовета"
+# token_env = "HUB_OK_TOKEN_KLOCHKI"   # user token of a group administrator
 """
 
 
