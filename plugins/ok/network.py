@@ -9,12 +9,11 @@ back to ``stream.get`` for the rest of its life.
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from hub import settings as settings_check
+from hub.batching import chunks_per_token, gather_by_token
 from hub.errors import ApiError, EntityGoneError, TransientError
 from hub.models import Account, AccountMeta
 from hub.network import (
@@ -97,32 +96,27 @@ class OkNetwork(Network):
         account_of: Callable[[T], Account],
         work: Callable[[str, T], Awaitable[Any]],
     ) -> list[Any]:
-        """Run ``work`` for every item: sequentially per token, tokens in parallel."""
-        by_token: dict[str, list[int]] = defaultdict(list)
-        for index, item in enumerate(items):
-            by_token[self.token_for(account_of(item))].append(index)
-        out: list[Any] = [None] * len(items)
+        """Run ``work`` for every item: one token's items in turn, tokens in parallel.
 
-        async def one_token(token: str, indexes: list[int]) -> None:
-            for i in indexes:
+        An ApiError becomes that item's result, so one failure stops nothing else.
+        """
+
+        async def run_group(token: str, group: list[T]) -> list[Any]:
+            out = []
+            for item in group:
                 try:
-                    out[i] = await work(token, items[i])
+                    out.append(await work(token, item))
                 except ApiError as exc:
-                    out[i] = exc
+                    out.append(exc)
+            return out
 
-        await asyncio.gather(*(one_token(t, ix) for t, ix in by_token.items()))
-        return out
+        return await gather_by_token(
+            items, lambda item: self.token_for(account_of(item)), run_group
+        )
 
     # -- metadata ------------------------------------------------------------
     async def fetch_account_meta(self, accounts: Sequence[Account]) -> list[Outcome[AccountMeta]]:
-        by_token: dict[str, list[Account]] = defaultdict(list)
-        for account in accounts:
-            by_token[self.token_for(account)].append(account)
-        chunks = [
-            group[i : i + GROUPS_PER_CALL]
-            for group in by_token.values()
-            for i in range(0, len(group), GROUPS_PER_CALL)
-        ]
+        chunks = chunks_per_token(accounts, self.token_for, GROUPS_PER_CALL)
 
         async def get_info(token: str, chunk: list[Account]) -> Any:
             uids = ",".join(a.external_id for a in chunk)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from hub import settings as settings_check
+from hub.batching import chunks_per_token, gather_by_token
 from hub.errors import ApiError, ConfigError, EntityGoneError, TransientError
 from hub.models import Account, AccountMeta, Author, Comment
 from hub.network import (
@@ -104,18 +103,11 @@ class VkNetwork(Network):
     # -- batching helpers ----------------------------------------------------
     async def _run(self, jobs: Sequence[tuple[Account, Call]]) -> list[Any]:
         """Run calls through execute, one sequence per token, tokens in parallel."""
-        by_token: dict[str, list[int]] = defaultdict(list)
-        for index, (account, _call) in enumerate(jobs):
-            by_token[self.token_for(account)].append(index)
-        out: list[Any] = [None] * len(jobs)
-
-        async def one_token(token: str, indexes: list[int]) -> None:
-            results = await self.client.batch(token, [jobs[i][1] for i in indexes])
-            for i, result in zip(indexes, results, strict=True):
-                out[i] = result
-
-        await asyncio.gather(*(one_token(t, ix) for t, ix in by_token.items()))
-        return out
+        return await gather_by_token(
+            jobs,
+            lambda job: self.token_for(job[0]),
+            lambda token, group: self.client.batch(token, [call for _account, call in group]),
+        )
 
     def group_id(self, account: Account) -> int:
         if account.external_id.lstrip("-").isdigit():
@@ -138,14 +130,7 @@ class VkNetwork(Network):
         One unknown id fails a multi-id call, so a failed chunk is asked again
         one community a call, and only the bad one fails.
         """
-        by_token: dict[str, list[Account]] = defaultdict(list)
-        for account in accounts:
-            by_token[self.token_for(account)].append(account)
-        chunks = [
-            group[i : i + GROUPS_PER_CALL]
-            for group in by_token.values()
-            for i in range(0, len(group), GROUPS_PER_CALL)
-        ]
+        chunks = chunks_per_token(accounts, self.token_for, GROUPS_PER_CALL)
         results = await self._run([(chunk[0], _get_by_id(chunk)) for chunk in chunks])
         found: dict[str, Outcome[dict]] = {}
         retry_one_by_one: list[Account] = []
