@@ -33,7 +33,7 @@ def test_canary_token_never_leaks(tmp_path):
             assert result.returncode == 0, result.stderr
             outputs += [result.stdout, result.stderr]
         assert '"event": "account sync"' in outputs[1]  # JSON logs were really written
-        assert '"event": "vk request"' in outputs[1]
+        assert '"event": "api request"' in outputs[1]
         # a rejected token, on every path that reports it
         rejected = hub("--config", cfg, "-v", "sync", env_extra={TOKEN_ENV: BAD_CANARY})
         assert rejected.returncode == 1

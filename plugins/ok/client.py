@@ -24,12 +24,9 @@ from hub.errors import (
     RateLimitedError,
     TransientError,
 )
-from hub.log import get_logger
+from hub.http import post_form
 from hub.ratelimit import RateLimiter
 from hub.retry import with_retries
-from hub.secrets import redact
-
-log = get_logger("hub.ok")
 
 TRANSIENT = {1, 2, 30, 31, 9999}
 #: pause lengths: flood blocks clear in minutes, call quotas and action blocks in hours
@@ -119,30 +116,13 @@ class OkClient:
     async def _post(self, token: str, method: str, params: dict[str, Any]) -> Any:
         await self.limiter.acquire(token)
         self.requests += 1
-        try:
-            response = await self._http.post(
-                self.api_base, data=self.signed_form(token, method, params)
-            )
-        except httpx.TransportError as exc:
-            raise TransientError(
-                maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
-                message=f"OK API at {self.api_base} unreachable "
-                f"({type(exc).__name__}: {redact(str(exc))})",
-                method=method,
-            ) from None
-        log.debug(
-            "ok request", method=method, status=response.status_code, bytes=len(response.content)
+        body, headers = await post_form(
+            self._http,
+            self.api_base,
+            network="OK",
+            method=method,
+            data=self.signed_form(token, method, params),
         )
-        if response.status_code >= 500 or response.status_code == 429:
-            raise TransientError(f"OK answered HTTP {response.status_code}", method=method)
-        if response.status_code >= 400:
-            raise ApiError(f"OK answered HTTP {response.status_code}", method=method)
-        try:
-            body = response.json()
-        except ValueError:
-            raise TransientError(
-                "OK answered with a body that is not JSON", method=method
-            ) from None
         if isinstance(body, dict) and "error_code" in body:
             raise classify(
                 int(body.get("error_code") or 0),
@@ -150,7 +130,7 @@ class OkClient:
                 method,
                 self.secret_env,
             )
-        header = response.headers.get("invocation-error")
+        header = headers.get("invocation-error")
         if header and header.strip().isdigit():
             raise classify(
                 int(header),

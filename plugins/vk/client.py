@@ -23,12 +23,10 @@ from hub.errors import (
     RateLimitedError,
     TransientError,
 )
-from hub.log import get_logger
+from hub.http import post_form
 from hub.ratelimit import RateLimiter
 from hub.retry import RETRY, backoff_seconds, with_retries
-from hub.secrets import redact
 
-log = get_logger("hub.vk")
 EXECUTE_LIMIT = 25
 TRANSIENT = {1, 6, 10, 36, 43}
 #: transient refusals that guarantee the call did nothing (too many requests per second)
@@ -175,36 +173,14 @@ class VkClient:
         self.requests += 1
         data = {k: _form_value(v) for k, v in params.items() if v is not None}
         data["v"] = self.version
-        try:
-            response = await self._http.post(
-                f"{self.api_base}/{method}",
-                data=data,
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        except httpx.TransportError as exc:
-            raise TransientError(
-                maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
-                message=f"VK API at {self.api_base} unreachable "
-                f"({type(exc).__name__}: {redact(str(exc))})",
-                method=method,
-            ) from None
-        log.debug(
-            "vk request",
+        body, _headers = await post_form(
+            self._http,
+            f"{self.api_base}/{method}",
+            network="VK",
             method=method,
-            url=str(response.request.url),
-            status=response.status_code,
-            bytes=len(response.content),
+            data=data,
+            headers={"Authorization": f"Bearer {token}"},
         )
-        if response.status_code >= 500 or response.status_code == 429:
-            raise TransientError(f"VK answered HTTP {response.status_code}", method=method)
-        if response.status_code >= 400:
-            raise ApiError(f"VK answered HTTP {response.status_code}", method=method)
-        try:
-            body = response.json()
-        except ValueError:
-            raise TransientError(
-                "VK answered with a body that is not JSON", method=method
-            ) from None
         if not isinstance(body, dict) or not ("response" in body or "error" in body):
             raise ApiError("VK answered JSON without 'response' or 'error'", method=method)
         error = body.get("error")

@@ -1,0 +1,63 @@
+"""The HTTP edge every plugin shares: one POST, with transport and status errors classified.
+
+What a network says inside a 200 answer is the plugin's to classify; what the
+transport and the status line say is the same for every network, so it lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from .errors import ApiError, TransientError
+from .log import get_logger
+from .secrets import redact
+
+log = get_logger("hub.http")
+
+
+async def post_form(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    network: str,
+    method: str,
+    data: dict[str, str],
+    headers: dict[str, str] | None = None,
+) -> tuple[Any, httpx.Headers]:
+    """POST a form; return the decoded JSON body and the response headers.
+
+    Raises TransientError for what is worth retrying (no connection, a timeout,
+    HTTP 5xx or 429, a body that is not JSON: a proxy's error page), with
+    ``maybe_applied=False`` only when the connection never opened; ApiError for
+    other HTTP errors.
+    """
+    try:
+        response = await client.post(url, data=data, headers=headers)
+    except httpx.TransportError as exc:
+        raise TransientError(
+            f"{network} API at {url} unreachable ({type(exc).__name__}: {redact(str(exc))})",
+            method=method,
+            maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
+        ) from None
+    log.debug(
+        "api request",
+        network=network,
+        method=method,
+        url=str(response.request.url),
+        status=response.status_code,
+        bytes=len(response.content),
+    )
+    status = response.status_code
+    if status >= 500 or status == 429:
+        raise TransientError(f"{network} answered HTTP {status}", method=method)
+    if status >= 400:
+        raise ApiError(f"{network} answered HTTP {status}", method=method)
+    try:
+        body = response.json()
+    except ValueError:
+        raise TransientError(
+            f"{network} answered with a body that is not JSON", method=method
+        ) from None
+    return body, response.headers
