@@ -23,21 +23,25 @@ async def post_form(
     *,
     network: str,
     method: str,
-    data: dict[str, str],
+    data: dict[str, str] | None = None,
+    json: Any = None,
     headers: dict[str, str] | None = None,
+    where: str | None = None,
 ) -> tuple[Any, httpx.Headers]:
     """POST a form; return the decoded JSON body and the response headers.
 
     Raises TransientError for what is worth retrying (no connection, a timeout,
     HTTP 5xx or 429, a body that is not JSON: a proxy's error page), with
     ``maybe_applied=False`` only when the connection never opened; ApiError for
-    other HTTP errors.
+    other HTTP errors. ``where`` is what messages may show of the URL: a network
+    that puts its token in the path (Telegram) passes the URL without it.
     """
+    where = where or url
     try:
-        response = await client.post(url, data=data, headers=headers)
+        response = await client.post(url, data=data, json=json, headers=headers)
     except httpx.TransportError as exc:
         raise TransientError(
-            f"{network} API at {url} unreachable ({type(exc).__name__}: {redact(str(exc))})",
+            f"{network} API at {where} unreachable ({type(exc).__name__}: {redact(str(exc))})",
             method=method,
             maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
         ) from None
@@ -45,7 +49,7 @@ async def post_form(
         "api request",
         network=network,
         method=method,
-        url=str(response.request.url),
+        where=where,
         status=response.status_code,
         bytes=len(response.content),
     )
