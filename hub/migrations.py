@@ -203,3 +203,47 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("account_id", "accounts", "id")],
     )
     db["actions"].create_index(["idempotency_key"], unique=True)
+
+
+@migration
+def m002_update_streams(db: sqlite_utils.Database) -> None:
+    """For networks read as a stream of updates (Telegram): offsets, thread links, orphans, gaps."""
+    db["poll_state"].create(
+        {
+            "poller": str,  # network:hash-of-token, never the token
+            "network": str,
+            "next_offset": int,
+            "last_polled_at": str,
+            "updates_stored": int,
+        },
+        pk="poller",
+    )
+    db["thread_links"].create(
+        {"account_id": str, "thread_id": int, "post_network_id": int, "linked_at": str},
+        pk=("account_id", "thread_id"),
+        foreign_keys=[("account_id", "accounts", "id")],
+    )
+    db["orphan_comments"].create(
+        {
+            "account_id": str,
+            "network_id": int,
+            "thread_id": int,
+            "comment_json": str,
+            "received_at": str,
+        },
+        pk=("account_id", "network_id"),
+        foreign_keys=[("account_id", "accounts", "id")],
+    )
+    db["orphan_comments"].create_index(["account_id", "thread_id"])
+    db["sync_gaps"].create(
+        {
+            "id": int,
+            "poller": str,
+            "network": str,
+            "gap_from": str,
+            "gap_to": str,
+            "noted_at": str,
+            "reason": str,
+        },
+        pk="id",
+    )

@@ -11,6 +11,7 @@ returns a list aligned with its input where an item is either the result or the
 from __future__ import annotations
 
 import abc
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -26,6 +27,14 @@ DELETE_COMMENT = "delete_comment"
 BAN_USER = "ban_user"
 #: restrict a comment's author as part of deleting the comment
 BLOCK_AUTHOR = "block_author"
+#: mute a user (keep their messages, stop new ones) for a while
+RESTRICT_USER = "restrict_user"
+#: a sync can see that a post or comment was removed on the network
+DETECTS_DELETIONS = "detects_deletions"
+
+#: how the core syncs a network: walk each wall (VK, OK), or read a stream of updates (Telegram)
+WALK = "walk"
+UPDATES = "updates"
 
 
 @dataclass(frozen=True)
@@ -69,16 +78,68 @@ class CommentRef:
     network_id: CommentId
     post_network_id: int
     author_id: int | None = None
+    #: Unix time it was written (Telegram lets bots delete only messages under 48 hours old)
+    published_at: int | None = None
 
 
 @dataclass
 class ActionResult:
-    """What a moderation call achieved. ``already`` = the network was already in that state."""
+    """What a moderation call achieved. ``already`` = the network was already in that state.
+
+    ``manual``: the network will not let the hub do it (a Telegram message past 48
+    hours); a person must, and ``detail`` says how.
+    """
 
     done: bool
     already: bool = False
     detail: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    manual: bool = False
+
+
+@dataclass(frozen=True)
+class ThreadComment:
+    """A comment that names its thread by the network's thread id, not yet by its post.
+
+    On Telegram a comment lives in the discussion group under the automatic
+    forward of a channel post; which post that is arrives as a :class:`ThreadLink`,
+    possibly later than the comment. ``comment.post_network_id`` is ignored.
+    """
+
+    account: Account
+    thread_id: int
+    comment: Comment
+
+
+@dataclass(frozen=True)
+class ThreadLink:
+    account: Account
+    thread_id: int
+    post_network_id: int
+
+
+@dataclass
+class UpdateBatch:
+    """One batch of a network's update stream, already sorted to accounts.
+
+    ``next_offset`` is where the stream continues once this batch is stored;
+    None when the batch is empty (nothing to store, nothing to confirm).
+    """
+
+    posts: list[tuple[Account, Post]] = field(default_factory=list)
+    comments: list[ThreadComment] = field(default_factory=list)
+    links: list[ThreadLink] = field(default_factory=list)
+    authors: list[Author] = field(default_factory=list)
+    updates: int = 0
+    next_offset: int | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of ``hub accounts check``: something in order, or a gap in plain words."""
+
+    ok: bool
+    text: str
 
 
 @dataclass(frozen=True)
@@ -101,6 +162,7 @@ class Network(abc.ABC):
 
     name: ClassVar[str]
     title: ClassVar[str]
+    sync_mode: ClassVar[str] = WALK
     capabilities: ClassVar[frozenset[str]] = frozenset()
     #: what to tell an operator who asks for a capability the network lacks
     capability_notes: ClassVar[dict[str, str]] = {}
@@ -158,6 +220,31 @@ class Network(abc.ABC):
 
     async def ban_user(self, request: BanRequest) -> ActionResult:
         raise ApiError(self.missing(BAN_USER))
+
+    async def restrict_user(self, request: BanRequest) -> ActionResult:
+        """Mute the user until ``request.until`` (their messages stay)."""
+        raise ApiError(self.missing(RESTRICT_USER))
+
+    async def fetch_updates(
+        self, token: str, accounts: Sequence[Account], offset: int | None
+    ) -> UpdateBatch:
+        """The next batch of the update stream of one token (``sync_mode = UPDATES`` only).
+
+        Calling it with ``offset`` confirms everything before it to the network,
+        so the core passes an offset only once the batch before it is stored.
+        """
+        raise NotImplementedError(f"{self.title} does not sync through updates")
+
+    def poller_key(self, token: str) -> str:
+        """Names one update stream (one per token) for its stored offset and its lock."""
+        return f"{self.name}:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+
+    async def check_account(self, account: Account) -> list[Finding]:
+        """What ``hub accounts check`` reports; by default: the token works, the page is there."""
+        outcome = (await self.fetch_account_meta([account]))[0]
+        if isinstance(outcome, ApiError):
+            return [Finding(False, f"{self.title} refused to show the page: {outcome}")]
+        return [Finding(True, f"the token works and the page «{outcome.name}» is readable")]
 
     def post_url(self, account: Account, post_network_id: int) -> str | None:
         return None

@@ -294,26 +294,23 @@ class Store:
         )
 
     # -- comments ------------------------------------------------------------
-    def replace_post_comments(
+    def upsert_comments(
         self,
         account: Account,
-        post_local_id: int,
+        post_local_id: int | None,
         post_network_id: int,
         comments: Sequence[Comment],
-        complete: bool = True,
-    ) -> tuple[int, int, int]:
-        """Store the comment set of one post; return (new, changed, deleted).
+    ) -> tuple[int, int, dict[Any, tuple]]:
+        """Upsert comments of one post; return (new, changed, what was stored before).
 
-        When the set is ``complete``, a stored comment missing from it, or shown
-        as a placeholder, is marked deleted with the time it was seen gone; no
-        row is ever removed. An incomplete set (the network's list moved while
-        it was paged) only adds and updates.
+        A placeholder (the network shows a removed comment that still has
+        replies) never overwrites the text stored while the comment was live.
         """
         now = utcnow()
         existing = {
             r[0]: r[1:]
             for r in self.db.execute(
-                "SELECT network_id, text, deleted_at, likes_count FROM comments "
+                "SELECT network_id, text, deleted_at FROM comments "
                 "WHERE account_id = ? AND post_network_id = ?",
                 [account.id, post_network_id],
             ).fetchall()
@@ -326,6 +323,8 @@ class Store:
                 new += 0 if c.deleted else 1
             elif (old[0] != c.text or old[1] is not None) and not c.deleted:
                 changed += 1
+            if c.deleted and old is not None:
+                continue
             rows.append(
                 {
                     "account_id": account.id,
@@ -345,15 +344,34 @@ class Store:
                     "first_seen_at": now,
                 }
             )
-        # A placeholder must not wipe the text we stored while the comment was live.
-        live_rows = [r for r in rows if not r["is_placeholder"] or r["network_id"] not in existing]
-        self.db.conn.executemany(UPSERT_COMMENT, live_rows)
+        self.db.conn.executemany(UPSERT_COMMENT, rows)
+        return new, changed, existing
+
+    def replace_post_comments(
+        self,
+        account: Account,
+        post_local_id: int,
+        post_network_id: int,
+        comments: Sequence[Comment],
+        complete: bool = True,
+    ) -> tuple[int, int, int]:
+        """Store the comment set of one post; return (new, changed, deleted).
+
+        When the set is ``complete``, a stored comment missing from it, or shown
+        as a placeholder, is marked deleted with the time it was seen gone; no
+        row is ever removed. An incomplete set (the network's list moved while
+        it was paged) only adds and updates.
+        """
+        now = utcnow()
+        new, changed, existing = self.upsert_comments(
+            account, post_local_id, post_network_id, comments
+        )
         seen_live = {c.network_id for c in comments if not c.deleted}
         if not complete:
             return new, changed, 0
         gone = [
             cid
-            for cid, (_text, deleted_at, _likes) in existing.items()
+            for cid, (_text, deleted_at) in existing.items()
             if cid not in seen_live and deleted_at is None
         ]
         if gone:

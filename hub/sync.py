@@ -30,7 +30,7 @@ from .config import Config
 from .errors import ApiError, AuthError, ConfigError, EntityGoneError, RateLimitedError
 from .log import get_logger
 from .models import Account
-from .network import CommentsRequest, Network, PostPage, PostPageRequest
+from .network import UPDATES, CommentsRequest, Network, PostPage, PostPageRequest
 from .secrets import redact, token_from_env
 from .store import Store, utcnow
 
@@ -53,20 +53,25 @@ class AccountRun:
     comments_deleted: int = 0
     started_at: str = field(default_factory=utcnow)
     seconds: float = 0.0
+    #: said with the summary: a possible loss, comments still waiting for their post
+    warnings: list[str] = field(default_factory=list)
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
     def summary(self) -> str:
-        if self.status == "ok":
-            return (
-                f"{self.account.id}: ok — posts {self.posts_new} new, {self.posts_updated} "
-                f"changed, {self.posts_deleted} gone; comments {self.comments_new} new, "
-                f"{self.comments_updated} changed, {self.comments_deleted} deleted "
-                f"({self.seconds:.1f}s)"
-            )
-        return f"{self.account.id}: {self.status} — {self.error}"
+        if self.status != "ok":
+            return f"{self.account.id}: {self.status} — {self.error}"
+        text = (
+            f"{self.account.id}: ok — posts {self.posts_new} new, {self.posts_updated} "
+            f"changed, {self.posts_deleted} gone; comments {self.comments_new} new, "
+            f"{self.comments_updated} changed, {self.comments_deleted} deleted "
+            f"({self.seconds:.1f}s)"
+        )
+        extras = [*self.warnings, *([self.note] if self.note else [])]
+        return text + "".join(f"; {e}" for e in extras)
 
 
 def describe_error(account: Account, exc: ApiError) -> str:
@@ -116,6 +121,16 @@ class Syncer:
     # -- driver --------------------------------------------------------------
     async def run(self, accounts: Sequence[Account]) -> list[AccountRun]:
         started = time.monotonic()
+        active = self._start(accounts)
+        active = await self._sync_meta(active)
+        active = await self._walk_posts(active)
+        await self._sync_comments(active)
+        for account in accounts:
+            self._finish(self.runs[account.id], time.monotonic() - started)
+        return [self.runs[a.id] for a in accounts]
+
+    def _start(self, accounts: Sequence[Account]) -> list[Account]:
+        """A run per account; the accounts not paused by an earlier rate limit go on."""
         active = []
         for account in accounts:
             run = self.runs[account.id] = AccountRun(account)
@@ -125,12 +140,7 @@ class Syncer:
             else:
                 active.append(account)
                 self.store.update_sync_state(account.id, last_started_at=run.started_at)
-        active = await self._sync_meta(active)
-        active = await self._walk_posts(active)
-        await self._sync_comments(active)
-        for account in accounts:
-            self._finish(self.runs[account.id], time.monotonic() - started)
-        return [self.runs[a.id] for a in accounts]
+        return active
 
     def _alive(self, accounts: Sequence[Account]) -> list[Account]:
         return [a for a in accounts if self.runs[a.id].status == "ok"]
@@ -375,9 +385,11 @@ async def run_sync(
 ) -> list[AccountRun]:
     networks = open_networks(pm, config, accounts)
     store.sync_accounts_from_config(config.accounts)
+    from .updates import UpdateSyncer  # imports this module: a late import avoids the cycle
+
     try:
         groups = [
-            Syncer(
+            (UpdateSyncer if net.sync_mode == UPDATES else Syncer)(
                 store, net, window_days=config.sync.recent_window_days, full=full, progress=progress
             ).run([a for a in accounts if a.network == name])
             for name, net in networks.items()
