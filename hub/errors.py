@@ -80,5 +80,9 @@ class AuthError(ApiError):
         self.fix = fix
 
 
+class ConflictError(ApiError):
+    """Someone else is doing this right now (another poller of the same bot token): stop."""
+
+
 class EntityGoneError(ApiError):
     """The post, comment, user or community is gone or closed: skip it."""

@@ -27,6 +27,8 @@ async def post_form(
     json: Any = None,
     headers: dict[str, str] | None = None,
     where: str | None = None,
+    errors_in_body: bool = False,
+    timeout: float | None = None,
 ) -> tuple[Any, httpx.Headers]:
     """POST a form; return the decoded JSON body and the response headers.
 
@@ -34,11 +36,19 @@ async def post_form(
     HTTP 5xx or 429, a body that is not JSON: a proxy's error page), with
     ``maybe_applied=False`` only when the connection never opened; ApiError for
     other HTTP errors. ``where`` is what messages may show of the URL: a network
-    that puts its token in the path (Telegram) passes the URL without it.
+    that puts its token in the path (Telegram) passes the URL without it. With
+    ``errors_in_body`` a 4xx answer with a JSON body is returned for the plugin
+    to classify (Telegram's status line repeats the error its body explains).
     """
     where = where or url
     try:
-        response = await client.post(url, data=data, json=json, headers=headers)
+        response = await client.post(
+            url,
+            data=data,
+            json=json,
+            headers=headers,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+        )
     except httpx.TransportError as exc:
         raise TransientError(
             f"{network} API at {where} unreachable ({type(exc).__name__}: {redact(str(exc))})",
@@ -56,12 +66,13 @@ async def post_form(
     status = response.status_code
     if status >= 500 or status == 429:
         raise TransientError(f"{network} answered HTTP {status}", method=method)
-    if status >= 400:
+    if status >= 400 and not errors_in_body:
         raise ApiError(f"{network} answered HTTP {status}", method=method)
     try:
         body = response.json()
     except ValueError:
-        raise TransientError(
-            f"{network} answered with a body that is not JSON", method=method
-        ) from None
+        if status >= 400:
+            raise ApiError(f"{network} answered HTTP {status}", method=method) from None
+        message = f"{network} answered with a body that is not JSON"
+        raise TransientError(message, method=method) from None
     return body, response.headers

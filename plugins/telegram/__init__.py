@@ -1,0 +1,1 @@
+"""The Telegram network plugin for Pablik Hub (imported as ``hub_telegram``)."""

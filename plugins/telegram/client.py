@@ -1,0 +1,148 @@
+"""HTTP to the Telegram Bot API, and the one place its errors are classified.
+
+Every call is a JSON POST to ``{api_base}/bot<token>/<method>``: the Bot API
+wants the token in the path, so the URL is never shown anywhere (messages name
+``/bot<token>``) and the redaction step knows the token. Answers are
+``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code", "description",
+"parameters": {"retry_after", "migrate_to_chat_id"}}`` with the HTTP status
+repeating the code. A 429 is waited out exactly as told (plus jitter) when the
+wait is short, and pauses the account when it is long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import httpx
+
+from hub.errors import (
+    ApiError,
+    AuthError,
+    ConflictError,
+    EntityGoneError,
+    RateLimitedError,
+    TransientError,
+)
+from hub.http import post_form
+from hub.ratelimit import RateLimiter
+from hub.retry import RETRY, backoff_seconds
+
+#: deleting a message past 48 hours, or one the bot may not touch: a person must do it
+CANNOT_DELETE = "message can't be deleted"
+RIGHTS_FIX = (
+    "make the bot an administrator of the channel and of its discussion group, "
+    "with the rights to delete messages and restrict members ('hub accounts check' shows gaps)"
+)
+
+
+class RetryAfter(TransientError):
+    """Telegram's flood control: the same request is welcome after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float, **kw):
+        super().__init__(message, maybe_applied=False, **kw)
+        self.retry_after = retry_after
+
+
+def classify(status: int, body: dict[str, Any], method: str) -> ApiError:
+    code = int(body.get("error_code") or status)
+    text = str(body.get("description") or f"HTTP {status}")
+    lower = text.lower()
+    params = body.get("parameters") or {}
+    kw: dict[str, Any] = {"code": code, "method": method}
+    if code == 429:
+        return RetryAfter(text, retry_after=float(params.get("retry_after") or 1), **kw)
+    if code == 409:
+        return ConflictError(
+            f"{text}; another program is reading this bot's updates (or a webhook is set): "
+            "stop it, one bot token feeds one poller",
+            **kw,
+        )
+    if code in (401, 404):
+        return AuthError(text, **kw)
+    if code == 403:
+        return AuthError(text, fix=RIGHTS_FIX, **kw)
+    if code >= 500:
+        return TransientError(text, **kw)
+    if "not found" in lower and "message" in lower:
+        return EntityGoneError(text, **kw)
+    if "not enough rights" in lower or "need administrator rights" in lower:
+        return AuthError(text, fix=RIGHTS_FIX, **kw)
+    return ApiError(text, **kw)
+
+
+class TelegramClient:
+    def __init__(
+        self,
+        *,
+        api_base: str,
+        requests_per_second: float,
+        timeout: float = 30.0,
+        max_retry_after: float = 60.0,
+    ):
+        self.api_base = api_base.rstrip("/")
+        self.limiter = RateLimiter(requests_per_second, scope="telegram")
+        self.max_retry_after = max_retry_after
+        self.timeout = timeout
+        self.requests = 0
+        self.sleep = asyncio.sleep  # tests replace it to see the waits
+        self._http = httpx.AsyncClient(timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def call(
+        self,
+        token: str,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        retry: bool = True,
+        read_timeout: float | None = None,
+    ) -> Any:
+        """One method call; raises a classified ApiError.
+
+        Flood control (429) is waited out as Telegram says, for reads and writes
+        alike: the request was refused, not applied. Other transient errors are
+        retried for reads only; a write whose answer was lost is the caller's to
+        verify.
+        """
+        for attempt in range(1, RETRY.attempts + 1):
+            try:
+                return await self._post(token, method, params or {}, read_timeout)
+            except RetryAfter as exc:
+                if exc.retry_after > self.max_retry_after:
+                    raise RateLimitedError(
+                        str(exc), retry_after=exc.retry_after, code=429, method=method
+                    ) from None
+                if attempt == RETRY.attempts:
+                    raise
+                await self.sleep(exc.retry_after + random.uniform(0.1, 1.0))
+            except TransientError as exc:
+                if attempt == RETRY.attempts or (not retry and exc.maybe_applied):
+                    raise
+                await self.sleep(backoff_seconds(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _post(
+        self, token: str, method: str, params: dict[str, Any], read_timeout: float | None
+    ) -> Any:
+        await self.limiter.acquire(token)
+        self.requests += 1
+        where = f"{self.api_base}/bot<token>/{method}"
+        body, _headers = await post_form(
+            self._http,
+            f"{self.api_base}/bot{token}/{method}",
+            network="Telegram",
+            method=method,
+            json=params,
+            where=where,
+            errors_in_body=True,
+            timeout=read_timeout,  # long polling: the read must outlast the poll
+        )
+        if not isinstance(body, dict) or "ok" not in body:
+            raise ApiError("Telegram answered JSON without 'ok'", method=method)
+        if not body["ok"]:
+            raise classify(int(body.get("error_code") or 400), body, method)
+        return body.get("result")

@@ -1,0 +1,130 @@
+"""Telegram JSON → the hub's models. Pure functions, tested on the documented shapes.
+
+A channel post is a post. In the linked discussion group, the automatic forward
+of a post (``is_automatic_forward``) links the group's thread to that post, and
+messages in the thread (``message_thread_id``) are its comments. Chats have
+negative ids and users positive ones, so one ``authors`` table serves both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.models import AccountMeta, Author, Comment, Post
+
+#: placeholder senders: "Telegram" on automatic forwards, anonymous admins, channels as senders
+SERVICE_USER_IDS = {777000, 1087968824, 136817688}
+
+
+def chat_meta(chat: dict[str, Any], members: int | None) -> AccountMeta:
+    username = chat.get("username")
+    return AccountMeta(
+        name=str(chat.get("title") or username or chat.get("id")),
+        screen_name=username,
+        description=chat.get("description") or None,
+        members_count=members,
+        has_avatar=bool(chat.get("photo")),
+        url=f"https://t.me/{username}" if username else chat.get("invite_link"),
+        raw=chat,
+    )
+
+
+def _text(message: dict[str, Any]) -> str:
+    return str(message.get("text") or message.get("caption") or "")
+
+
+def _attachments(message: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if message.get("photo"):
+        largest = max(message["photo"], key=lambda p: p.get("width", 0) * p.get("height", 0))
+        out.append({"type": "photo", "id": largest.get("file_unique_id")})
+    for kind in ("video", "document", "audio", "voice", "animation"):
+        if isinstance(message.get(kind), dict):
+            out.append({"type": kind, "id": message[kind].get("file_unique_id")})
+    if isinstance(message.get("poll"), dict):
+        out.append({"type": "poll", "question": message["poll"].get("question")})
+    for entity in message.get("entities") or message.get("caption_entities") or []:
+        if entity.get("type") == "text_link" and entity.get("url"):
+            out.append({"type": "link", "url": entity["url"]})
+    return out
+
+
+def post_url(chat: dict[str, Any], message_id: int) -> str:
+    if chat.get("username"):
+        return f"https://t.me/{chat['username']}/{message_id}"
+    internal = str(chat.get("id", "")).removeprefix("-100")
+    return f"https://t.me/c/{internal}/{message_id}"
+
+
+def channel_post(message: dict[str, Any]) -> Post:
+    chat = message.get("chat") or {}
+    return Post(
+        network_id=int(message["message_id"]),
+        published_at=int(message.get("date", 0)),
+        text=_text(message),
+        author_id=(message.get("sender_chat") or chat).get("id"),
+        edited_at=message.get("edit_date"),
+        kind="poll" if message.get("poll") else "post",
+        attachments=_attachments(message),
+        url=post_url(chat, int(message["message_id"])),
+        raw=message,
+    )
+
+
+def sender_id(message: dict[str, Any]) -> int | None:
+    """A chat posting (as a channel, or an anonymous admin as the group) wins over ``from``."""
+    if message.get("sender_chat"):
+        return int(message["sender_chat"]["id"])
+    sender = message.get("from") or {}
+    return int(sender["id"]) if "id" in sender else None
+
+
+def forward_link(message: dict[str, Any]) -> int | None:
+    """The channel post an automatic forward copies (``forward_origin``, else the legacy field)."""
+    if not message.get("is_automatic_forward"):
+        return None
+    origin = message.get("forward_origin") or {}
+    if origin.get("type") == "channel" and origin.get("message_id"):
+        return int(origin["message_id"])
+    legacy = message.get("forward_from_message_id")
+    return int(legacy) if legacy else None
+
+
+def thread_of(message: dict[str, Any]) -> int | None:
+    """The thread root (the automatic forward's id in the group) a message belongs to."""
+    if message.get("message_thread_id"):
+        return int(message["message_thread_id"])
+    reply = message.get("reply_to_message") or {}
+    if reply.get("is_automatic_forward"):
+        return int(reply["message_id"])
+    return None
+
+
+def group_comment(message: dict[str, Any], thread_id: int) -> Comment:
+    reply = message.get("reply_to_message") or {}
+    parent = reply.get("message_id")
+    return Comment(
+        network_id=int(message["message_id"]),
+        post_network_id=0,  # resolved through the thread's link
+        published_at=int(message.get("date", 0)),
+        text=_text(message),
+        author_id=sender_id(message),
+        parent_network_id=int(parent) if parent and int(parent) != thread_id else None,
+        thread_root_network_id=thread_id,
+        attachments=_attachments(message),
+        raw=message,
+    )
+
+
+def authors(message: dict[str, Any]) -> list[Author]:
+    out = []
+    sender = message.get("from") or {}
+    if "id" in sender and sender["id"] not in SERVICE_USER_IDS:
+        name = " ".join(p for p in (sender.get("first_name"), sender.get("last_name")) if p)
+        out.append(Author(int(sender["id"]), "user", name, sender.get("username"), sender))
+    for key in ("sender_chat", "chat"):
+        chat = message.get(key) or {}
+        if "id" in chat:
+            title = str(chat.get("title") or chat.get("username") or chat["id"])
+            out.append(Author(int(chat["id"]), "community", title, chat.get("username"), chat))
+    return out

@@ -1,0 +1,340 @@
+"""The Telegram network: channel posts and discussion-group comments from the update stream.
+
+The Bot API cannot read history, so Telegram is a ``sync_mode = UPDATES``
+network: the core reads ``getUpdates`` batch by batch (see hub.updates) and this
+module turns each batch into posts, thread links and comments. Moderation acts
+in the channel's linked discussion group, never on the channel or the group
+themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hub import settings as settings_check
+from hub.batching import gather_by_token
+from hub.errors import ApiError, ConfigError, EntityGoneError
+from hub.models import Account, AccountMeta
+from hub.network import (
+    BAN_USER,
+    BLOCK_AUTHOR,
+    DELETE_COMMENT,
+    RESTRICT_USER,
+    UPDATES,
+    ActionResult,
+    BanRequest,
+    CommentRef,
+    Network,
+    Outcome,
+    ThreadComment,
+    ThreadLink,
+    UpdateBatch,
+)
+
+from . import mapping
+from .checks import check_rights
+from .client import CANNOT_DELETE, TelegramClient
+
+ALLOWED_UPDATES = [
+    "channel_post",
+    "edited_channel_post",
+    "message",
+    "edited_message",
+    "my_chat_member",
+]
+#: Telegram lets a bot delete messages younger than 48 hours; keep an hour in hand
+DELETE_WINDOW_SECONDS = 47 * 3600
+MUTED = {
+    key: False
+    for key in (
+        "can_send_messages",
+        "can_send_audios",
+        "can_send_documents",
+        "can_send_photos",
+        "can_send_videos",
+        "can_send_video_notes",
+        "can_send_voice_notes",
+        "can_send_polls",
+        "can_send_other_messages",
+        "can_add_web_page_previews",
+        "can_change_info",
+        "can_invite_users",
+        "can_pin_messages",
+        "can_manage_topics",
+    )
+}
+
+
+@dataclass
+class Chats:
+    """An account's channel and its linked discussion group, as Telegram numbers them."""
+
+    channel: dict[str, Any]
+    group_id: int | None
+
+
+class TelegramNetwork(Network):
+    name = "telegram"
+    title = "Telegram"
+    sync_mode = UPDATES
+    capabilities = frozenset({DELETE_COMMENT, BLOCK_AUTHOR, BAN_USER, RESTRICT_USER})
+    default_settings = {
+        "api_base": "https://api.telegram.org",
+        "requests_per_second": 20,
+        "timeout_seconds": 30,
+        "poll_timeout_seconds": 0,
+        "max_retry_after_seconds": 60,
+    }
+
+    def __init__(self, settings: dict[str, Any], token_for: Callable[[Account], str]):
+        super().__init__(settings, token_for)
+        self.client = TelegramClient(
+            api_base=self.settings["api_base"],
+            requests_per_second=float(self.settings["requests_per_second"]),
+            timeout=float(self.settings["timeout_seconds"]),
+            max_retry_after=float(self.settings["max_retry_after_seconds"]),
+        )
+        self._chats: dict[str, Chats] = {}
+        self._webhook_checked: set[str] = set()
+
+    @classmethod
+    def validate_settings(cls, settings: dict[str, Any]) -> None:
+        settings_check.http_url(settings, "api_base", "telegram")
+        settings_check.positive_number(settings, "requests_per_second", "telegram")
+        settings_check.positive_number(settings, "timeout_seconds", "telegram")
+        settings_check.positive_number(settings, "max_retry_after_seconds", "telegram")
+        poll = settings.get("poll_timeout_seconds")
+        if isinstance(poll, bool) or not isinstance(poll, int) or not 0 <= poll <= 50:
+            raise ConfigError(
+                "[networks.telegram] poll_timeout_seconds must be a whole number from 0 to 50 "
+                "(Telegram's long-poll limit)"
+            )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # -- metadata ------------------------------------------------------------
+    async def fetch_account_meta(self, accounts: Sequence[Account]) -> list[Outcome[AccountMeta]]:
+        async def run_group(token: str, group: list[Account]) -> list[Outcome[AccountMeta]]:
+            out: list[Outcome[AccountMeta]] = []
+            for account in group:
+                try:
+                    out.append(await self._meta(token, account))
+                except ApiError as exc:
+                    out.append(exc)
+            return out
+
+        return await gather_by_token(accounts, self.token_for, run_group)
+
+    async def _meta(self, token: str, account: Account) -> AccountMeta:
+        chat = await self.client.call(token, "getChat", {"chat_id": _chat_ref(account)})
+        if not isinstance(chat, dict) or "id" not in chat:
+            raise ApiError("Telegram getChat answer has no chat id", method="getChat")
+        members = await self.client.call(token, "getChatMemberCount", {"chat_id": chat["id"]})
+        self._chats[account.id] = Chats(chat, chat.get("linked_chat_id"))
+        return mapping.chat_meta(chat, members if isinstance(members, int) else None)
+
+    async def _chats_of(self, account: Account) -> Chats:
+        if account.id not in self._chats:
+            await self._meta(self.token_for(account), account)
+        return self._chats[account.id]
+
+    # -- the update stream ---------------------------------------------------
+    async def fetch_updates(
+        self, token: str, accounts: Sequence[Account], offset: int | None
+    ) -> UpdateBatch:
+        if token not in self._webhook_checked:
+            # Polling and a webhook exclude each other; keep what is queued.
+            await self.client.call(token, "deleteWebhook", {"drop_pending_updates": False})
+            self._webhook_checked.add(token)
+        poll = int(self.settings["poll_timeout_seconds"])
+        params: dict[str, Any] = {"limit": 100, "timeout": poll, "allowed_updates": ALLOWED_UPDATES}
+        if offset is not None:
+            params["offset"] = offset
+        updates = await self.client.call(
+            token, "getUpdates", params, read_timeout=poll + float(self.settings["timeout_seconds"])
+        )
+        if not isinstance(updates, list):
+            raise ApiError("Telegram getUpdates answer is not a list", method="getUpdates")
+        return self._batch(updates, accounts)
+
+    def _batch(self, updates: list[dict[str, Any]], accounts: Sequence[Account]) -> UpdateBatch:
+        channels: dict[int, Account] = {}
+        groups: dict[int, Account] = {}
+        for account in accounts:
+            chats = self._chats.get(account.id)
+            if chats:
+                channels[int(chats.channel["id"])] = account
+                if chats.group_id:
+                    groups[int(chats.group_id)] = account
+        batch = UpdateBatch(updates=len(updates))
+        for update in updates:
+            self._route(update, channels, groups, batch)
+        if updates:
+            batch.next_offset = max(int(u["update_id"]) for u in updates) + 1
+        return batch
+
+    @staticmethod
+    def _route(update: dict[str, Any], channels: dict, groups: dict, batch: UpdateBatch) -> None:
+        post = update.get("channel_post") or update.get("edited_channel_post")
+        if post:
+            account = channels.get(int((post.get("chat") or {}).get("id", 0)))
+            if account:
+                batch.posts.append((account, mapping.channel_post(post)))
+                batch.authors += mapping.authors(post)
+            return
+        message = update.get("message") or update.get("edited_message")
+        if not message:
+            return  # my_chat_member and the like: rights are read by 'hub accounts check'
+        account = groups.get(int((message.get("chat") or {}).get("id", 0)))
+        if account is None:
+            return
+        linked = mapping.forward_link(message)
+        if linked is not None:
+            batch.links.append(ThreadLink(account, int(message["message_id"]), linked))
+            return
+        thread = mapping.thread_of(message)
+        if thread is not None:
+            batch.comments.append(
+                ThreadComment(account, thread, mapping.group_comment(message, thread))
+            )
+            batch.authors += mapping.authors(message)
+
+    # -- moderation ----------------------------------------------------------
+    async def delete_comment(
+        self, comment: CommentRef, *, block_author: bool = False
+    ) -> ActionResult:
+        """``deleteMessage`` in the discussion group; a message already gone is success.
+
+        Telegram lets a bot delete only messages younger than 48 hours: an older
+        one is flagged for a person instead of failing.
+        """
+        chats = await self._chats_of(comment.account)
+        group = self._group(chats, comment.account)
+        self._refuse_own(chats, group, comment.author_id, "delete a message of")
+        age = time.time() - (comment.published_at or time.time())
+        if age > DELETE_WINDOW_SECONDS:
+            return _manual(comment, "it is older than 48 hours")
+        token = self.token_for(comment.account)
+        try:
+            await self.client.call(
+                token, "deleteMessage", {"chat_id": group, "message_id": int(comment.network_id)}
+            )
+            result = ActionResult(done=True, detail=f"comment {comment.network_id} deleted")
+        except EntityGoneError:
+            result = ActionResult(
+                done=True, already=True, detail=f"comment {comment.network_id} is already gone"
+            )
+        except ApiError as exc:
+            if CANNOT_DELETE in str(exc).lower():
+                return _manual(comment, "Telegram refused (too old, or the bot lacks the right)")
+            raise
+        if block_author and comment.author_id:
+            result.detail += "; " + await self._restrict_author(
+                token, chats, group, comment.author_id
+            )
+        return result
+
+    async def _restrict_author(self, token: str, chats: Chats, group: int, author: int) -> str:
+        if author in mapping.SERVICE_USER_IDS or author in (group, int(chats.channel["id"])):
+            return "the author is the channel or the group itself, and stays as it is"
+        if author < 0:
+            await self.client.call(
+                token, "banChatSenderChat", {"chat_id": group, "sender_chat_id": author}
+            )
+            return f"channel {author} may no longer comment"
+        await self.client.call(
+            token,
+            "restrictChatMember",
+            {
+                "chat_id": group,
+                "user_id": author,
+                "permissions": MUTED,
+                "use_independent_chat_permissions": True,
+            },
+        )
+        return f"user {author} is muted in the discussion group"
+
+    async def ban_user(self, request: BanRequest) -> ActionResult:
+        """``banChatMember`` (a chat that posts: ``banChatSenderChat``) in the discussion group."""
+        chats = await self._chats_of(request.account)
+        group = self._group(chats, request.account)
+        self._refuse_own(chats, group, request.user_id, "ban")
+        token = self.token_for(request.account)
+        if request.user_id < 0:
+            await self.client.call(
+                token, "banChatSenderChat", {"chat_id": group, "sender_chat_id": request.user_id}
+            )
+            return ActionResult(done=True, detail=f"channel {request.user_id} banned from comments")
+        params = {"chat_id": group, "user_id": request.user_id, "until_date": request.until or 0}
+        await self.client.call(token, "banChatMember", params)
+        return ActionResult(
+            done=True,
+            detail=f"user {request.user_id} banned (Telegram also removes their messages there)",
+        )
+
+    async def restrict_user(self, request: BanRequest) -> ActionResult:
+        """Mute: ``restrictChatMember`` with every permission off, until ``request.until``."""
+        chats = await self._chats_of(request.account)
+        group = self._group(chats, request.account)
+        self._refuse_own(chats, group, request.user_id, "mute")
+        if request.user_id < 0:
+            raise ApiError("a channel cannot be muted; ban it from comments instead")
+        await self.client.call(
+            self.token_for(request.account),
+            "restrictChatMember",
+            {
+                "chat_id": group,
+                "user_id": request.user_id,
+                "permissions": MUTED,
+                "use_independent_chat_permissions": True,
+                "until_date": request.until or 0,
+            },
+        )
+        return ActionResult(
+            done=True, detail=f"user {request.user_id} muted in the discussion group"
+        )
+
+    @staticmethod
+    def _group(chats: Chats, account: Account) -> int:
+        if not chats.group_id:
+            raise ApiError(
+                f"channel {account.external_id} has no discussion group, so it has no comments "
+                "to moderate"
+            )
+        return int(chats.group_id)
+
+    @staticmethod
+    def _refuse_own(chats: Chats, group: int, who: int | None, verb: str) -> None:
+        protected = {group, int(chats.channel["id"]), *mapping.SERVICE_USER_IDS}
+        if who in protected:
+            raise ApiError(
+                f"refusing to {verb} the channel, its discussion group or Telegram's service "
+                "account: that is the administration's own voice"
+            )
+
+    async def check_account(self, account: Account):
+        return await check_rights(self.client, self.token_for(account), account)
+
+    def post_url(self, account: Account, post_network_id: int) -> str | None:
+        chats = self._chats.get(account.id)
+        return mapping.post_url(chats.channel, post_network_id) if chats else None
+
+
+def _chat_ref(account: Account) -> int | str:
+    ref = account.external_id
+    return int(ref) if ref.lstrip("-").isdigit() else ref
+
+
+def _manual(comment: CommentRef, why: str) -> ActionResult:
+    return ActionResult(
+        done=False,
+        manual=True,
+        detail=(
+            f"comment {comment.network_id} was not deleted: {why}; delete it by hand in the "
+            "discussion group (Telegram app: long press → Delete)"
+        ),
+    )
