@@ -16,16 +16,22 @@ moderator deletions "in the OK UI") and read the ground truth to compare with.
 from __future__ import annotations
 
 import random
-import signal
-import sys
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 import click
+
+from hub.emulation import (
+    HTTP500,
+    Faults,
+    LoopbackEmulator,
+    RateWindow,
+    Reply,
+    serve_until_signalled,
+)
 
 from . import emulator_texts as tx
 from .emulator_data import (
@@ -39,45 +45,24 @@ from .emulator_data import (
     resident_comment,
     topic_text,
 )
-from .emulator_http import (
-    HTML_500,
-    OkHttpServer,
-    Reply,
-    error_reply,
-    json_reply,
-    parse_form,
-    route_control,
-)
+from .emulator_http import HTML_500, JSON_TYPE, error_reply, parse_form
 from .emulator_methods import METHODS, Call
-from .emulator_protocol import FloodGuard, OkError, authenticate, missing
+from .emulator_protocol import OkError, authenticate, missing
+
+ERROR = "error_burst"  # the fault kind answering error 1 (UNKNOWN), named by its burst keyword
 
 
-class _Stats:
-    """Request counters; tests assert on them (e.g. no token ever sent in a URL)."""
+class OkEmulator(LoopbackEmulator):
+    """The emulator: generated state + OK's auth rules + faults + mutations.
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.reset()
+    Serving, faults, counters and ``/_emulator/*`` come from :mod:`hub.emulation`.
+    """
 
-    def reset(self) -> None:
-        self.requests = 0
-        self.by_method: dict[str, int] = defaultdict(int)
-        self.errors: dict[str, int] = defaultdict(int)
-        self.http500 = 0
-        self.tokens_in_url = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "by_method": dict(self.by_method),
-            "errors": dict(self.errors),
-            "http500": self.http500,
-            "tokens_in_url": self.tokens_in_url,
-        }
-
-
-class OkEmulator:
-    """The emulator: generated state + HTTP server + auth rules + faults + mutations."""
+    thread_name = "ok-emulator"
+    server_software = "nginx"
+    json_type = JSON_TYPE
+    error_page = HTML_500
+    touched_ids = ("comment_id", "topic_id")
 
     def __init__(
         self,
@@ -100,16 +85,19 @@ class OkEmulator:
         fault_http500_rate: float = 0.0,
         slow_ms: int = 0,
     ) -> None:
-        self.host = host
-        self._port = port
+        super().__init__(
+            host=host,
+            port=port,
+            now=now,
+            # Seeded apart from the data: injected faults never disturb the generated world.
+            faults=Faults(seed, {HTTP500: fault_http500_rate, ERROR: fault_error_rate}, slow_ms),
+        )
         self.rate_limit = rate_limit
         self.application_key = application_key
         self.application_secret = application_secret
         self.tokens = {tok: ADMIN_BASE + 1 + i for i, tok in enumerate(dict.fromkeys(tokens))}
         self.expired_tokens = frozenset(expired_tokens)
         self.get_topics = get_topics
-        self._fixed_now = now
-        self._t0 = time.monotonic()
         self.lock = threading.RLock()
         self.state: OkState = generate_state(
             seed=seed,
@@ -122,78 +110,17 @@ class OkEmulator:
         for i, uid in enumerate(self.tokens.values()):
             name = tx.ADMIN_NAMES[i % len(tx.ADMIN_NAMES)]
             self.state.admins[uid] = name if i < len(tx.ADMIN_NAMES) else f"{name} {i + 1}"
-        # Separate RNGs: injected faults and mutations never disturb the generated data.
-        self._fault_rng = random.Random(f"faults-{seed}")
+        # A separate RNG: mutations never disturb the generated data either.
         self._mut_rng = random.Random(f"mutations-{seed}")
-        self._fault_lock = threading.Lock()
-        self._error_rate = fault_error_rate
-        self._http500_rate = fault_http500_rate
-        self._error_burst = 0
-        self._http500_burst = 0
-        self._slow_ms = slow_ms
-        self._flood = FloodGuard(lambda: self.rate_limit)
-        self._stats = _Stats()
-        self._server: OkHttpServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> OkEmulator:
-        """Bind and serve in a daemon thread (port 0 picks a free port)."""
-        if self._server is not None:
-            return self
-        server = OkHttpServer((self.host, self._port), self)
-        self._server = server
-        self._port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"ok-emulator-{self._port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.close_connections()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def serve_forever(self) -> None:
-        """Serve in the foreground until KeyboardInterrupt (the CLI maps SIGTERM to it)."""
-        self.start()
-        try:
-            while self._thread is not None and self._thread.is_alive():
-                self._thread.join(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self.stop()
-
-    def __enter__(self) -> OkEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._port
+        self._flood = RateWindow(lambda: self.rate_limit)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self._port}/fb.do"
+        return f"{self.base_url}/fb.do"
 
     def clock_ms(self) -> int:
-        """Emulated time in ms: real time, or ``now`` advancing with real elapsed time."""
-        if self._fixed_now is None:
-            return int(time.time() * 1000)
-        return int((self._fixed_now + time.monotonic() - self._t0) * 1000)
+        """Emulated time in ms, the unit OK's API speaks."""
+        return int(self.clock() * 1000)
 
     # ------------------------------------------------------------------ inspection
 
@@ -204,14 +131,6 @@ class OkEmulator:
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             return self.state.snapshot()
-
-    def stats(self) -> dict[str, Any]:
-        with self._stats.lock:
-            return self._stats.as_dict()
-
-    def reset_stats(self) -> None:
-        with self._stats.lock:
-            self._stats.reset()
 
     def is_blocked(self, group_id: int, user_id: int) -> bool:
         with self.lock:
@@ -304,32 +223,36 @@ class OkEmulator:
         with self.lock:
             self._topic(self._group(group_id), topic_id).deleted = True
 
+    def mutations(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "add_topic": self.add_topic,
+            "add_comment": self.add_comment,
+            "delete_comment": self.delete_comment,
+            "edit_topic": self.edit_topic,
+            "delete_topic": self.delete_topic,
+        }
+
     def set_faults(
         self, *, error_burst: int = 0, http500: int = 0, slow_ms: int | None = None
     ) -> None:
         """Next ``error_burst`` requests answer error 1 (UNKNOWN), next ``http500`` a 500."""
-        with self._fault_lock:
-            self._error_burst = max(0, int(error_burst))
-            self._http500_burst = max(0, int(http500))
-            if slow_ms is not None:
-                self._slow_ms = max(0, int(slow_ms))
+        self._faults.set(error_burst=error_burst, http500=http500, slow_ms=slow_ms)
 
     # ------------------------------------------------------------------ /fb.do
 
-    def _next_fault(self) -> int | None:
-        """500 or 1 when a burst or a random fault hits this request, else None."""
-        with self._fault_lock:
-            if self._http500_burst > 0:
-                self._http500_burst -= 1
-                return 500
-            if self._error_burst > 0:
-                self._error_burst -= 1
-                return 1
-            if self._http500_rate > 0 and self._fault_rng.random() < self._http500_rate:
-                return 500
-            if self._error_rate > 0 and self._fault_rng.random() < self._error_rate:
-                return 1
-        return None
+    def handle(
+        self, verb: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> Reply:
+        """The API is ``/fb.do`` (method in the ``method`` parameter) and
+        ``/api/<group>/<method>`` (method in the path), by GET query or POST form;
+        the harness answers the rest (``/_emulator/*``, 404).
+        """
+        parts = path.strip("/").split("/")
+        if path == "/fb.do":
+            return self.handle_api(None, query, headers, body)
+        if len(parts) == 3 and parts[0] == "api" and all(parts):
+            return self.handle_api(f"{parts[1]}.{parts[2]}", query, headers, body)
+        return super().handle(verb, path, query, headers, body)
 
     def handle_api(
         self, method: str | None, query: str, headers: Mapping[str, str], body: bytes
@@ -339,22 +262,11 @@ class OkEmulator:
         params = dict(query_params)
         params.update(parse_form(headers.get("Content-Type", ""), body))
         name = method or params.get("method", "")
-        with self._stats.lock:
-            self._stats.requests += 1
-            self._stats.by_method[name or "(none)"] += 1
-            if any(k == "access_token" for k, _ in query_params):
-                self._stats.tokens_in_url += 1
-        with self._fault_lock:
-            slow = self._slow_ms
-        if slow:
-            time.sleep(slow / 1000)
-        fault = self._next_fault()
-        if fault == 500:
-            with self._stats.lock:
-                self._stats.http500 += 1
-            return 500, "text/html; charset=utf-8", HTML_500, {}
+        fault = self.begin_call(name or "(none)", query_params)
+        if fault == HTTP500:
+            return self.html_500()
         try:
-            if fault == 1:
+            if fault == ERROR:
                 raise OkError(1, "Unknown error")
             token = authenticate(
                 params,
@@ -370,7 +282,7 @@ class OkEmulator:
             return self._error(err)
         except Exception:  # noqa: BLE001 - OK never leaks tracebacks; neither do we
             return self._error(OkError(9999, "Critical system error"))
-        return json_reply(payload)
+        return self.json_reply(payload)
 
     def _dispatch(self, name: str, params: dict[str, str], user_id: int) -> Any:
         if not name:
@@ -382,55 +294,8 @@ class OkEmulator:
             return impl(Call(params, self.state, self.clock_ms(), user_id))
 
     def _error(self, err: OkError) -> Reply:
-        with self._stats.lock:
-            self._stats.errors[str(err.code)] += 1
+        self._stats.count(errors=str(err.code))
         return error_reply(err)
-
-    # ------------------------------------------------------------------ /_emulator/*
-
-    def handle_control(self, verb: str, path: str, body: bytes) -> Reply:
-        """Test-only endpoints: JSON in, JSON out, no token, no signature."""
-        routes = {
-            ("GET", "state"): lambda _: self.snapshot(),
-            ("GET", "stats"): lambda _: self.stats(),
-            ("POST", "stats/reset"): self._control_reset,
-            ("POST", "mutate"): self._control_mutate,
-            ("POST", "faults"): self._control_faults,
-        }
-        return route_control(routes, verb, path, body)
-
-    def _control_reset(self, _: dict[str, Any]) -> dict[str, Any]:
-        self.reset_stats()
-        return {"ok": True}
-
-    def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
-        self.set_faults(
-            error_burst=int(data.get("error_burst", 0)),
-            http500=int(data.get("http500", 0)),
-            slow_ms=None if data.get("slow_ms") is None else int(data["slow_ms"]),
-        )
-        return {"ok": True}
-
-    def _control_mutate(self, data: dict[str, Any]) -> dict[str, Any]:
-        kwargs = dict(data)
-        op = kwargs.pop("op", None)
-        ops = {
-            "add_topic": self.add_topic,
-            "add_comment": self.add_comment,
-            "delete_comment": self.delete_comment,
-            "edit_topic": self.edit_topic,
-            "delete_topic": self.delete_topic,
-        }
-        if op not in ops:
-            raise ValueError(f"unknown op {op!r}; expected one of {sorted(ops)}")
-        result = ops[op](**kwargs)
-        if result is None:  # changes answer the id of the object they touched
-            result = kwargs.get("comment_id", kwargs.get("topic_id"))
-        return {"ok": True, "id": result}
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 @click.command("ok")
@@ -491,11 +356,9 @@ def emulator_command(
         slow_ms=slow_ms,
     ).start()
     ids = emulator.group_ids()
-    click.echo(f"OK emulator on {emulator.url} ({len(ids)} groups: {','.join(map(str, ids))})")
-    sys.stdout.flush()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_interrupt)
-    emulator.serve_forever()
+    serve_until_signalled(
+        emulator, f"OK emulator on {emulator.url} ({len(ids)} groups: {','.join(map(str, ids))})"
+    )
 
 
 if __name__ == "__main__":

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import base64
 import hmac
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Mapping, Set
 from hashlib import md5
 
 # Codes and names from https://apiok.ru/en/dev/errors (notes §1.4).
@@ -114,34 +111,6 @@ def authenticate(
     if fmt is not None and fmt.lower() != "json":
         raise invalid("format", "only json is supported")
     return token
-
-
-class FloodGuard:
-    """Per-token flood control: more than ``limit()`` calls in the last second → error 8.
-
-    A sliding window over accepted calls only, so a client that backs off after a
-    ``FLOOD_BLOCKED`` recovers within a second. ``limit() <= 0`` disables it; the
-    limit is read per call so tests may change ``OkEmulator.rate_limit`` live.
-    """
-
-    def __init__(self, limit: Callable[[], float]) -> None:
-        self._limit = limit
-        self._lock = threading.Lock()
-        self._windows: dict[str, deque[float]] = {}
-
-    def allow(self, token: str) -> bool:
-        limit = self._limit()
-        if limit <= 0:
-            return True
-        with self._lock:
-            now = time.monotonic()
-            window = self._windows.setdefault(token, deque())
-            while window and window[0] <= now - 1.0:
-                window.popleft()
-            if len(window) >= limit:
-                return False
-            window.append(now)
-            return True
 
 
 # --------------------------------------------------------------------------- anchors

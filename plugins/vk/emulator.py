@@ -12,18 +12,24 @@ moderator deletions in the "VK UI") and read the ground truth to compare with.
 
 from __future__ import annotations
 
-import json
 import random
-import signal
-import sys
 import threading
 import time
-from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 import click
+
+from hub.emulation import (
+    HTTP500,
+    Faults,
+    LoopbackEmulator,
+    RateWindow,
+    Reply,
+    Stats,
+    serve_until_signalled,
+)
 
 from .emulator_data import (
     Comment,
@@ -37,48 +43,25 @@ from .emulator_data import (
     top_comment,
 )
 from .emulator_execute import parse_execute
-from .emulator_http import HTML_500, EmulatorServer, Reply, json_reply, parse_body
+from .emulator_http import HTML_500, parse_body
 from .emulator_methods import METHODS, Call, VkError
 
 API_VERSION = "5.199"
 MIN_MINOR_VERSION = 131
 TOKEN_OWNER_BASE = 700_000_001  # user id behind each configured token (the admin account)
+ERROR6 = "error6_burst"  # the fault kind answering VK's error 6, named by its burst keyword
 
 
-class _Stats:
-    """Request counters; tests assert on them (e.g. no token ever sent in a URL)."""
+class VkEmulator(LoopbackEmulator):
+    """The emulator: generated state + VK's rules + fault injection + mutations.
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.reset()
+    Serving, faults, counters and ``/_emulator/*`` come from :mod:`hub.emulation`.
+    """
 
-    def reset(self) -> None:
-        self.requests = 0
-        self.by_method: dict[str, int] = defaultdict(int)
-        self.execute_calls = 0
-        self.execute_inner_calls = 0
-        self.inner_by_method: dict[str, int] = defaultdict(int)
-        self.errors: dict[str, int] = defaultdict(int)
-        self.execute_errors = 0
-        self.http500 = 0
-        self.tokens_in_url = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "by_method": dict(self.by_method),
-            "execute_calls": self.execute_calls,
-            "execute_inner_calls": self.execute_inner_calls,
-            "inner_by_method": dict(self.inner_by_method),
-            "errors": dict(self.errors),
-            "execute_errors": self.execute_errors,
-            "http500": self.http500,
-            "tokens_in_url": self.tokens_in_url,
-        }
-
-
-class VkEmulator:
-    """The emulator: generated state + HTTP server + fault injection + mutations."""
+    thread_name = "vk-emulator"
+    server_software = "kittenx"
+    error_page = HTML_500
+    touched_ids = ("comment_id", "post_id")
 
     def __init__(
         self,
@@ -97,12 +80,26 @@ class VkEmulator:
         fault_http500_rate: float = 0.0,
         slow_ms: int = 0,
     ) -> None:
-        self.host = host
-        self._port = port
+        super().__init__(
+            host=host,
+            port=port,
+            now=now,
+            stats=Stats(
+                requests=0,
+                by_method={},
+                execute_calls=0,
+                execute_inner_calls=0,
+                inner_by_method={},
+                errors={},
+                execute_errors=0,
+                http500=0,
+                tokens_in_url=0,
+            ),
+            # Seeded apart from the data: injected faults never disturb the generated world.
+            faults=Faults(seed, {HTTP500: fault_http500_rate, ERROR6: fault_error6_rate}, slow_ms),
+        )
         self.rate_limit = rate_limit
         self.tokens = {tok: TOKEN_OWNER_BASE + i for i, tok in enumerate(dict.fromkeys(tokens))}
-        self._fixed_now = now
-        self._t0 = time.monotonic()
         self.lock = threading.RLock()
         self.state = generate_state(
             seed=seed,
@@ -112,79 +109,13 @@ class VkEmulator:
             big_post=big_post,
             now=base_now(now, time.time()),
         )
-        # Separate RNGs: injected faults and mutations never disturb the generated data.
-        self._fault_rng = random.Random(f"faults-{seed}")
+        # A separate RNG: mutations never disturb the generated data either.
         self._mut_rng = random.Random(f"mutations-{seed}")
-        self._fault_lock = threading.Lock()
-        self._error6_rate = fault_error6_rate
-        self._http500_rate = fault_http500_rate
-        self._error6_burst = 0
-        self._http500_burst = 0
-        self._slow_ms = slow_ms
-        self._rate_lock = threading.Lock()
-        self._windows: dict[str, deque[float]] = {}
-        self._stats = _Stats()
-        self._server: EmulatorServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> VkEmulator:
-        """Bind and serve in a daemon thread (port 0 picks a free port)."""
-        if self._server is not None:
-            return self
-        server = EmulatorServer((self.host, self._port), self)
-        self._server = server
-        self._port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"vk-emulator-{self._port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.close_connections()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def serve_forever(self) -> None:
-        """Serve in the foreground until KeyboardInterrupt (the CLI maps SIGTERM to it)."""
-        self.start()
-        try:
-            while self._thread is not None and self._thread.is_alive():
-                self._thread.join(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self.stop()
-
-    def __enter__(self) -> VkEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._port
+        self._limiter = RateWindow(lambda: self.rate_limit)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self._port}/method"
-
-    def clock(self) -> float:
-        """Emulated unix time: real time, or ``now`` advancing with real elapsed time."""
-        if self._fixed_now is None:
-            return time.time()
-        return self._fixed_now + (time.monotonic() - self._t0)
+        return f"{self.base_url}/method"
 
     # ------------------------------------------------------------------ inspection
 
@@ -195,14 +126,6 @@ class VkEmulator:
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             return self.state.snapshot(self.clock())
-
-    def stats(self) -> dict[str, Any]:
-        with self._stats.lock:
-            return self._stats.as_dict()
-
-    def reset_stats(self) -> None:
-        with self._stats.lock:
-            self._stats.reset()
 
     def ban_exists(self, group_id: int, user_id: int) -> bool:
         with self.lock:
@@ -301,72 +224,45 @@ class VkEmulator:
         with self.lock:
             self._post(self._community(group_id), post_id).deleted = True
 
+    def mutations(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "add_post": self.add_post,
+            "add_comment": self.add_comment,
+            "delete_comment": self.delete_comment,
+            "edit_post": self.edit_post,
+            "delete_post": self.delete_post,
+        }
+
     def set_faults(
         self, *, error6_burst: int = 0, http500: int = 0, slow_ms: int | None = None
     ) -> None:
         """Next ``error6_burst`` requests answer error 6, next ``http500`` an HTML 500."""
-        with self._fault_lock:
-            self._error6_burst = max(0, int(error6_burst))
-            self._http500_burst = max(0, int(http500))
-            if slow_ms is not None:
-                self._slow_ms = max(0, int(slow_ms))
+        self._faults.set(error6_burst=error6_burst, http500=http500, slow_ms=slow_ms)
 
     # ------------------------------------------------------------------ /method/*
 
-    def _next_fault(self) -> int | None:
-        """500 or 6 when a burst or a random fault hits this request, else None."""
-        with self._fault_lock:
-            if self._http500_burst > 0:
-                self._http500_burst -= 1
-                return 500
-            if self._error6_burst > 0:
-                self._error6_burst -= 1
-                return 6
-            if self._http500_rate > 0 and self._fault_rng.random() < self._http500_rate:
-                return 500
-            if self._error6_rate > 0 and self._fault_rng.random() < self._error6_rate:
-                return 6
-        return None
-
-    def _rate_ok(self, token: str) -> bool:
-        """Sliding one-second window over the token's accepted requests."""
-        if self.rate_limit <= 0:
-            return True
-        with self._rate_lock:
-            now = time.monotonic()
-            window = self._windows.setdefault(token, deque())
-            while window and window[0] <= now - 1.0:
-                window.popleft()
-            if len(window) >= self.rate_limit:
-                return False
-            window.append(now)
-            return True
+    def handle(
+        self, verb: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> Reply:
+        """``/method/<name>`` is the API; the harness answers the rest (control, 404)."""
+        if path.startswith("/method/"):
+            return self.handle_method(path[len("/method/") :], query, headers, body)
+        return super().handle(verb, path, query, headers, body)
 
     def handle_method(
         self, name: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> Reply:
         """One ``/method/<name>`` request, from raw HTTP parts to the reply."""
         query_params = parse_qsl(query, keep_blank_values=True)
-        with self._stats.lock:
-            self._stats.requests += 1
-            self._stats.by_method[name] += 1
-            if any(k == "access_token" for k, _ in query_params):
-                self._stats.tokens_in_url += 1
-        with self._fault_lock:
-            slow = self._slow_ms
-        if slow:
-            time.sleep(slow / 1000)
-        fault = self._next_fault()
-        if fault == 500:
-            with self._stats.lock:
-                self._stats.http500 += 1
-            return 500, "text/html; charset=utf-8", HTML_500
+        fault = self.begin_call(name, query_params)
+        if fault == HTTP500:
+            return self.html_500()
         params = dict(query_params)
         try:
             params.update(parse_body(headers.get("Content-Type", ""), body))
         except VkError as err:
             return self._error(err, name, params, authed=False)
-        if fault == 6:
+        if fault == ERROR6:
             return self._error(VkError(6, "Too many requests per second"), name, params, True)
         auth = headers.get("Authorization", "")
         token = (
@@ -380,7 +276,7 @@ class VkEmulator:
         if token not in self.tokens:
             err = VkError(5, "User authorization failed: invalid access_token (4).")
             return self._error(err, name, params, authed=False)
-        if not self._rate_ok(token):
+        if not self._limiter.allow(token):
             return self._error(VkError(6, "Too many requests per second"), name, params, True)
         version = params.get("v", "")
         try:
@@ -403,7 +299,7 @@ class VkEmulator:
             return self._error(err, name, params, True)
         except Exception:  # noqa: BLE001 - VK never leaks tracebacks; neither do we
             return self._error(VkError(10, "Internal server error"), name, params, True)
-        return json_reply(payload)
+        return self.json_reply(payload)
 
     def _dispatch(self, name: str, params: dict[str, str], user_id: int) -> dict[str, Any]:
         if name == "execute":
@@ -422,11 +318,11 @@ class VkEmulator:
                 100, "One of the parameters specified was missing or invalid: code is undefined"
             )
         calls, single = parse_execute(code)
-        with self._stats.lock:
-            self._stats.execute_calls += 1
-            self._stats.execute_inner_calls += len(calls)
-            for method_name, _ in calls:
-                self._stats.inner_by_method[method_name] += 1
+        self._stats.count(
+            execute_calls=1,
+            execute_inner_calls=len(calls),
+            inner_by_method=[method_name for method_name, _ in calls],
+        )
         results: list[Any] = []
         errors: list[dict[str, Any]] = []
         for method_name, inner in calls:
@@ -444,13 +340,11 @@ class VkEmulator:
         out: dict[str, Any] = {"response": results[0] if single else results}
         if errors:
             out["execute_errors"] = errors
-            with self._stats.lock:
-                self._stats.execute_errors += len(errors)
+            self._stats.count(execute_errors=len(errors))
         return out
 
     def _error(self, err: VkError, name: str, params: dict[str, str], authed: bool) -> Reply:
-        with self._stats.lock:
-            self._stats.errors[str(err.code)] += 1
+        self._stats.count(errors=str(err.code))
         request_params = [{"key": "method", "value": name}]
         if "v" in params:
             request_params.append({"key": "v", "value": params["v"]})
@@ -461,7 +355,7 @@ class VkEmulator:
             for k, v in params.items()
             if k not in ("access_token", "v", "method")
         ]
-        return json_reply(
+        return self.json_reply(
             {
                 "error": {
                     "error_code": err.code,
@@ -470,72 +364,6 @@ class VkEmulator:
                 }
             }
         )
-
-    # ------------------------------------------------------------------ /_emulator/*
-
-    def handle_control(self, verb: str, path: str, body: bytes) -> Reply:
-        """Test-only endpoints: JSON in, JSON out, no token."""
-        routes = {
-            ("GET", "state"): lambda _: self.snapshot(),
-            ("GET", "stats"): lambda _: self.stats(),
-            ("POST", "stats/reset"): self._control_reset,
-            ("POST", "mutate"): self._control_mutate,
-            ("POST", "faults"): self._control_faults,
-        }
-        action = path.strip("/").removeprefix("_emulator/")
-        handler = routes.get((verb, action))
-        if handler is None:
-            known = any(a == action for _, a in routes)
-            return json_reply(
-                {"ok": False, "error": f"no route {verb} {path}"}, 405 if known else 404
-            )
-        data: Any = {}
-        if verb == "POST" and body.strip():
-            try:
-                data = json.loads(body)
-            except ValueError:
-                return json_reply({"ok": False, "error": "body is not valid JSON"}, 400)
-            if not isinstance(data, dict):
-                return json_reply({"ok": False, "error": "body must be a JSON object"}, 400)
-        try:
-            return json_reply(handler(data))
-        except KeyError as exc:
-            return json_reply({"ok": False, "error": str(exc.args[0] if exc.args else exc)}, 404)
-        except (TypeError, ValueError) as exc:
-            return json_reply({"ok": False, "error": str(exc)}, 400)
-
-    def _control_reset(self, _: dict[str, Any]) -> dict[str, Any]:
-        self.reset_stats()
-        return {"ok": True}
-
-    def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
-        self.set_faults(
-            error6_burst=int(data.get("error6_burst", 0)),
-            http500=int(data.get("http500", 0)),
-            slow_ms=None if data.get("slow_ms") is None else int(data["slow_ms"]),
-        )
-        return {"ok": True}
-
-    def _control_mutate(self, data: dict[str, Any]) -> dict[str, Any]:
-        kwargs = dict(data)
-        op = kwargs.pop("op", None)
-        ops = {
-            "add_post": self.add_post,
-            "add_comment": self.add_comment,
-            "delete_comment": self.delete_comment,
-            "edit_post": self.edit_post,
-            "delete_post": self.delete_post,
-        }
-        if op not in ops:
-            raise ValueError(f"unknown op {op!r}; expected one of {sorted(ops)}")
-        result = ops[op](**kwargs)
-        if result is None:  # changes return the id of the object they touched
-            result = kwargs.get("comment_id", kwargs.get("post_id"))
-        return {"ok": True, "id": result}
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 @click.command("vk")
@@ -587,11 +415,10 @@ def emulator_command(
         slow_ms=slow_ms,
     ).start()
     ids = emulator.community_ids()
-    click.echo(f"VK emulator on {emulator.url} ({len(ids)} communities: {','.join(map(str, ids))})")
-    sys.stdout.flush()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_interrupt)
-    emulator.serve_forever()
+    serve_until_signalled(
+        emulator,
+        f"VK emulator on {emulator.url} ({len(ids)} communities: {','.join(map(str, ids))})",
+    )
 
 
 if __name__ == "__main__":
