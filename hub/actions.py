@@ -14,13 +14,22 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 import pluggy
 
 from .config import Config
 from .errors import ApiError, ConfigError, HubError, NotFoundError, TransientError
 from .models import Account
-from .network import BAN_USER, BLOCK_AUTHOR, DELETE_COMMENT, ActionResult, BanRequest, CommentRef
+from .network import (
+    BAN_USER,
+    BLOCK_AUTHOR,
+    DELETE_COMMENT,
+    RESTRICT_USER,
+    ActionResult,
+    BanRequest,
+    CommentRef,
+)
 from .store import Store, utcnow
 from .sync import describe_error, open_networks
 
@@ -34,6 +43,8 @@ class ActionOutcome:
     result: ActionResult
 
     def summary(self, what: str) -> str:
+        if self.result.manual:
+            return f"{what}: needs a person (action #{self.action_id}): {self.result.detail}"
         state = "already done" if self.result.already else "done"
         detail = f": {self.result.detail}" if self.result.detail else ""
         return f"{what}: {state} (action #{self.action_id}){detail}"
@@ -77,11 +88,16 @@ def _begin(
 
 
 def _record_success(store: Store, action_id: int, result: ActionResult) -> None:
+    """``done``; or ``manual`` when the network leaves it to a person (and says how)."""
     data = {"already": result.already, "detail": result.detail, **result.data}
     store.db.execute(
-        "UPDATE actions SET state = 'done', result_json = ?, error = NULL, updated_at = ? "
-        "WHERE id = ?",
-        [json.dumps(data, ensure_ascii=False), utcnow(), action_id],
+        "UPDATE actions SET state = ?, result_json = ?, error = NULL, updated_at = ? WHERE id = ?",
+        [
+            "manual" if result.manual else "done",
+            json.dumps(data, ensure_ascii=False),
+            utcnow(),
+            action_id,
+        ],
     )
 
 
@@ -106,7 +122,9 @@ def find_comment(store: Store, config: Config, ref: str) -> tuple[int, CommentRe
     Returns the hub id and what the network needs to act on it.
     """
     ref = ref.strip()
-    select = "SELECT id, account_id, network_id, post_network_id, author_id FROM comments "
+    select = (
+        "SELECT id, account_id, network_id, post_network_id, author_id, published_at FROM comments "
+    )
     if ref.isdigit():
         row = store.db.execute(select + "WHERE id = ?", [int(ref)]).fetchone()
     else:
@@ -122,8 +140,14 @@ def find_comment(store: Store, config: Config, ref: str) -> tuple[int, CommentRe
         ).fetchone()
     if row is None:
         raise NotFoundError(f"comment {ref!r} is not in the database; run 'hub sync' first")
-    local_id, account_id, network_id, post_network_id, author_id = row
-    return local_id, CommentRef(config.account(account_id), network_id, post_network_id, author_id)
+    local_id, account_id, network_id, post_network_id, author_id, published = row
+    published_at = None
+    if published:
+        published_at = int(datetime.fromisoformat(published.replace("Z", "+00:00")).timestamp())
+    comment = CommentRef(
+        config.account(account_id), network_id, post_network_id, author_id, published_at
+    )
+    return local_id, comment
 
 
 async def delete_comment(
@@ -156,7 +180,8 @@ async def delete_comment(
         )
         with store.transaction():
             _record_success(store, action_id, result)
-            store.mark_comment_deleted_by_hub(local_id)
+            if result.done:
+                store.mark_comment_deleted_by_hub(local_id)
         return ActionOutcome(action_id, result)
     finally:
         await network.aclose()
@@ -181,18 +206,53 @@ async def ban_user(
     category: str = "other",
     requested_by: str = "cli",
 ) -> ActionOutcome:
+    """Ban the user in the account's community (VK ``groups.ban``, Telegram ``banChatMember``)."""
+    return await _restrict(
+        store, pm, config, account_id, user, BAN_USER, days, reason, category, requested_by
+    )
+
+
+async def restrict_user(
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    account_id: str,
+    user: str,
+    *,
+    days: int | None,
+    reason: str,
+    requested_by: str = "cli",
+) -> ActionOutcome:
+    """Mute the user (their messages stay, new ones are stopped), where the network can."""
+    return await _restrict(
+        store, pm, config, account_id, user, RESTRICT_USER, days, reason, "other", requested_by
+    )
+
+
+async def _restrict(
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    account_id: str,
+    user: str,
+    kind: str,
+    days: int | None,
+    reason: str,
+    category: str,
+    requested_by: str,
+) -> ActionOutcome:
     account = config.account(account_id)
     user_id = parse_user(user)
     if days is not None and not 1 <= days <= MAX_BAN_DAYS:
         raise ConfigError(
-            f"--days must be between 1 and {MAX_BAN_DAYS} (omit it for a permanent ban)"
+            f"--days must be between 1 and {MAX_BAN_DAYS} (omit it for a permanent one)"
         )
     if category not in BAN_CATEGORIES:
         raise ConfigError(f"unknown category {category!r}; use one of {', '.join(BAN_CATEGORIES)}")
     network = open_networks(pm, config, [account])[account.network]
     try:
-        if BAN_USER not in network.capabilities:
-            raise HubError(network.missing(BAN_USER))
+        if kind not in network.capabilities:
+            raise HubError(network.missing(kind))
         until = int(time.time()) + days * 86400 if days else None
         params = {
             "user_id": user_id,
@@ -201,12 +261,11 @@ async def ban_user(
             "reason": reason,
             "category": category,
         }
-        key = f"ban_user:{account.id}:{user_id}:{days}:{reason}"
-        action_id, prior = _begin(
-            store, key, account, "ban_user", str(user_id), params, requested_by
-        )
+        key = f"{kind}:{account.id}:{user_id}:{days}:{reason}"
+        action_id, prior = _begin(store, key, account, kind, str(user_id), params, requested_by)
         request = BanRequest(account, user_id, until, reason, category)
-        result = await _perform(store, action_id, prior, account, network.ban_user(request))
+        call = network.ban_user(request) if kind == BAN_USER else network.restrict_user(request)
+        result = await _perform(store, action_id, prior, account, call)
         with store.transaction():
             _record_success(store, action_id, result)
         return ActionOutcome(action_id, result)

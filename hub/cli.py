@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from . import __version__, plugins
-from .actions import ban_user, delete_comment
+from .actions import ban_user, delete_comment, restrict_user
 from .config import Config, load_config
 from .errors import HubError
 from .init import write_starter
@@ -24,7 +24,7 @@ from .progress import TerminalProgress
 from .queries import account_rows, comment_rows
 from .secrets import redact
 from .store import Store
-from .sync import check_accounts, run_sync, select_accounts
+from .sync import check_account, check_accounts, run_sync, select_accounts
 
 
 class Context:
@@ -243,6 +243,36 @@ def users_ban(obj: Context, account_id, user, days, reason, category):
         )
     )
     click.echo(outcome.summary(f"ban user {user} in {account_id}"))
+
+
+@users.command(name="restrict")
+@click.argument("account_id")
+@click.argument("user")
+@click.option("--days", type=int, help="How long (1..365); omit to mute until lifted.")
+@click.option("--reason", required=True, help="Why; kept in the action log.")
+@pass_ctx
+def users_restrict(obj: Context, account_id, user, days, reason):
+    """Mute USER in ACCOUNT_ID's community: their messages stay, new ones are stopped."""
+    config = obj.config()
+    store = obj.store(config)
+    outcome = asyncio.run(
+        restrict_user(store, obj.pm, config, account_id, user, days=days, reason=reason)
+    )
+    click.echo(outcome.summary(f"mute user {user} in {account_id}"))
+
+
+@accounts.command(name="check")
+@click.argument("account_id")
+@pass_ctx
+def accounts_check(obj: Context, account_id):
+    """Check that the hub can read and moderate ACCOUNT_ID; gaps are said in plain words."""
+    config = obj.config()
+    findings = asyncio.run(check_account(obj.pm, config, config.account(account_id)))
+    for finding in findings:
+        click.echo(f"{'ok' if finding.ok else 'PROBLEM'}: {finding.text}")
+    problems = sum(not f.ok for f in findings)
+    if problems:
+        raise HubError(f"{account_id}: {problems} problem(s) to fix, listed above")
 
 
 class EmulatorGroup(click.Group):

@@ -374,6 +374,19 @@ def open_networks(
     }
 
 
+async def check_account(pm: pluggy.PluginManager, config: Config, account: Account) -> list:
+    """What ``hub accounts check`` prints: the network's own findings for the account."""
+    network = open_networks(pm, config, [account])[account.network]
+    try:
+        return await network.check_account(account)
+    except ApiError as exc:
+        from .network import Finding
+
+        return [Finding(False, describe_error(account, exc))]
+    finally:
+        await network.aclose()
+
+
 async def run_sync(
     store: Store,
     pm: pluggy.PluginManager,

@@ -156,7 +156,7 @@ def test_unknown_network_in_config(cfg):
     assert_one_line_error(
         hub("--config", cfg, "sync", env_extra=ENV),
         "network 'myspace'",
-        "installed: ok, vk",
+        "installed: ok, telegram, vk",
         code=2,
     )
 

@@ -20,6 +20,8 @@ from hub.network import (
     BAN_USER,
     BLOCK_AUTHOR,
     DELETE_COMMENT,
+    DETECTS_DELETIONS,
+    RESTRICT_USER,
     ActionResult,
     CommentRef,
     CommentsRequest,
@@ -45,11 +47,15 @@ METHOD_MISSING = 3
 class OkNetwork(Network):
     name = "ok"
     title = "OK"
-    capabilities = frozenset({DELETE_COMMENT, BLOCK_AUTHOR})
+    capabilities = frozenset({DELETE_COMMENT, BLOCK_AUTHOR, DETECTS_DELETIONS})
     capability_notes = {
         BAN_USER: (
             "OK's API has no separate ban: block the author while deleting one of their "
             "comments, with 'hub comments delete COMMENT --block-author'"
+        ),
+        RESTRICT_USER: (
+            "OK's API has no mute: block the author while deleting one of their comments, "
+            "with 'hub comments delete COMMENT --block-author'"
         ),
     }
     default_settings = {

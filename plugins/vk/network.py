@@ -15,6 +15,8 @@ from hub.network import (
     BAN_USER,
     BLOCK_AUTHOR,
     DELETE_COMMENT,
+    DETECTS_DELETIONS,
+    RESTRICT_USER,
     ActionResult,
     BanRequest,
     CommentRef,
@@ -69,7 +71,13 @@ class _CommentWalk:
 class VkNetwork(Network):
     name = "vk"
     title = "VK"
-    capabilities = frozenset({DELETE_COMMENT, BAN_USER, BLOCK_AUTHOR})
+    capabilities = frozenset({DELETE_COMMENT, BAN_USER, BLOCK_AUTHOR, DETECTS_DELETIONS})
+    capability_notes = {
+        RESTRICT_USER: (
+            "VK has no mute: ban the user for a number of days instead "
+            "('hub users ban ACCOUNT USER --days N')"
+        ),
+    }
     default_settings = {
         "api_base": "https://api.vk.ru/method",
         "api_version": "5.199",
