@@ -64,7 +64,7 @@ async def post_form(
         bytes=len(response.content),
     )
     status = response.status_code
-    if status >= 500 or status == 429:
+    if status >= 500 or (status == 429 and not errors_in_body):
         raise TransientError(f"{network} answered HTTP {status}", method=method)
     if status >= 400 and not errors_in_body:
         raise ApiError(f"{network} answered HTTP {status}", method=method)
