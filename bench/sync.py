@@ -1,13 +1,13 @@
 """Benchmark: first sync, no-change re-sync and a small incremental sync against the emulators.
 
-Each emulator runs in its own process (``hub emulator vk|ok``) so it does not share
-the hub's interpreter; the figures are the library's sync timed here and the
-emulator's own request counter. Prints figures; exits 1 if VK's no-change
-re-sync needs more than the target number of HTTP requests.
+Each emulator runs in its own process (``hub emulator vk|ok|telegram``) so it does
+not share the hub's interpreter; the figures are the library's sync timed here
+and the emulator's own request counter. Prints figures; exits 1 if VK's
+no-change re-sync needs more than the target number of HTTP requests.
 
     python bench/sync.py                          # VK: 100 × 50 posts × 20 comments, 3 rps
     python bench/sync.py --network ok --rps 1000  # OK: 100 groups, the hub's own cost
-    python bench/sync.py --network both --communities 20 --rps 20
+    python bench/sync.py --network all --communities 20 --rps 20
 """
 
 from __future__ import annotations
@@ -32,23 +32,34 @@ from hub.sync import run_sync
 
 TARGET_VK_NO_CHANGE_REQUESTS = 10
 TOKEN = "bench-admin-token"
+TG_TOKEN = "424242424:AAH-bench-bot-token"
 OK_KEY, OK_SECRET = "BENCHOKKEY", "bench-ok-secret"
+RATE_LIMIT_CODE = {"vk": "6", "ok": "8", "telegram": "429"}
 
 
-def start_emulator(network: str, args) -> tuple[subprocess.Popen, str, list[str]]:
-    sizes = {
-        "vk": ["--communities", str(args.communities), "--posts", str(args.posts)],
-        "ok": [
+def emulator_options(network: str, args) -> list[str]:
+    n, posts, rps = str(args.communities), str(args.posts), str(args.rps)
+    if network == "vk":
+        return ["--communities", n, "--posts", posts, "--rate-limit", rps, "--token", TOKEN]
+    if network == "ok":
+        return [
             "--groups",
-            str(args.communities),
+            n,
             "--topics",
-            str(args.posts),
+            posts,
+            "--rate-limit",
+            rps,
+            "--token",
+            TOKEN,
             "--application-key",
             OK_KEY,
             "--application-secret",
             OK_SECRET,
-        ],
-    }
+        ]
+    return ["--channels", n, "--posts", posts, "--token", TG_TOKEN]
+
+
+def start_emulator(network: str, args) -> tuple[subprocess.Popen, str, list[str]]:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -60,13 +71,9 @@ def start_emulator(network: str, args) -> tuple[subprocess.Popen, str, list[str]
             "0",
             "--seed",
             "1",
-            *sizes[network],
             "--comments",
             str(args.comments),
-            "--rate-limit",
-            str(args.rps),
-            "--token",
-            TOKEN,
+            *emulator_options(network, args),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -81,18 +88,15 @@ def start_emulator(network: str, args) -> tuple[subprocess.Popen, str, list[str]
 
 
 def network_settings(network: str, url: str, rps: float) -> dict:
-    if network == "vk":
-        return {"api_base": url, "requests_per_second": rps}
-    return {
-        "api_base": url,
-        "requests_per_second": rps,
-        "application_key": OK_KEY,
-        "application_secret_key_env": "HUB_BENCH_OK_SECRET",
-    }
+    settings = {"api_base": url, "requests_per_second": rps}
+    if network == "ok":
+        settings.update(application_key=OK_KEY, application_secret_key_env="HUB_BENCH_OK_SECRET")
+    return settings
 
 
 def control(url: str, path: str, payload=None):
-    base = url.rsplit("/", 1)[0]
+    parsed = httpx.URL(url)
+    base = f"{parsed.scheme}://{parsed.host}:{parsed.port}"
     if payload is None:
         return httpx.get(f"{base}/_emulator/{path}").json()
     return httpx.post(f"{base}/_emulator/{path}", json=payload).json()
@@ -131,10 +135,21 @@ def timed_sync(config, url: str, label: str) -> dict:
     return {"requests": requests, "seconds": seconds}
 
 
+def add_activity(network: str, url: str, ids: list[str]) -> None:
+    for ref in ids[:10]:
+        if network == "telegram":
+            mutation = {"op": "add_post", "ref": ref, "comments": 5}
+        else:
+            op = "add_post" if network == "vk" else "add_topic"
+            mutation = {"op": op, "group_id": int(ref), "comments": 5}
+        control(url, "mutate", mutation)
+
+
 def bench(network: str, args) -> bool:
     proc, url, ids = start_emulator(network, args)
     try:
         folder = Path(tempfile.mkdtemp(prefix=f"hub-bench-{network}-"))
+        token_env = "HUB_BENCH_TG_TOKEN" if network == "telegram" else "HUB_BENCH_TOKEN"
         config = parse_config(
             {
                 "database": {"path": str(folder / "bench.db")},
@@ -143,34 +158,31 @@ def bench(network: str, args) -> bool:
                     {
                         "id": f"{network}{n:03}",
                         "network": network,
-                        "external_id": gid,
-                        "token_env": "HUB_BENCH_TOKEN",
+                        "external_id": ref,
+                        "token_env": token_env,
                     }
-                    for n, gid in enumerate(ids)
+                    for n, ref in enumerate(ids)
                 ],
             }
         )
         print(
             f"{network.upper()}: {len(ids)} accounts × {args.posts} posts × {args.comments} "
-            f"comments, one admin token, {args.rps:g} requests/s"
+            f"comments, one token, {args.rps:g} requests/s"
         )
         timed_sync(config, url, "first sync")
         no_change = timed_sync(config, url, "no-change re-sync")
-        op = "add_post" if network == "vk" else "add_topic"
-        for gid in ids[:10]:
-            control(url, "mutate", {"op": op, "group_id": int(gid), "comments": 5})
+        add_activity(network, url, ids)
         timed_sync(config, url, "10 new posts × 5 comments")
-        stats = control(url, "stats")
-        limit_code = "6" if network == "vk" else "8"
-        print(f"  rate-limit errors answered by the emulator: {stats['errors'].get(limit_code, 0)}")
-        if network == "vk":
-            ok = no_change["requests"] <= TARGET_VK_NO_CHANGE_REQUESTS
-            print(
-                f"  target: no-change re-sync in ≤ {TARGET_VK_NO_CHANGE_REQUESTS} requests: "
-                f"{'met' if ok else 'MISSED'} ({no_change['requests']})"
-            )
-            return ok
-        return True
+        errors = control(url, "stats")["errors"].get(RATE_LIMIT_CODE[network], 0)
+        print(f"  rate-limit errors answered by the emulator: {errors}")
+        if network != "vk":
+            return True
+        ok = no_change["requests"] <= TARGET_VK_NO_CHANGE_REQUESTS
+        print(
+            f"  target: no-change re-sync in ≤ {TARGET_VK_NO_CHANGE_REQUESTS} requests: "
+            f"{'met' if ok else 'MISSED'} ({no_change['requests']})"
+        )
+        return ok
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -178,7 +190,7 @@ def bench(network: str, args) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--network", choices=["vk", "ok", "both"], default="vk")
+    parser.add_argument("--network", choices=["vk", "ok", "telegram", "all"], default="vk")
     parser.add_argument("--communities", type=int, default=100)
     parser.add_argument("--posts", type=int, default=50)
     parser.add_argument("--comments", type=int, default=20)
@@ -190,9 +202,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     configure_logging(level="warning")
-    os.environ["HUB_BENCH_TOKEN"] = TOKEN
-    os.environ["HUB_BENCH_OK_SECRET"] = OK_SECRET
-    networks = ["vk", "ok"] if args.network == "both" else [args.network]
+    os.environ.update(
+        HUB_BENCH_TOKEN=TOKEN, HUB_BENCH_OK_SECRET=OK_SECRET, HUB_BENCH_TG_TOKEN=TG_TOKEN
+    )
+    networks = ["vk", "ok", "telegram"] if args.network == "all" else [args.network]
     results = [bench(network, args) for network in networks]
     sys.exit(0 if all(results) else 1)
 

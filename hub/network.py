@@ -195,17 +195,20 @@ class Network(abc.ABC):
     async def fetch_account_meta(self, accounts: Sequence[Account]) -> list[Outcome[AccountMeta]]:
         """Page metadata for each account."""
 
-    @abc.abstractmethod
     async def fetch_post_pages(
         self, requests: Sequence[PostPageRequest]
     ) -> list[Outcome[PostPage]]:
-        """One page of posts per request, newest first (a pinned post may come first)."""
+        """One page of posts per request, newest first (a pinned post may come first).
 
-    @abc.abstractmethod
+        Required when ``sync_mode`` is WALK.
+        """
+        raise NotImplementedError(f"{self.title} is not synced by walking its wall")
+
     async def fetch_comments(
         self, requests: Sequence[CommentsRequest]
     ) -> list[Outcome[CommentsResult]]:
-        """Every visible comment of each post, replies included."""
+        """Every visible comment of each post, replies included (WALK networks)."""
+        raise NotImplementedError(f"{self.title} is not synced by walking its wall")
 
     def missing(self, capability: str) -> str:
         """One line for an operator: why the capability is missing and what to do instead."""
