@@ -247,3 +247,9 @@ def m002_update_streams(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
+
+
+@migration
+def m003_comments_by_post(db: sqlite_utils.Database) -> None:
+    """Comments are read by post on every sync: index them so (account, post network id)."""
+    db["comments"].create_index(["account_id", "post_network_id"], if_not_exists=True)

@@ -300,21 +300,20 @@ class Store:
         post_local_id: int | None,
         post_network_id: int,
         comments: Sequence[Comment],
+        existing: dict[Any, tuple] | None = None,
     ) -> tuple[int, int, dict[Any, tuple]]:
         """Upsert comments of one post; return (new, changed, what was stored before).
 
-        A placeholder (the network shows a removed comment that still has
-        replies) never overwrites the text stored while the comment was live.
+        ``existing`` (network id → (text, deleted_at)) may be passed by a caller
+        that already read the post's comments. A placeholder (the network shows a
+        removed comment that still has replies) never overwrites the text stored
+        while the comment was live.
         """
         now = utcnow()
-        existing = {
-            r[0]: r[1:]
-            for r in self.db.execute(
-                "SELECT network_id, text, deleted_at FROM comments "
-                "WHERE account_id = ? AND post_network_id = ?",
-                [account.id, post_network_id],
-            ).fetchall()
-        }
+        if existing is None:
+            existing = self._existing(
+                "comments", account.id, [c.network_id for c in comments], ("text", "deleted_at")
+            )
         new = changed = 0
         rows = []
         for c in comments:
@@ -363,8 +362,16 @@ class Store:
         it was paged) only adds and updates.
         """
         now = utcnow()
+        existing = {
+            r[0]: r[1:]
+            for r in self.db.execute(
+                "SELECT network_id, text, deleted_at FROM comments "
+                "WHERE account_id = ? AND post_network_id = ?",
+                [account.id, post_network_id],
+            ).fetchall()
+        }
         new, changed, existing = self.upsert_comments(
-            account, post_local_id, post_network_id, comments
+            account, post_local_id, post_network_id, comments, existing
         )
         seen_live = {c.network_id for c in comments if not c.deleted}
         if not complete:
