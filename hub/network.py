@@ -246,7 +246,7 @@ class Network(abc.ABC):
         """What ``hub accounts check`` reports; by default: the token works, the page is there."""
         outcome = (await self.fetch_account_meta([account]))[0]
         if isinstance(outcome, ApiError):
-            return [Finding(False, f"{self.title} refused to show the page: {outcome}")]
+            raise outcome  # the core words it, naming the token's variable
         return [Finding(True, f"the token works and the page «{outcome.name}» is readable")]
 
     def post_url(self, account: Account, post_network_id: int) -> str | None:

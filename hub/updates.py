@@ -75,10 +75,10 @@ class UpdateSyncer(Syncer):
 
     async def run(self, accounts: Sequence[Account]) -> list[AccountRun]:
         started = time.monotonic()
-        active = self._start(accounts)
-        active = await self._sync_meta(active)
-        for group in chunks_per_token(active, self.network.token_for, len(active) or 1):
-            await self._poll(self.network.token_for(group[0]), group)
+        await self._sync_meta(self._start(accounts))
+        for group in chunks_per_token(accounts, self.network.token_for, len(accounts) or 1):
+            if self._all_ready(group):
+                await self._poll(self.network.token_for(group[0]), group)
         for account in accounts:
             run = self.runs[account.id]
             waiting = orphans_waiting(self.store, account)
@@ -86,6 +86,26 @@ class UpdateSyncer(Syncer):
                 run.note = f"{waiting} comments wait for their post's link"
             self._finish(run, time.monotonic() - started)
         return [self.runs[a.id] for a in accounts]
+
+    def _all_ready(self, group: list[Account]) -> bool:
+        """Poll a token only when every account it feeds is ready to take its updates.
+
+        A read confirms the updates of every chat the token sees; reading while
+        one account's chats are unknown (its page could not be read, it is
+        paused) would confirm and so drop that account's posts and comments.
+        """
+        stuck = [a.id for a in group if not self.runs[a.id].ok]
+        if not stuck:
+            return True
+        for account in group:
+            run = self.runs[account.id]
+            if run.ok:
+                run.status = "failed"
+                run.error = (
+                    f"not polled: the same token also feeds {', '.join(stuck)}, which could not "
+                    "be prepared, and reading now would drop its updates; fix that account first"
+                )
+        return False
 
     async def _poll(self, token: str, accounts: list[Account]) -> None:
         poller = self.network.poller_key(token)

@@ -284,3 +284,11 @@ def test_read_commands_do_not_create_a_database(cfg, tmp_path):
     for args in (["accounts", "list"], ["comments", "list"]):
         assert_one_line_error(hub("--config", cfg, *args), "does not exist", "hub sync", code=2)
     assert not (tmp_path / "hub.db").exists()
+
+
+def test_accounts_check_on_vk(cfg):
+    good = hub("--config", cfg, "accounts", "check", "acc-1", env_extra=ENV)
+    assert good.returncode == 0 and good.stdout.startswith("ok: the token works and the page «")
+    bad = hub("--config", cfg, "accounts", "check", "acc-1", env_extra={TOKEN_ENV: "vk1.a.bad"})
+    assert bad.returncode == 1 and bad.stdout.startswith("PROBLEM: ")
+    assert f"${TOKEN_ENV}" in bad.stdout and "vk1.a.bad" not in bad.stdout + bad.stderr

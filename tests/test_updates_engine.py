@@ -187,3 +187,28 @@ def test_a_second_poller_of_the_same_token_stops_with_a_clear_message(env):
         runs = run(env)
     assert runs[0].status == "failed" and "already reading this bot's updates" in runs[0].error
     assert Stream.reads == []
+
+
+def test_a_token_is_not_polled_while_one_of_its_accounts_is_not_ready(env, monkeypatch):
+    config, pm, store = env
+    config = parse_config(
+        {
+            "database": {"path": str(config.db_path)},
+            "accounts": [
+                {"id": "tg", "network": "stream", "external_id": "chan", "token_env": "TOK"},
+                {"id": "tg2", "network": "stream", "external_id": "other", "token_env": "TOK"},
+            ],
+        }
+    )
+
+    async def meta(self, accounts):
+        return [
+            ApiError("chat not found") if a.id == "tg2" else AccountMeta(name=a.id)
+            for a in accounts
+        ]
+
+    monkeypatch.setattr(Stream, "fetch_account_meta", meta)
+    runs = asyncio.run(run_sync(store, pm, config, config.accounts))
+    assert runs[1].status == "failed" and "chat not found" in runs[1].error
+    assert runs[0].status == "failed" and "also feeds tg2" in runs[0].error
+    assert Stream.reads == []  # nothing read, nothing confirmed, nothing lost
