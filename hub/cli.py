@@ -16,6 +16,7 @@ import click
 
 from . import __version__, plugins
 from .actions import ban_user, delete_comment, restrict_user
+from .cli_moderation import install as install_moderation
 from .config import Config, load_config
 from .errors import HubError
 from .init import write_starter
@@ -273,6 +274,9 @@ def accounts_check(obj: Context, account_id):
     problems = sum(not f.ok for f in findings)
     if problems:
         raise HubError(f"{account_id}: {problems} problem(s) to fix, listed above")
+
+
+install_moderation(cli, pass_ctx)
 
 
 class EmulatorGroup(click.Group):

@@ -24,7 +24,7 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ACCOUNT_KEYS = {"id", "network", "external_id", "organization", "token_env"}
 SECRET_LOOKING_KEYS = {"token", "access_token", "secret", "password", "api_key"}
-TOP_LEVEL_KEYS = {"database", "networks", "accounts", "sync"}
+TOP_LEVEL_KEYS = {"database", "networks", "accounts", "sync", "moderation"}
 
 
 @dataclass
@@ -40,6 +40,8 @@ class Config:
     networks: dict[str, dict[str, Any]] = field(default_factory=dict)
     accounts: list[Account] = field(default_factory=list)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    #: the ``[moderation]`` table: policies (hub.moderation.policy) and the engine's settings
+    moderation: dict[str, Any] = field(default_factory=dict)
 
     def account(self, account_id: str) -> Account:
         for account in self.accounts:
@@ -113,7 +115,17 @@ def parse_config(
         networks=networks,
         accounts=accounts,
         sync=SyncSettings(recent_window_days=window),
+        moderation=_moderation(data, where),
     )
+
+
+def _moderation(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The [moderation] table, its policies checked now so a mistake stops before any work."""
+    from .moderation.policy import load_policies
+
+    table = _table(data, "moderation", where)
+    load_policies(table)
+    return table
 
 
 def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:

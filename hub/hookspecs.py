@@ -7,6 +7,8 @@ from typing import Any
 
 import pluggy
 
+from .verdicts import CommentView, ModerationContext, Verdict
+
 hookspec = pluggy.HookspecMarker("hub")
 hookimpl = pluggy.HookimplMarker("hub")
 
@@ -19,3 +21,8 @@ def register_networks(register: Callable[[type], None]) -> None:
 @hookspec
 def register_emulators(register: Callable[[str, Any], None]) -> None:
     """Register a click command that runs a network emulator: ``register(name, command)``."""
+
+
+@hookspec(firstresult=True)
+def moderate_comment(comment: CommentView, context: ModerationContext) -> Verdict | None:
+    """Judge a comment; the first plugin to return a Verdict decides (None: no opinion)."""

@@ -253,3 +253,62 @@ def m002_update_streams(db: sqlite_utils.Database) -> None:
 def m003_comments_by_post(db: sqlite_utils.Database) -> None:
     """Comments are read by post on every sync: index them so (account, post network id)."""
     db["comments"].create_index(["account_id", "post_network_id"], if_not_exists=True)
+
+
+@migration
+def m004_moderation(db: sqlite_utils.Database) -> None:
+    """Verdicts on comments, the review queue, and the append-only, hash-chained audit log."""
+    db["verdicts"].create(
+        {
+            "id": int,
+            "comment_id": int,
+            "account_id": str,
+            "engine_action": str,  # what the engine said: keep | review | delete
+            "decision": str,  # after the organization's policy: keep | review | delete
+            "category": str,
+            "rule": str,
+            "match": str,
+            "span_json": str,
+            "reason": str,
+            "criticism": int,
+            "restrict_action": str,  # ban | mute | none: what the policy asks for the author
+            "restrict_days": int,
+            # decided → done (actions carried out) | queued (waits for an operator) | kept
+            # | approved → done | rejected
+            "status": str,
+            "decided_by": str,
+            "judged_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("comment_id", "comments", "id"), ("account_id", "accounts", "id")],
+    )
+    db["verdicts"].create_index(["comment_id"], unique=True)
+    db["verdicts"].create_index(["status"])
+    db["moderation_log"].create(
+        {
+            "id": int,
+            "at": str,
+            "account_id": str,
+            "comment_id": int,
+            "actor": str,  # engine | operator:<name>
+            "event": str,  # verdict | delete_comment | ban_user | restrict_user | approve | ...
+            "category": str,
+            "legal_category": str,
+            "rule": str,
+            "comment_text": str,  # as it was when the decision was made
+            "network_answer": str,
+            "action_id": int,
+            "prev_hash": str,
+            "hash": str,
+        },
+        pk="id",
+    )
+    db.execute(
+        "CREATE TRIGGER moderation_log_no_update BEFORE UPDATE ON moderation_log "
+        "BEGIN SELECT RAISE(ABORT, 'moderation_log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER moderation_log_no_delete BEFORE DELETE ON moderation_log "
+        "BEGIN SELECT RAISE(ABORT, 'moderation_log is append-only'); END"
+    )

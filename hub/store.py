@@ -399,11 +399,26 @@ class Store:
         return new, changed, len(gone)
 
     def mark_comment_deleted_by_hub(self, comment_local_id: int) -> None:
+        """Mark the comment deleted, and lower its post's expected comment count by one.
+
+        The network's counter drops by one too; without this, a new comment
+        arriving after the deletion would bring the counter back to the stored
+        figure and the next sync would not look at the post at all.
+        """
+        was_live = self.db.execute(
+            "SELECT post_id FROM comments WHERE id = ? AND deleted_at IS NULL", [comment_local_id]
+        ).fetchone()
         self.db.execute(
             "UPDATE comments SET deleted_at = COALESCE(deleted_at, ?), deleted_by = 'hub', "
             "moderation_status = 'deleted' WHERE id = ?",
             [utcnow(), comment_local_id],
         )
+        if was_live and was_live[0] is not None:
+            self.db.execute(
+                "UPDATE posts SET comments_synced_count = comments_synced_count - 1 "
+                "WHERE id = ? AND comments_synced_count > 0",
+                [was_live[0]],
+            )
 
     # -- sync state ----------------------------------------------------------
     def sync_state(self, account_id: str) -> dict[str, Any]:

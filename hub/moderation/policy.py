@@ -1,0 +1,139 @@
+"""Each organization's moderation policy, from the config's ``[moderation]`` section.
+
+The engine says what a comment is; the policy says what the municipality does
+about it: which categories are deleted at once and which wait for an operator,
+and how authors are restricted (spam: at once; others: after repeated
+violations). Criticism is never deleted automatically, whatever the policy.
+
+    [moderation.policy]                    # every organization's default
+    delete = ["obscene", "spam"]
+    review = ["insult", "aggression", "unlawful"]
+    spam_restrict = { action = "ban", days = 0 }             # 0 = for good
+    repeat_offenders = { violations = 3, within_days = 30, action = "ban", days = 7 }
+
+    [moderation.organizations."Администрация Клочковского сельсовета"]
+    delete = ["obscene", "spam", "insult"]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..errors import ConfigError
+from ..verdicts import CATEGORIES, DELETE, KEEP, REVIEW, Verdict
+
+RESTRICT_ACTIONS = ("ban", "mute", "none")
+MODERATION_KEYS = {"policy", "organizations", "allow_domains", "allow_phones", "unlawful_words"}
+POLICY_KEYS = {"delete", "review", "spam_restrict", "repeat_offenders"}
+
+
+@dataclass(frozen=True)
+class Restriction:
+    action: str = "none"  # ban | mute | none
+    days: int = 0  # 0 = until lifted
+
+
+@dataclass(frozen=True)
+class Policy:
+    delete: frozenset[str] = frozenset({"obscene", "spam"})
+    review: frozenset[str] = frozenset({"insult", "aggression", "unlawful"})
+    spam_restrict: Restriction = Restriction("ban", 0)
+    repeat_violations: int = 3
+    repeat_within_days: int = 30
+    repeat_restrict: Restriction = Restriction("ban", 7)
+
+    def decide(self, verdict: Verdict) -> str:
+        """keep | review | delete for this organization."""
+        if verdict.category is None:
+            return REVIEW if verdict.action == REVIEW else KEEP
+        if verdict.category in self.delete:
+            decision = DELETE
+        elif verdict.category in self.review:
+            decision = REVIEW
+        else:
+            decision = verdict.action
+        if decision == DELETE and verdict.criticism and verdict.category != "obscene":
+            return REVIEW  # an appeal is answered, not deleted: a person decides
+        return decision
+
+
+def _categories(value: Any, label: str) -> frozenset[str]:
+    if not isinstance(value, list) or any(v not in CATEGORIES for v in value):
+        raise ConfigError(f"{label} must be a list of categories from: {', '.join(CATEGORIES)}")
+    return frozenset(value)
+
+
+def _restriction(value: Any, label: str) -> Restriction:
+    if not isinstance(value, dict):
+        raise ConfigError(f'{label} must be a table like {{ action = "ban", days = 7 }}')
+    action, days = value.get("action", "ban"), value.get("days", 0)
+    if action not in RESTRICT_ACTIONS:
+        raise ConfigError(f"{label}.action must be one of {', '.join(RESTRICT_ACTIONS)}")
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 365:
+        raise ConfigError(f"{label}.days must be 0 (until lifted) to 365")
+    return Restriction(action, days)
+
+
+def _apply(base: Policy, table: dict[str, Any], label: str) -> Policy:
+    unknown = set(table) - POLICY_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{label} has an unknown key {sorted(unknown)[0]!r}; "
+            f"known: {', '.join(sorted(POLICY_KEYS))}"
+        )
+    policy = base
+    if "delete" in table:
+        policy = replace(policy, delete=_categories(table["delete"], f"{label}.delete"))
+    if "review" in table:
+        policy = replace(policy, review=_categories(table["review"], f"{label}.review"))
+    overlap = policy.delete & policy.review
+    if overlap:
+        raise ConfigError(f"{label}: {sorted(overlap)[0]!r} is both deleted and reviewed")
+    if "spam_restrict" in table:
+        policy = replace(
+            policy, spam_restrict=_restriction(table["spam_restrict"], f"{label}.spam_restrict")
+        )
+    if "repeat_offenders" in table:
+        repeat = table["repeat_offenders"]
+        restriction = _restriction(repeat, f"{label}.repeat_offenders")
+        violations = repeat.get("violations", 3) if isinstance(repeat, dict) else 3
+        within = repeat.get("within_days", 30) if isinstance(repeat, dict) else 30
+        for key, value in (("violations", violations), ("within_days", within)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{label}.repeat_offenders.{key} must be a whole number ≥ 1")
+        policy = replace(
+            policy,
+            repeat_violations=violations,
+            repeat_within_days=within,
+            repeat_restrict=restriction,
+        )
+    return policy
+
+
+@dataclass(frozen=True)
+class Policies:
+    default: Policy
+    by_organization: dict[str, Policy]
+
+    def for_organization(self, organization: str | None) -> Policy:
+        return self.by_organization.get(organization or "", self.default)
+
+
+def load_policies(moderation: dict[str, Any]) -> Policies:
+    """Parse and check the ``[moderation]`` section; every mistake is one ConfigError line."""
+    unknown = set(moderation) - MODERATION_KEYS
+    if unknown:
+        raise ConfigError(
+            f"[moderation] has an unknown key {sorted(unknown)[0]!r}; "
+            f"known: {', '.join(sorted(MODERATION_KEYS))}"
+        )
+    default = _apply(Policy(), moderation.get("policy", {}), "[moderation.policy]")
+    organizations = moderation.get("organizations", {})
+    if not isinstance(organizations, dict):
+        raise ConfigError('[moderation.organizations."Name"] must be tables named by organization')
+    by_org = {
+        name: _apply(default, table, f'[moderation.organizations."{name}"]')
+        for name, table in organizations.items()
+    }
+    return Policies(default, by_org)

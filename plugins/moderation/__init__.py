@@ -1,0 +1,1 @@
+"""The default moderation engine for Pablik Hub (imported as ``hub_moderation``)."""
