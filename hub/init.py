@@ -34,6 +34,28 @@ application_secret_key_env = "HUB_OK_APP_SECRET"   # the variable with the appli
 requests_per_second = 2         # per token; OK publishes no figure, 1-3 is safe
 timeout_seconds = 30
 
+[networks.telegram]
+api_base = "https://api.telegram.org"
+poll_timeout_seconds = 0        # 0: read what is queued and stop; up to 50 for long polling
+max_retry_after_seconds = 60    # a longer flood wait pauses the account instead
+
+[moderation]
+allow_domains = []              # the municipality's own sites: links there are never spam
+allow_phones = []               # official numbers besides 8-800 hotlines and 112
+unlawful_words = []             # extra words for the unlawful-content lexicon
+
+[moderation.policy]             # every organization's default
+delete = ["obscene", "spam"]    # deleted at once
+review = ["insult", "aggression", "unlawful"]   # wait for an operator: 'hub moderation queue'
+spam_restrict = { action = "ban", days = 0 }    # spam: the author is banned at once (0 = for good)
+repeat_offenders = { violations = 3, within_days = 30, action = "ban", days = 7 }
+# action = "mute" mutes where the network can (Telegram); VK bans instead, OK blocks while deleting
+
+# A stricter policy for one organization (named as in its accounts' organization = "..."):
+# [moderation.organizations."МБОУ «Амурзетская СОШ»"]
+# delete = ["obscene", "spam", "insult"]
+# review = ["aggression", "unlawful"]
+
 # One [[accounts]] table per official account.
 # [[accounts]]
 # id = "klochki-vk"               # local name, unique
