@@ -24,7 +24,16 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ACCOUNT_KEYS = {"id", "network", "external_id", "organization", "token_env"}
 SECRET_LOOKING_KEYS = {"token", "access_token", "secret", "password", "api_key"}
-TOP_LEVEL_KEYS = {"database", "networks", "accounts", "sync", "moderation"}
+TOP_LEVEL_KEYS = {
+    "database",
+    "networks",
+    "accounts",
+    "sync",
+    "moderation",
+    "organizations",
+    "notices",
+    "gospabliki",
+}
 
 
 @dataclass
@@ -42,6 +51,9 @@ class Config:
     sync: SyncSettings = field(default_factory=SyncSettings)
     #: the ``[moderation]`` table: policies (hub.moderation.policy) and the engine's settings
     moderation: dict[str, Any] = field(default_factory=dict)
+    #: the whole parsed file, for sections their own modules read and check
+    #: (``[[organizations]]`` and ``[notices]``: hub.registry; ``[gospabliki]``: hub.gospabliki)
+    raw: dict[str, Any] = field(default_factory=dict)
 
     def account(self, account_id: str) -> Account:
         for account in self.accounts:
@@ -116,6 +128,7 @@ def parse_config(
         accounts=accounts,
         sync=SyncSettings(recent_window_days=window),
         moderation=_moderation(data, where),
+        raw=data,
     )
 
 
