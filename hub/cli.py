@@ -19,6 +19,7 @@ from .actions import ban_user, delete_comment, restrict_user
 from .cli_moderation import install as install_moderation
 from .config import Config, load_config
 from .errors import HubError
+from .gospabliki.stub import stub_command as gospabliki_stub_command
 from .init import write_starter
 from .log import configure_logging
 from .progress import TerminalProgress
@@ -277,6 +278,7 @@ def accounts_check(obj: Context, account_id):
 
 
 install_moderation(cli, pass_ctx)
+cli.add_command(gospabliki_stub_command)
 
 
 class EmulatorGroup(click.Group):
