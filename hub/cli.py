@@ -17,6 +17,7 @@ import click
 from . import __version__, plugins
 from .actions import ban_user, delete_comment, restrict_user
 from .cli_moderation import install as install_moderation
+from .cli_registry import install as install_registry
 from .config import Config, load_config
 from .errors import HubError
 from .gospabliki.stub import stub_command as gospabliki_stub_command
@@ -278,6 +279,7 @@ def accounts_check(obj: Context, account_id):
 
 
 install_moderation(cli, pass_ctx)
+install_registry(cli, pass_ctx)
 cli.add_command(gospabliki_stub_command)
 
 

@@ -312,3 +312,110 @@ def m004_moderation(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER moderation_log_no_delete BEFORE DELETE ON moderation_log "
         "BEGIN SELECT RAISE(ABORT, 'moderation_log is append-only'); END"
     )
+
+
+@migration
+def m005_registry(db: sqlite_utils.Database) -> None:
+    """The registry: organizations, responsible persons, account flags and attestations,
+    change events and notices to the regional centre (hub.registry; docs in hub/registry).
+
+    Organizations are keyed by their name because accounts name them so in the config.
+    Attestations sit apart from the public flags so that no export query can reach them
+    by accident; events and notices keep their history append-only or status-only.
+    """
+    db.execute(
+        """CREATE TABLE organizations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            level TEXT NOT NULL
+                CHECK (level IN ('administration', 'department', 'subordinate')),
+            kind TEXT,
+            parent TEXT REFERENCES organizations(name),
+            exempt INTEGER NOT NULL DEFAULT 0,
+            exempt_reason TEXT,
+            address TEXT,
+            email TEXT,
+            phones_json TEXT NOT NULL DEFAULT '[]',
+            website TEXT,
+            lat REAL,
+            lon REAL,
+            working_hours TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE responsible_persons (
+            id INTEGER PRIMARY KEY,
+            organization TEXT NOT NULL REFERENCES organizations(name),
+            name TEXT NOT NULL,
+            position TEXT NOT NULL,
+            phone TEXT,
+            since TEXT NOT NULL,
+            until TEXT,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX responsible_persons_one_current "
+        "ON responsible_persons(organization) WHERE until IS NULL"
+    )
+    db.execute(
+        """CREATE TABLE account_flags (
+            account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+            gospabliki INTEGER,
+            verified_mark INTEGER,
+            listed_at TEXT NOT NULL,
+            removed_at TEXT,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE account_attestations (
+            account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+            two_factor INTEGER,
+            logins_keeper TEXT,
+            service_phone INTEGER,
+            service_phone_number TEXT,
+            attested_by TEXT,
+            attested_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE registry_events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_key TEXT NOT NULL,
+            action TEXT NOT NULL,
+            old_json TEXT,
+            new_json TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX registry_events_entity ON registry_events(entity, entity_key)")
+    db.execute(
+        "CREATE TRIGGER registry_events_no_update BEFORE UPDATE ON registry_events "
+        "BEGIN SELECT RAISE(ABORT, 'registry_events is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER registry_events_no_delete BEFORE DELETE ON registry_events "
+        "BEGIN SELECT RAISE(ABORT, 'registry_events is append-only'); END"
+    )
+    db.execute(
+        """CREATE TABLE notices (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL
+                CHECK (kind IN ('account_created', 'account_deleted', 'responsible_changed')),
+            organization TEXT,
+            account_id TEXT,
+            details_json TEXT NOT NULL DEFAULT '{}',
+            occurred_at TEXT NOT NULL,
+            due_date TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent')),
+            sent_at TEXT,
+            receipt TEXT,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX notices_status_due ON notices(status, due_date)")

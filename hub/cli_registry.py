@@ -1,0 +1,396 @@
+"""``hub orgs``, ``hub responsible``, ``hub accounts attest``, ``hub registry``, ``hub notices``.
+
+Thin commands over hub.registry. Each one opens the registry through
+:func:`_open`, which syncs the config into it first, so what a command shows or
+changes is never behind the config. The config owns the keys it sets: changing
+such a key here is refused with a line saying to edit the config, otherwise the
+next command would quietly undo the change.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import date
+from typing import Any
+
+import click
+
+from . import plugins
+from .config import Config
+from .errors import ConfigError, HubError
+from .registry import export_registry, list_notices, mark_notices_sent, sync_registry
+from .registry.events import list_events
+from .registry.model import (
+    attest,
+    attestation_summary,
+    create_org,
+    current_responsible,
+    list_orgs,
+    require_org,
+    responsible_history,
+    set_responsible,
+    update_org,
+)
+from .registry.notices import describe
+from .registry.settings import (
+    LEVELS,
+    ResponsibleDecl,
+    check_field,
+    parse_date,
+    parse_notices,
+    parse_organizations,
+)
+from .store import Store
+
+
+def _open(obj) -> tuple[Config, Store]:
+    config = obj.config()
+    store = obj.store(config)
+    sync_registry(store, config)
+    return config, store
+
+
+def _actor(by: str | None) -> str:
+    try:
+        return by or getpass.getuser()
+    except (KeyError, OSError):  # no user name in a container: ask for --by
+        raise HubError("cannot tell who you are; pass --by NAME") from None
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _network_titles(obj) -> dict[str, str]:
+    """Names to show for networks ("VK"), from the plugins.
+
+    A broken third-party plugin must not stop a municipality publishing its
+    registry, so any failure to load falls back to the networks' ids ("vk").
+    """
+    try:
+        return {name: cls.title for name, cls in plugins.networks(obj.pm).items()}
+    except Exception:  # noqa: BLE001 - see above
+        return {}
+
+
+def _config_owned(config: Config, name: str) -> tuple[set[str], bool]:
+    """Keys of organization ``name`` set in the config, and whether it names its responsible."""
+    for decl in parse_organizations(config.raw):
+        if decl.name == name:
+            return set(decl.values), decl.responsible is not None
+    return set(), False
+
+
+def _org_options(fn):
+    options = [
+        click.option("--kind", help="What it is: школа, дом культуры, …"),
+        click.option("--parent", help="The organization it belongs to."),
+        click.option("--exempt/--no-exempt", default=None, help="Exempt from having pages."),
+        click.option("--exempt-reason", help="Why it is exempt (the agreement)."),
+        click.option("--address", help="Postal address."),
+        click.option("--email", help="Official e-mail."),
+        click.option("--phone", "phones", multiple=True, help="Reference phone (repeat for more)."),
+        click.option("--website", help="Official website, https://…"),
+        click.option("--lat", type=float, help="Latitude, degrees."),
+        click.option("--lon", type=float, help="Longitude, degrees."),
+        click.option("--working-hours", help="Working hours, e.g. «пн–пт 8:00–17:00»."),
+        click.option("--by", help="Who makes the change (default: your user name)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _org_values(name: str, given: dict[str, Any]) -> dict[str, Any]:
+    label = f"organization {name!r}"
+    values = {k: v for k, v in given.items() if v is not None and k != "phones"}
+    if given.get("phones"):
+        values["phones"] = list(given["phones"])
+    return {k: check_field(k, v, label) for k, v in values.items()}
+
+
+def _org_line(org: dict[str, Any]) -> str:
+    person = org["responsible"]
+    who = f"{person['name']} ({person['position']})" if person else "no responsible person"
+    kind = f", {org['kind']}" if org["kind"] else ""
+    exempt = f"; exempt: {org['exempt_reason']}" if org["exempt"] else ""
+    return f"{org['name']} [{org['level']}{kind}] — {who}; accounts: {org['accounts']}{exempt}"
+
+
+def _install_orgs(cli: click.Group, pass_ctx) -> None:
+    @cli.group()
+    def orgs():
+        """Organizations of the registry: the administration, its bodies, subordinate ones."""
+
+    @orgs.command(name="list")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @pass_ctx
+    def orgs_list(obj, as_json):
+        """List organizations with their contacts and current responsible person."""
+        _config, store = _open(obj)
+        rows = []
+        for org in list_orgs(store):
+            person = current_responsible(store, org["name"])
+            org["responsible"] = (
+                {k: person[k] for k in ("name", "position", "since")} if person else None
+            )
+            org["accounts"] = store.db.execute(
+                "SELECT COUNT(*) FROM accounts a JOIN account_flags f ON f.account_id = a.id "
+                "WHERE a.organization = ? AND f.removed_at IS NULL",
+                [org["name"]],
+            ).fetchone()[0]
+            rows.append({k: v for k, v in org.items() if k != "id"})
+        if as_json:
+            _echo_json(rows)
+            return
+        if not rows:
+            click.echo("no organizations yet: declare [[organizations]] or use 'hub orgs add'")
+        for org in rows:
+            click.echo(_org_line(org))
+
+    @orgs.command(name="add")
+    @click.argument("name")
+    @click.option("--level", required=True, type=click.Choice(LEVELS), help="Its level.")
+    @_org_options
+    @pass_ctx
+    def orgs_add(obj, name, level, by, **given):
+        """Add organization NAME to the registry."""
+        _config, store = _open(obj)
+        values = _org_values(name, {"level": level, **given})
+        with store.transaction():
+            create_org(store, name.strip(), values, actor=_actor(by))
+        click.echo(f"added {name}")
+
+    @orgs.command(name="set")
+    @click.argument("name")
+    @click.option("--level", type=click.Choice(LEVELS), help="Its level.")
+    @_org_options
+    @pass_ctx
+    def orgs_set(obj, name, level, by, **given):
+        """Change fields of organization NAME (an empty value clears a text field)."""
+        config, store = _open(obj)
+        values = _org_values(name, {"level": level, **given})
+        if not values:
+            raise ConfigError("nothing to change; give at least one option, see --help")
+        owned = sorted(set(values) & _config_owned(config, name)[0])
+        if owned:
+            raise ConfigError(
+                f"organization {name!r}: {owned[0]} is set in the config ([[organizations]]); "
+                "change it there"
+            )
+        with store.transaction():
+            changes = update_org(store, name, values, actor=_actor(by))
+        click.echo(f"{name}: changed {', '.join(changes)}" if changes else f"{name}: no change")
+
+
+def _install_responsible(cli: click.Group, pass_ctx) -> None:
+    @cli.group()
+    def responsible():
+        """Responsible persons of organizations, with their history."""
+
+    @responsible.command(name="set")
+    @click.argument("organization")
+    @click.option("--name", "person", required=True, help="Full name.")
+    @click.option("--position", required=True, help="Position (заместитель главы, …).")
+    @click.option("--since", help="The day they took over, YYYY-MM-DD (default: today).")
+    @click.option("--phone", help="Their phone: stored, never published.")
+    @click.option("--by", help="Who makes the change (default: your user name).")
+    @pass_ctx
+    def responsible_set(obj, organization, person, position, since, phone, by):
+        """Make a person responsible for ORGANIZATION's pages; a change opens a notice."""
+        config, store = _open(obj)
+        require_org(store, organization)
+        if _config_owned(config, organization)[1]:
+            raise ConfigError(
+                f"organization {organization!r}: its responsible person is set in the config "
+                "([[organizations]] responsible = {...}); change it there"
+            )
+        if not person.strip() or not position.strip():
+            raise ConfigError("--name and --position must not be empty")
+        phones = check_field("phones", [phone], f"--phone of {person!r}") if phone else []
+        decl = ResponsibleDecl(
+            name=person.strip(),
+            position=position.strip(),
+            since=parse_date(since, "--since") if since else None,
+            phone=phones[0] if phones else None,
+        )
+        with store.transaction():
+            outcome = set_responsible(
+                store, organization, decl, actor=_actor(by), notices=parse_notices(config.raw)
+            )
+        said = {
+            "unchanged": "no change",
+            "updated": "updated",
+            "appointed": f"{decl.name} is responsible",
+            "changed": f"{decl.name} is responsible now; a notice to the regional centre is open",
+        }
+        click.echo(f"{organization}: {said[outcome]}")
+
+    @responsible.command(name="history")
+    @click.argument("organization")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @pass_ctx
+    def responsible_history_command(obj, organization, as_json):
+        """Who was responsible for ORGANIZATION's pages, and when."""
+        _config, store = _open(obj)
+        rows = responsible_history(store, organization)
+        if as_json:
+            _echo_json(rows)
+            return
+        if not rows:
+            click.echo(f"{organization}: no responsible person recorded")
+        for row in rows:
+            click.echo(
+                f"{row['since']} – {row['until'] or 'now'}: {row['name']}, {row['position']}"
+            )
+
+
+def _install_attest(cli: click.Group, pass_ctx) -> None:
+    accounts = cli.commands.get("accounts")
+    if accounts is None:
+
+        @cli.group()
+        def accounts():
+            """Accounts declared in the config."""
+
+    @accounts.command(name="attest")
+    @click.argument("account_id")
+    @click.option("--2fa/--no-2fa", "two_factor", default=None, help="Two-factor auth is on.")
+    @click.option("--logins-keeper", help="Who keeps the logins and passwords (never published).")
+    @click.option(
+        "--service-phone/--no-service-phone",
+        default=None,
+        help="Bound to the administration's service phone.",
+    )
+    @click.option("--service-phone-number", help="That number (stored, never published).")
+    @click.option("--gospabliki/--no-gospabliki", default=None, help="Connected to Gospabliki.")
+    @click.option("--verified/--no-verified", default=None, help="Has the state organization mark.")
+    @click.option("--by", help="Who attests (default: your user name).")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @pass_ctx
+    def accounts_attest(obj, account_id, by, as_json, **given):
+        """Record ACCOUNT_ID's security attestations and flags; with no option, show them."""
+        _config, store = _open(obj)
+        changes = {
+            "two_factor": given["two_factor"],
+            "logins_keeper": given["logins_keeper"],
+            "service_phone": given["service_phone"],
+            "service_phone_number": given["service_phone_number"],
+            "gospabliki": given["gospabliki"],
+            "verified_mark": given["verified"],
+        }
+        for key in ("logins_keeper", "service_phone_number"):
+            if changes[key] is not None and not changes[key].strip():
+                raise ConfigError(f"--{key.replace('_', '-')} must not be empty")
+        if changes["service_phone_number"]:
+            check_field("phones", changes["service_phone_number"], f"account {account_id!r}")
+        if any(v is not None for v in changes.values()):
+            with store.transaction():
+                changed = attest(store, account_id, changes, actor=_actor(by))
+            if not as_json:
+                click.echo(
+                    f"{account_id}: {'changed ' + ', '.join(changed) if changed else 'no change'}"
+                )
+        summary = attestation_summary(store, account_id)
+        if as_json:
+            _echo_json(summary)
+            return
+        click.echo(
+            "  ".join(
+                f"{k}: {'unknown' if v is None else v}"
+                for k, v in summary.items()
+                if k != "account"
+            )
+        )
+
+
+def _install_registry(cli: click.Group, pass_ctx) -> None:
+    @cli.group()
+    def registry():
+        """Publishing the registry, and its change log."""
+
+    @registry.command(name="export")
+    @click.option("--format", "fmt", required=True, type=click.Choice(["html", "json", "csv"]))
+    @click.option("--out", required=True, help="File to write ('-' for standard output).")
+    @pass_ctx
+    def registry_export(obj, fmt, out):
+        """Write the registry as a web page, JSON, or CSV for Excel; no secret ever goes in."""
+        config = obj.config()
+        store = obj.store(config)
+        snapshot = export_registry(store, config, fmt, out, network_titles=_network_titles(obj))
+        if out != "-":
+            totals = snapshot["totals"]
+            click.echo(
+                f"wrote {out}: {totals['organizations']} organizations, "
+                f"{totals['accounts']} accounts"
+            )
+
+    @registry.command(name="events")
+    @click.option("--limit", default=30, show_default=True, help="How many, newest last.")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @pass_ctx
+    def registry_events(obj, limit, as_json):
+        """Every change to the registry: who, when, old → new."""
+        _config, store = _open(obj)
+        rows = list_events(store)[-limit:]
+        if as_json:
+            _echo_json(rows)
+            return
+        for row in rows:
+            click.echo(
+                f"#{row['id']} {row['at']} {row['actor']} {row['entity']} {row['entity_key']} "
+                f"{row['action']}: {json.dumps(row['old'], ensure_ascii=False)} → "
+                f"{json.dumps(row['new'], ensure_ascii=False)}"
+            )
+
+
+def _install_notices(cli: click.Group, pass_ctx) -> None:
+    @cli.group(invoke_without_command=True)
+    @click.option("--overdue", is_flag=True, help="Only those pending past their due date.")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @click.pass_context
+    def notices(ctx, overdue, as_json):
+        """Notices to the regional centre: created and deleted accounts, responsible changes."""
+        if ctx.invoked_subcommand is not None:
+            return
+        _config, store = _open(ctx.obj)
+        rows = list_notices(store, overdue_only=overdue)
+        if as_json:
+            _echo_json(rows)
+            return
+        if not rows:
+            click.echo("no overdue notices" if overdue else "no notices")
+        today = date.today().isoformat()
+        for n in rows:
+            if n["status"] == "sent":
+                state = f"sent {n['sent_at']} (receipt {n['receipt']})"
+            else:
+                state = (
+                    "OVERDUE"
+                    if n["overdue"]
+                    else ("due today" if n["due_date"] == today else "pending")
+                )
+            click.echo(f"#{n['id']} due {n['due_date']} {state}: {describe(n)}")
+
+    @notices.command(name="mark-sent")
+    @click.argument("ids", nargs=-1, type=int, required=True)
+    @click.option("--receipt", required=True, help="The regional centre's reference (letter no.).")
+    @click.option("--by", help="Who sent them (default: your user name).")
+    @pass_ctx
+    def notices_mark_sent(obj, ids, receipt, by):
+        """Mark notices IDS as reported another way (a letter, the regional portal)."""
+        _config, store = _open(obj)
+        changed = mark_notices_sent(store, ids, receipt, actor=_actor(by))
+        click.echo(f"marked {changed} notice(s) as sent")
+
+
+def install(cli: click.Group, pass_ctx) -> None:
+    """Add the registry's commands to ``cli``; a second call changes nothing."""
+    if "orgs" in cli.commands:
+        return
+    _install_orgs(cli, pass_ctx)
+    _install_responsible(cli, pass_ctx)
+    _install_attest(cli, pass_ctx)
+    _install_registry(cli, pass_ctx)
+    _install_notices(cli, pass_ctx)

@@ -1,0 +1,136 @@
+"""Bringing the config's ``[[organizations]]`` and ``[[accounts]]`` into the registry.
+
+Runs on every command that opens the registry, so the config is the one place a
+municipality edits and the registry never lags behind it. It upserts: only the
+keys an ``[[organizations]]`` table sets are the config's, and everything else
+(a field set with ``hub orgs set``, attestations, history) is left alone. Every
+difference becomes an event; a new responsible person, a new account and a
+removed account each open a notice to the regional centre.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..config import Config
+from ..errors import ConfigError
+from ..store import Store, utcnow
+from .events import record_event
+from .model import create_org, get_org, set_responsible, update_org
+from .notices import open_notice
+from .settings import NoticeSettings, OrgDecl, parse_notices, parse_organizations
+
+CONFIG_ACTOR = "config"
+
+
+@dataclass
+class SyncReport:
+    """What one sync changed, for a command that wants to say so."""
+
+    organizations_created: list[str] = field(default_factory=list)
+    organizations_changed: list[str] = field(default_factory=list)
+    responsible_changed: list[str] = field(default_factory=list)
+    notices_opened: int = 0
+
+
+def sync_registry(store: Store, config: Config, *, today: date | None = None) -> SyncReport:
+    """Upsert the config's organizations and accounts into the registry, in one transaction.
+
+    The config is checked whole before anything is written; a bad key stops with
+    one ConfigError line.
+    """
+    decls = parse_organizations(config.raw)
+    notices = parse_notices(config.raw)
+    today = today or date.today()
+    report = SyncReport()
+    before = store.db.execute("SELECT COUNT(*) FROM notices").fetchone()[0]
+    with store.transaction():
+        store.sync_accounts_from_config(config.accounts)
+        for decl in _parents_first(decls):
+            _sync_org(store, decl, notices, today, report)
+        _sync_accounts(store, config, notices, today)
+    report.notices_opened = store.db.execute("SELECT COUNT(*) FROM notices").fetchone()[0] - before
+    return report
+
+
+def _parents_first(decls: list[OrgDecl]) -> list[OrgDecl]:
+    """Order declarations so that a parent declared in the same file is written first."""
+    pending = list(decls)
+    ordered: list[OrgDecl] = []
+    while pending:
+        names = {d.name for d in pending}
+        ready = [d for d in pending if d.values.get("parent") not in names]
+        if not ready:
+            raise ConfigError(
+                f"organization {pending[0].name!r}: the parents in [[organizations]] form a loop"
+            )
+        ordered += ready
+        pending = [d for d in pending if d not in ready]
+    return ordered
+
+
+def _sync_org(
+    store: Store, decl: OrgDecl, notices: NoticeSettings, today: date, report: SyncReport
+) -> None:
+    if get_org(store, decl.name) is None:
+        create_org(store, decl.name, decl.values, actor=CONFIG_ACTOR)
+        report.organizations_created.append(decl.name)
+    elif update_org(store, decl.name, decl.values, actor=CONFIG_ACTOR):
+        report.organizations_changed.append(decl.name)
+    if decl.responsible is not None:
+        outcome = set_responsible(
+            store,
+            decl.name,
+            decl.responsible,
+            actor=CONFIG_ACTOR,
+            notices=notices,
+            today=today,
+        )
+        if outcome == "changed":
+            report.responsible_changed.append(decl.name)
+
+
+def _sync_accounts(store: Store, config: Config, notices: NoticeSettings, today: date) -> None:
+    """A declared account seen for the first time (or declared again) opens account_created;
+    one gone from the config opens account_deleted, once."""
+    declared = {a.id for a in config.accounts}
+    removed_at = dict(store.db.execute("SELECT account_id, removed_at FROM account_flags"))
+    accounts = store.db.execute(
+        "SELECT id, network, external_id, organization, url FROM accounts ORDER BY id"
+    ).fetchall()
+    now = utcnow()
+    for account_id, network, external_id, organization, url in accounts:
+        listed = account_id in removed_at and removed_at[account_id] is None
+        if account_id in declared and not listed:
+            store.db.execute(
+                "INSERT INTO account_flags (account_id, listed_at, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(account_id) DO UPDATE SET removed_at = NULL, "
+                "listed_at = excluded.listed_at, updated_at = excluded.updated_at",
+                [account_id, now, now],
+            )
+            kind, action = "account_created", "listed"
+        elif account_id not in declared and (listed or account_id not in removed_at):
+            store.db.execute(
+                "INSERT INTO account_flags (account_id, listed_at, removed_at, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(account_id) DO UPDATE SET "
+                "removed_at = excluded.removed_at, updated_at = excluded.updated_at",
+                [account_id, now, now, now],
+            )
+            kind, action = "account_deleted", "removed"
+        else:
+            continue
+        details = {"network": network, "external_id": external_id, "url": url}
+        record_event(
+            store, actor=CONFIG_ACTOR, entity="account", key=account_id, action=action, new=details
+        )
+        open_notice(
+            store,
+            kind=kind,
+            organization=organization or None,
+            account_id=account_id,
+            details=details,
+            occurred=today,
+            settings=notices,
+            actor=CONFIG_ACTOR,
+        )
