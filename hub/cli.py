@@ -25,6 +25,7 @@ from .init import write_starter
 from .log import configure_logging
 from .progress import TerminalProgress
 from .queries import account_rows, comment_rows
+from .registry import overdue_warning, sync_registry
 from .secrets import redact
 from .store import Store
 from .sync import check_account, check_accounts, run_sync, select_accounts
@@ -167,15 +168,24 @@ def sync(obj: Context, account_ids, network, full):
     accounts_ = select_accounts(config, account_ids, network)
     check_accounts(obj.pm, config, accounts_)
     store = obj.store(config)
+    sync_registry(store, config)  # accounts new to the config open their notices
     with TerminalProgress(sys.stderr) as progress:
         runs = asyncio.run(
             run_sync(store, obj.pm, config, accounts_, full=full, progress=progress.update)
         )
     for run in runs:
         click.echo(run.summary())
+    warn_overdue(store)
     failed = [r for r in runs if not r.ok]
     if failed:
         raise HubError(f"{len(failed)} of {len(runs)} accounts did not sync")
+
+
+def warn_overdue(store: Store) -> None:
+    """Every run's summary ends with overdue notices to the regional centre, if any."""
+    warning = overdue_warning(store)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @cli.group()
@@ -276,6 +286,26 @@ def accounts_check(obj: Context, account_id):
     problems = sum(not f.ok for f in findings)
     if problems:
         raise HubError(f"{account_id}: {problems} problem(s) to fix, listed above")
+
+
+@cli.group()
+def report():
+    """Reports to Gospabliki and the regional centre."""
+
+
+@report.command(name="push")
+@pass_ctx
+def report_push(obj: Context):
+    """Send the registry, per-account statistics and pending notices to Gospabliki."""
+    from .report import push
+
+    config = obj.config()
+    store = obj.store(config)
+    outcome = asyncio.run(push(store, config))
+    again = " (the report waiting from an earlier attempt)" if outcome.resent else ""
+    click.echo(f"Gospabliki accepted the report{again}: receipt {outcome.receipt}; "
+               f"{outcome.notices_marked} notices marked sent")
+    warn_overdue(store)
 
 
 install_moderation(cli, pass_ctx)

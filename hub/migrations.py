@@ -419,3 +419,20 @@ def m005_registry(db: sqlite_utils.Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX notices_status_due ON notices(status, due_date)")
+
+
+@migration
+def m006_report_outbox(db: sqlite_utils.Database) -> None:
+    """Reports to Gospabliki, kept unchanged until acknowledged, so a retry is never a new one."""
+    db["report_outbox"].create(
+        {
+            "idempotency_key": str,
+            "body_json": str,
+            "created_at": str,
+            "receipt": str,
+            "sent_at": str,
+            "attempts": int,
+            "last_error": str,
+        },
+        pk="idempotency_key",
+    )

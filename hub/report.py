@@ -1,0 +1,221 @@
+"""``hub report push``: the registry, per-account statistics and pending notices to Gospabliki.
+
+A report is built once and kept in ``report_outbox`` with its idempotency key
+until Gospabliki acknowledges it: a push that failed half-way (or whose answer
+was lost) sends the very same report again, which the receiver recognises, so a
+report is never filed twice. Notices are marked sent only with the receipt that
+acknowledges them.
+
+    [gospabliki]
+    endpoint = "https://gospabliki.example/api/v1"   # the stub: http://127.0.0.1:8710/api/v1
+    token_env = "HUB_GOSPABLIKI_TOKEN"
+    municipality = "Клочковский сельсовет"
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from . import settings as settings_check
+from .config import Config
+from .errors import ApiError, ConfigError, HubError
+from .gospabliki.client import push_report, report_key
+from .registry import mark_notices_sent, pending_notices, registry_snapshot
+from .secrets import redact, secret_from_env
+from .store import Store, utcnow
+
+GOSPABLIKI_KEYS = {"endpoint", "token_env", "municipality"}
+
+
+@dataclass(frozen=True)
+class GospablikiSettings:
+    endpoint: str
+    token_env: str
+    municipality: str
+
+
+def gospabliki_settings(config: Config) -> GospablikiSettings:
+    table = config.raw.get("gospabliki")
+    if not isinstance(table, dict):
+        raise ConfigError(
+            "no [gospabliki] section in the config: set endpoint, token_env and municipality"
+        )
+    unknown = set(table) - GOSPABLIKI_KEYS
+    if unknown:
+        raise ConfigError(
+            f"[gospabliki] has an unknown key {sorted(unknown)[0]!r}; "
+            f"known: {', '.join(sorted(GOSPABLIKI_KEYS))}"
+        )
+    endpoint = settings_check.http_url(table, "endpoint", "gospabliki").rstrip("/")
+    token_env = settings_check.text(
+        table, "token_env", "gospabliki", "the NAME of the variable holding the Gospabliki token"
+    )
+    municipality = settings_check.text(
+        table, "municipality", "gospabliki", "the municipality's name as Gospabliki knows it"
+    )
+    return GospablikiSettings(endpoint, token_env, municipality)
+
+
+def _organization(org: dict[str, Any]) -> dict[str, Any]:
+    contacts = org.get("contacts") or {}
+    geo = contacts.get("geo")
+    responsible = org.get("responsible")
+    return {
+        "name": org["name"],
+        "level": org.get("level"),
+        "kind": org.get("kind"),
+        "parent": org.get("parent"),
+        "exempt": bool(org.get("exempt")),
+        "contacts": {
+            "postal_address": contacts.get("address"),
+            "email": contacts.get("email"),
+            "phones": list(contacts.get("phones") or []),
+            "website": contacts.get("website"),
+            "geolocation": geo if isinstance(geo, dict) and {"lat", "lon"} <= set(geo) else None,
+            "working_hours": contacts.get("working_hours"),
+        },
+        "responsible": {
+            "name": responsible["name"],
+            "position": responsible.get("position"),
+            "since": responsible.get("since"),
+        }
+        if responsible
+        else None,
+        "accounts": [
+            {
+                "network": a["network"],
+                "url": a["url"],
+                "title": a.get("title"),
+                "members": a.get("members_count"),
+                "connected_to_gospabliki": bool(a.get("gospabliki")),
+                "verified": bool(a.get("verified")),
+            }
+            for a in org.get("accounts") or []
+            if a.get("url")
+        ],
+    }
+
+
+def _rfc3339(value: str | None) -> str | None:
+    """The store's times (UTC, with or without 'Z') as RFC 3339 with an explicit zone."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _statistics(store: Store) -> list[dict[str, Any]]:
+    rows = store.db.execute(
+        "SELECT a.id, a.network, "
+        "(SELECT COUNT(*) FROM posts p WHERE p.account_id = a.id AND p.deleted_at IS NULL), "
+        "(SELECT COUNT(*) FROM comments c WHERE c.account_id = a.id AND c.deleted_at IS NULL), "
+        "(SELECT COUNT(*) FROM verdicts v WHERE v.account_id = a.id AND v.status = 'done'), "
+        "(SELECT COUNT(*) FROM verdicts v WHERE v.account_id = a.id AND v.status = 'queued'), "
+        "s.last_finished_at FROM accounts a LEFT JOIN sync_state s ON s.account_id = a.id "
+        "ORDER BY a.id"
+    ).fetchall()
+    return [
+        {
+            "account": r[0],
+            "network": r[1],
+            "posts": r[2],
+            "comments": r[3],
+            "deleted_by_moderation": r[4],
+            "queued_for_review": r[5],
+            "last_sync": _rfc3339(r[6]),
+        }
+        for r in rows
+    ]
+
+
+def _notices(store: Store) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(n["id"]),
+            "kind": n["kind"],
+            "organization": n["organization"],
+            "account": n.get("account_id"),
+            "occurred_at": _rfc3339(n["occurred_at"]),
+            "due": n["due_date"],
+            "details": {k: v for k, v in (n.get("details") or {}).items() if v is not None},
+        }
+        for n in pending_notices(store)
+    ]
+
+
+def build_report(store: Store, config: Config, municipality: str) -> dict[str, Any]:
+    snapshot = registry_snapshot(store, config)
+    return {
+        "municipality": municipality,
+        "generated_at": utcnow(),
+        "registry": {"organizations": [_organization(o) for o in snapshot["organizations"]]},
+        "statistics": _statistics(store),
+        "notices": _notices(store),
+    }
+
+
+@dataclass
+class PushOutcome:
+    receipt: str
+    notices_marked: int
+    resent: bool
+
+
+def _unacknowledged(store: Store) -> tuple[str, dict[str, Any]] | None:
+    row = store.db.execute(
+        "SELECT idempotency_key, body_json FROM report_outbox WHERE receipt IS NULL "
+        "ORDER BY created_at LIMIT 1"
+    ).fetchone()
+    return (row[0], json.loads(row[1])) if row else None
+
+
+async def push(store: Store, config: Config) -> PushOutcome:
+    """Send the waiting report, or build a new one; mark acknowledged notices sent."""
+    gp = gospabliki_settings(config)
+    token = secret_from_env(gp.token_env, "the Gospabliki access token")
+    waiting = _unacknowledged(store)
+    resent = waiting is not None
+    if waiting is None:
+        report = build_report(store, config, gp.municipality)
+        key = report_key(report)
+        with store.transaction():
+            store.db.execute(
+                "INSERT INTO report_outbox (idempotency_key, body_json, created_at, attempts) "
+                "VALUES (?, ?, ?, 0)",
+                [key, json.dumps(report, ensure_ascii=False), utcnow()],
+            )
+    else:
+        key, report = waiting
+    try:
+        receipt = await push_report(
+            endpoint=gp.endpoint,
+            token=token,
+            report=report,
+            idempotency_key=key,
+            token_env=gp.token_env,
+        )
+    except ApiError as exc:
+        with store.transaction():
+            store.db.execute(
+                "UPDATE report_outbox SET attempts = attempts + 1, last_error = ? "
+                "WHERE idempotency_key = ?",
+                [redact(str(exc)), key],
+            )
+        raise HubError(
+            f"the report was not accepted: {redact(str(exc))}; it stays queued and "
+            "the next 'hub report push' sends it again unchanged"
+        ) from None
+    acknowledged = [int(i) for i in receipt.get("notices_acknowledged", []) if str(i).isdigit()]
+    with store.transaction():
+        store.db.execute(
+            "UPDATE report_outbox SET receipt = ?, sent_at = ?, attempts = attempts + 1, "
+            "last_error = NULL WHERE idempotency_key = ?",
+            [receipt["receipt"], utcnow(), key],
+        )
+        marked = mark_notices_sent(store, acknowledged, receipt["receipt"]) if acknowledged else 0
+    return PushOutcome(receipt["receipt"], marked, resent)

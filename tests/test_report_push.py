@@ -1,0 +1,134 @@
+"""hub report push against the Gospabliki stub: registry, statistics, notices; no duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from hub.config import load_config
+from hub.errors import ConfigError, HubError
+from hub.gospabliki.stub import GospablikiStub
+from hub.report import build_report, push
+from hub.store import Store
+
+from .helpers import TOKEN, TOKEN_ENV, sync, write_config
+from .test_cli import hub
+
+GP_TOKEN = "gp-token-for-tests-123"
+ORGS = """
+[[organizations]]
+name = "Организация 1"
+level = "administration"
+address = "с. Клочки, ул. Ленина, 1"
+email = "adm@klochki.ru"
+website = "https://klochki.ru"
+responsible = { name = "Иванова Мария Петровна", position = "специалист", since = "2025-01-10" }
+
+[[organizations]]
+name = "Организация 2"
+level = "subordinate"
+parent = "Организация 1"
+"""
+
+
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    from hub_vk.emulator import VkEmulator
+
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setenv("HUB_GP_TOKEN", GP_TOKEN)
+    monkeypatch.setenv("HUB_LOAD_PLUGINS", "vk")
+    with (
+        VkEmulator(
+            seed=12, communities=2, posts=4, comments=3, rate_limit=0, tokens=[TOKEN]
+        ) as emu,
+        GospablikiStub(db_path=tmp_path / "stub.db", tokens=[GP_TOKEN]) as stub,
+    ):
+        path = write_config(tmp_path, emu)
+        path.write_text(
+            path.read_text() + ORGS + "\n[gospabliki]\n"
+            f'endpoint = "{stub.base_url}/api/v1"\ntoken_env = "HUB_GP_TOKEN"\n'
+            'municipality = "Клочковский сельсовет"\n',
+            encoding="utf-8",
+        )
+        sync(path)
+        yield path, stub
+
+
+def run_push(path):
+    config = load_config(path)
+    store = Store.open(config.db_path)
+    try:
+        return asyncio.run(push(store, config))
+    finally:
+        store.close()
+
+
+def stub_reports(stub_db):
+    conn = sqlite3.connect(stub_db)
+    return conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+
+
+def test_report_carries_registry_statistics_and_notices(world, tmp_path):
+    path, stub = world
+    config = load_config(path)
+    store = Store.open(config.db_path)
+    report = build_report(store, config, "Клочковский сельсовет")
+    store.close()
+    orgs = {o["name"]: o for o in report["registry"]["organizations"]}
+    assert orgs["Организация 1"]["responsible"]["name"] == "Иванова Мария Петровна"
+    assert [a["network"] for a in orgs["Организация 1"]["accounts"]] == ["vk"]
+    stats = {s["account"]: s for s in report["statistics"]}
+    assert stats["acc-1"]["posts"] == 4 and stats["acc-1"]["last_sync"]
+    kinds = {n["kind"] for n in report["notices"]}
+    assert kinds == {"account_created"}  # both accounts are new to the registry
+    outcome = run_push(path)
+    assert outcome.receipt.startswith("GP-") and outcome.notices_marked == 2
+    conn = sqlite3.connect(tmp_path / "hub.db")
+    assert conn.execute("SELECT COUNT(*) FROM notices WHERE status = 'sent'").fetchone()[0] == 2
+    assert stub_reports(tmp_path / "stub.db") == 1
+
+
+def test_push_survives_the_stub_failing_half_its_requests(world, tmp_path):
+    path, stub = world
+    stub.set_faults(http500=2, lost_reply=1)  # fails, fails, stores but answers 500, then fine
+    outcome = run_push(path)
+    assert outcome.notices_marked == 2
+    assert stub_reports(tmp_path / "stub.db") == 1  # the lost answer did not file it twice
+
+
+def test_a_failed_push_is_resent_unchanged_and_never_filed_twice(world, tmp_path, monkeypatch):
+    from hub.retry import RETRY
+
+    path, stub = world
+    monkeypatch.setattr(RETRY, "attempts", 2)
+    stub.set_faults(lost_reply=1, http500=5)  # stored, but the hub never hears of it
+    with pytest.raises(HubError, match="stays queued"):
+        run_push(path)
+    conn = sqlite3.connect(tmp_path / "hub.db")
+    assert conn.execute("SELECT COUNT(*) FROM notices WHERE status = 'sent'").fetchone()[0] == 0
+    stub.set_faults(http500=0)
+    outcome = run_push(path)
+    assert outcome.resent and outcome.notices_marked == 2
+    assert stub_reports(tmp_path / "stub.db") == 1
+
+
+def test_config_and_token_problems_are_clear(tmp_path, world, monkeypatch):
+    path, stub = world
+    monkeypatch.delenv("HUB_GP_TOKEN")
+    with pytest.raises(ConfigError, match="HUB_GP_TOKEN is not set"):
+        run_push(path)
+    monkeypatch.setenv("HUB_GP_TOKEN", "wrong-token")
+    with pytest.raises(HubError, match="HUB_GP_TOKEN"):
+        run_push(path)
+    result = hub(
+        "--config",
+        str(path),
+        "report",
+        "push",
+        env_extra={TOKEN_ENV: TOKEN, "HUB_GP_TOKEN": GP_TOKEN, "HUB_LOAD_PLUGINS": "vk"},
+    )
+    assert result.returncode == 0 and "receipt GP-" in result.stdout, result.stderr
+    assert "wrong-token" not in result.stdout + result.stderr
