@@ -205,10 +205,15 @@ async def ban_user(
     reason: str,
     category: str = "other",
     requested_by: str = "cli",
+    key: str | None = None,
 ) -> ActionOutcome:
-    """Ban the user in the account's community (VK ``groups.ban``, Telegram ``banChatMember``)."""
+    """Ban the user in the account's community (VK ``groups.ban``, Telegram ``banChatMember``).
+
+    ``key`` names the occasion (the engine passes its verdict), so each violation
+    is one action however often it is resent.
+    """
     return await _restrict(
-        store, pm, config, account_id, user, BAN_USER, days, reason, category, requested_by
+        store, pm, config, account_id, user, BAN_USER, days, reason, category, requested_by, key
     )
 
 
@@ -222,10 +227,21 @@ async def restrict_user(
     days: int | None,
     reason: str,
     requested_by: str = "cli",
+    key: str | None = None,
 ) -> ActionOutcome:
     """Mute the user (their messages stay, new ones are stopped), where the network can."""
     return await _restrict(
-        store, pm, config, account_id, user, RESTRICT_USER, days, reason, "other", requested_by
+        store,
+        pm,
+        config,
+        account_id,
+        user,
+        RESTRICT_USER,
+        days,
+        reason,
+        "other",
+        requested_by,
+        key,
     )
 
 
@@ -240,6 +256,7 @@ async def _restrict(
     reason: str,
     category: str,
     requested_by: str,
+    occasion: str | None = None,
 ) -> ActionOutcome:
     account = config.account(account_id)
     user_id = parse_user(user)
@@ -253,7 +270,10 @@ async def _restrict(
     try:
         if kind not in network.capabilities:
             raise HubError(network.missing(kind))
-        until = int(time.time()) + days * 86400 if days else None
+        key = f"{kind}:{account.id}:{user_id}:" + (occasion or f"{days}:{reason}")
+        until = _stored_until(store, key)  # a resend keeps the end it first asked for
+        if until is None and days:
+            until = int(time.time()) + days * 86400
         params = {
             "user_id": user_id,
             "days": days,
@@ -261,7 +281,6 @@ async def _restrict(
             "reason": reason,
             "category": category,
         }
-        key = f"{kind}:{account.id}:{user_id}:{days}:{reason}"
         action_id, prior = _begin(store, key, account, kind, str(user_id), params, requested_by)
         request = BanRequest(account, user_id, until, reason, category)
         call = network.ban_user(request) if kind == BAN_USER else network.restrict_user(request)
@@ -271,6 +290,13 @@ async def _restrict(
         return ActionOutcome(action_id, result)
     finally:
         await network.aclose()
+
+
+def _stored_until(store: Store, key: str) -> int | None:
+    row = store.db.execute(
+        "SELECT params_json FROM actions WHERE idempotency_key = ?", [key]
+    ).fetchone()
+    return json.loads(row[0]).get("until") if row else None
 
 
 async def _perform(

@@ -303,8 +303,10 @@ def report_push(obj: Context):
     store = obj.store(config)
     outcome = asyncio.run(push(store, config))
     again = " (the report waiting from an earlier attempt)" if outcome.resent else ""
-    click.echo(f"Gospabliki accepted the report{again}: receipt {outcome.receipt}; "
-               f"{outcome.notices_marked} notices marked sent")
+    click.echo(
+        f"Gospabliki accepted the report{again}: receipt {outcome.receipt}; "
+        f"{outcome.notices_marked} notices marked sent"
+    )
     warn_overdue(store)
 
 

@@ -48,7 +48,7 @@ unlawful_words = []             # extra words for the unlawful-content lexicon
 delete = ["obscene", "spam"]    # deleted at once
 review = ["insult", "aggression", "unlawful"]   # wait for an operator: 'hub moderation queue'
 spam_restrict = { action = "ban", days = 0 }    # spam: the author is banned at once (0 = for good)
-repeat_offenders = { violations = 3, within_days = 30, action = "ban", days = 7 }
+repeat_offenders = { violations = 3, within_days = 30, action = "mute", days = 7 }
 # action = "mute" mutes where the network can (Telegram); VK bans instead, OK blocks while deleting
 
 # A stricter policy for one organization (named as in its accounts' organization = "..."):

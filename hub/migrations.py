@@ -271,6 +271,7 @@ def m004_moderation(db: sqlite_utils.Database) -> None:
             "span_json": str,
             "reason": str,
             "criticism": int,
+            "judged_text": str,  # the text judged: an edited comment is judged again
             "restrict_action": str,  # ban | mute | none: what the policy asks for the author
             "restrict_days": int,
             # decided → done (actions carried out) | queued (waits for an operator) | kept

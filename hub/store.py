@@ -127,9 +127,25 @@ class Store:
         self.db.close()
 
     @contextmanager
-    def transaction(self):
-        with self.db.atomic():
+    def transaction(self, *, immediate: bool = False):
+        """One transaction (a savepoint when nested).
+
+        ``immediate`` takes the write lock at the start: a transaction that reads
+        and then writes (the audit log reads the last hash) would otherwise fail
+        with "database is locked" when another process writes meanwhile, instead
+        of waiting out the busy timeout.
+        """
+        if not immediate or self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
             yield self
+        except BaseException:
+            self.db.conn.execute("ROLLBACK")
+            raise
+        self.db.conn.execute("COMMIT")
 
     # -- accounts ------------------------------------------------------------
     def sync_accounts_from_config(self, accounts: Iterable[Account]) -> None:

@@ -387,6 +387,29 @@ async def check_account(pm: pluggy.PluginManager, config: Config, account: Accou
         await network.aclose()
 
 
+def _with_stream_siblings(
+    config: Config, networks: dict[str, Network], accounts: Sequence[Account]
+) -> list[Account]:
+    """Add the accounts that share an update stream with a selected one.
+
+    Reading a token's stream confirms the updates of every chat it sees; syncing
+    one channel alone would confirm and so lose its siblings' posts and comments.
+    """
+    out = list(accounts)
+    chosen = {a.id for a in out}
+    tokens = {
+        (a.network, token_from_env(a)) for a in out if networks[a.network].sync_mode == UPDATES
+    }
+    for account in config.accounts:
+        if account.id in chosen or account.network not in networks:
+            continue
+        if networks[account.network].sync_mode != UPDATES:
+            continue
+        if (account.network, token_from_env(account)) in tokens:
+            out.append(account)
+    return out
+
+
 async def run_sync(
     store: Store,
     pm: pluggy.PluginManager,
@@ -400,6 +423,7 @@ async def run_sync(
     store.sync_accounts_from_config(config.accounts)
     from .updates import UpdateSyncer  # imports this module: a late import avoids the cycle
 
+    accounts = _with_stream_siblings(config, networks, accounts)
     try:
         groups = [
             (UpdateSyncer if net.sync_mode == UPDATES else Syncer)(

@@ -271,11 +271,101 @@ def test_bad_policy_is_a_config_error():
         ("vk", "none", (False, "")),
     ],
 )
-def test_restrictions_go_through_each_networks_capabilities(monkeypatch, network, action,
-                                                            expected):
+def test_restrictions_go_through_each_networks_capabilities(monkeypatch, network, action, expected):
     monkeypatch.setenv("HUB_LOAD_PLUGINS", "vk,ok,telegram")
-    from hub.moderation.pipeline import _restriction_route
+    from hub.moderation.pipeline import restriction_route as _restriction_route
     from hub.moderation.policy import Restriction
 
     capabilities = plugins.networks(plugins.make_plugin_manager())[network].capabilities
     assert _restriction_route(Restriction(action, 7), capabilities) == expected
+
+
+def test_the_administrations_own_comments_are_never_judged(world):
+    emu, path, gid, post = world
+    own = emu.add_comment(gid, post, "РЕКЛАМА нашего субботника", from_id=-gid)
+    sync(path)
+    report = run_moderate(path)
+    conn = db(path)
+    item = next(i for i in report.judged if i.comment_id == comment_id(conn, own))
+    assert item.decision == "keep" and item.verdict.rule == "own.account"
+    assert own not in emu.snapshot()["communities"][str(gid)]["deleted_comments"]
+
+
+def test_a_failed_deletion_is_tried_again_next_run(world, monkeypatch):
+    emu, path, gid, post = world
+    spam = emu.add_comment(gid, post, "РЕКЛАМА", from_id=777070)
+    sync(path)
+    monkeypatch.setenv(TOKEN_ENV, "vk1.a.revoked")
+    report = run_moderate(path)
+    assert report.carried_out[0].outcome.startswith("decided: attempt 1 of 5")
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    report = run_moderate(path)
+    assert report.judged == [] and report.carried_out[0].outcome.startswith("done")
+    assert spam in emu.snapshot()["communities"][str(gid)]["deleted_comments"]
+
+
+def test_an_edited_comment_is_judged_again(world):
+    emu, path, gid, post = world
+    clean = emu.add_comment(gid, post, "Спасибо за новости", from_id=777080)
+    sync(path)
+    run_moderate(path)
+    conn = db(path)
+    conn.execute("UPDATE comments SET text = 'РЕКЛАМА теперь тут' WHERE network_id = ?", [clean])
+    conn.commit()  # as a sync stores an edit
+    report = run_moderate(path)
+    assert [i.decision for i in report.judged] == ["delete"]
+    assert clean in emu.snapshot()["communities"][str(gid)]["deleted_comments"]
+    assert (
+        conn.execute(
+            "SELECT COUNT(*) FROM verdicts WHERE comment_id = ?", [comment_id(conn, clean)]
+        ).fetchone()[0]
+        == 1
+    )
+
+
+def test_old_violations_in_a_backlog_do_not_count_as_recent(world):
+    emu, path, gid, post = world
+    first = emu.add_comment(gid, post, "МАТЕРНОЕ давно", from_id=777090)
+    emu.add_comment(gid, post, "МАТЕРНОЕ сейчас", from_id=777090)
+    sync(path)
+    conn = db(path)
+    conn.execute(
+        "UPDATE comments SET published_at = '2019-03-01T10:00:00Z' WHERE network_id = ?", [first]
+    )
+    conn.commit()
+    run_moderate(path)
+    assert not emu.ban_exists(gid, 777090)  # two violations, but five years apart
+
+
+def test_criticism_with_swearing_waits_for_a_person(world):
+    emu, path, gid, post = world
+    emu.add_comment(gid, post, "ЖАЛОБА и МАТЕРНОЕ слово", from_id=777100)
+
+    class SwearingCritic:
+        @hookimpl(tryfirst=True)
+        def moderate_comment(self, comment, context):
+            if "ЖАЛОБА" in comment.text:
+                return Verdict("delete", "obscene", "test.obscene", "МАТЕРНОЕ", criticism=True)
+            return None
+
+    sync(path)
+    config = load_config(path)
+    store = Store.open(config.db_path)
+    pm = pm_with_engine()
+    pm.register(SwearingCritic(), name="critic")
+    report = asyncio.run(service.moderate(store, pm, config, config.accounts))
+    store.close()
+    assert [i.decision for i in report.judged if i.verdict.criticism] == ["review"]
+
+
+def test_without_an_engine_moderation_refuses_rather_than_keeping_everything(world):
+    emu, path, gid, post = world
+    sync(path)
+    config = load_config(path)
+    store = Store.open(config.db_path)
+    from hub.errors import HubError
+
+    with pytest.raises(HubError, match="no moderation engine answered"):
+        asyncio.run(service.moderate(store, plugins.make_plugin_manager(), config, config.accounts))
+    assert store.db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] == 0
+    store.close()

@@ -259,3 +259,13 @@ def test_bad_bot_token_names_the_variable(tmp_path, emu, monkeypatch):
     runs = sync(make_config(tmp_path, emu))
     assert all(r.status == "failed" and f"${TOKEN_ENV}" in r.error for r in runs)
     assert "AAH-revoked" not in runs[0].error
+
+
+def test_syncing_one_channel_also_reads_its_bot_siblings(tmp_path, emu):
+    """The bot's stream carries both channels: reading it for one must not lose the other."""
+    config = make_config(tmp_path, emu)
+    store = Store.open(config.db_path)
+    runs = asyncio.run(run_sync(store, plugins.make_plugin_manager(), config, config.accounts[:1]))
+    store.close()
+    assert [r.account.id for r in runs] == ["tg-0", "tg-1"] and all(r.ok for r in runs)
+    assert stored_state(config.db_path) == TelegramDriver(emu).state()

@@ -1,19 +1,22 @@
 """Judging synced comments and carrying the decisions out, with every step on record.
 
-For each comment not yet judged: the ``moderate_comment`` hook gives a verdict,
-the organization's policy turns it into keep / review / delete and, for a
-deletion, into a restriction of the author (spam at once, others after repeated
-violations). The verdict is stored (and a non-keep one logged) before anything
-is sent; deletions and restrictions then go through the action outbox
+For each comment not yet judged (or edited since it was kept): the
+``moderate_comment`` hook gives a verdict, the organization's policy turns it
+into keep / review / delete and, for a deletion, into a restriction of the
+author (spam at once, others after repeated violations written within the
+window). The verdict is stored (and a non-keep one logged) before anything is
+sent; deletions and restrictions then go through the action outbox
 (:mod:`hub.actions`: recorded before and after, safe to repeat), and the
-network's answer is logged. A crash leaves verdicts ``decided``; the next run
-carries them out, and the outbox verifies instead of acting twice.
+network's answer is logged. A crash or a failure leaves a verdict ``decided``;
+the next run carries it out, and the outbox verifies instead of acting twice.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import pluggy
 
@@ -28,6 +31,55 @@ from . import audit
 from .policy import Policies, Policy, Restriction, load_policies
 
 RECENT_CONTEXT = 500
+MAX_ATTEMPTS = 5
+VERDICT_COLUMNS = (
+    "comment_id",
+    "account_id",
+    "engine_action",
+    "decision",
+    "category",
+    "rule",
+    "match",
+    "span_json",
+    "reason",
+    "criticism",
+    "judged_text",
+    "restrict_action",
+    "restrict_days",
+    "status",
+    "decided_by",
+    "judged_at",
+    "updated_at",
+)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _parse(iso: str | None) -> datetime:
+    return datetime.fromisoformat((iso or utcnow()).replace("Z", "+00:00"))
+
+
+def own_author_ids(store: Store, account: Account) -> set[int]:
+    """Author ids that are the administration itself: the community, the channel, its group.
+
+    VK and OK write a community as its negative id; Telegram's chats are negative
+    already, and a channel's discussion group (anonymous admins) speaks for it too.
+    """
+    ids: set[int] = set()
+    external = account.external_id
+    if external.lstrip("-").isdigit():
+        number = int(external)
+        ids.add(number if number < 0 else -number)
+    row = store.db.execute("SELECT raw_json FROM accounts WHERE id = ?", [account.id]).fetchone()
+    raw = json.loads(row[0]) if row and row[0] else {}
+    for key in ("id", "uid", "linked_chat_id"):
+        value = raw.get(key)
+        if isinstance(value, int | str) and str(value).lstrip("-").isdigit():
+            number = int(value)
+            ids.add(number if number < 0 else -number)
+    return ids
 
 
 @dataclass
@@ -66,30 +118,45 @@ class Moderator:
 
     # -- judging -------------------------------------------------------------
     def judge_pending(self, accounts: Sequence[Account], *, dry_run: bool) -> list[Judged]:
-        """Verdicts for every live comment of the accounts that has none yet."""
+        """Verdicts for every live comment not judged yet, or edited since it was kept.
+
+        The administration's own comments (written as the community, the channel
+        or its group) are recorded as kept without asking the engine: the hub
+        never deletes the administration's voice.
+        """
         out = []
         for account in accounts:
             policy = self.policies.for_organization(account.organization)
             context = self._context(account)
+            own = own_author_ids(self.store, account)
             rows = self.store.db.execute(
                 "SELECT c.id, c.author_id, c.text, c.parent_network_id, c.published_at "
                 "FROM comments c LEFT JOIN verdicts v ON v.comment_id = c.id "
-                "WHERE c.account_id = ? AND c.deleted_at IS NULL AND v.id IS NULL "
-                "AND c.is_placeholder = 0 ORDER BY c.published_at, c.id",
+                "WHERE c.account_id = ? AND c.deleted_at IS NULL AND c.is_placeholder = 0 "
+                "AND (v.id IS NULL OR (v.status IN ('kept', 'queued', 'rejected') "
+                "AND v.judged_text IS NOT c.text)) ORDER BY c.published_at, c.id",
                 [account.id],
             ).fetchall()
-            for comment_id, author_id, text, parent, _published in rows:
+            for comment_id, author_id, text, parent, published in rows:
                 view = CommentView(
                     text=text or "",
                     author_id=author_id,
                     account_id=account.id,
                     network=account.network,
                     organization=account.organization,
+                    published_at=int(_parse(published).timestamp()) if published else None,
                     is_reply=parent is not None,
                 )
-                verdict = self.verdict(view, context)
+                if author_id in own:
+                    verdict = Verdict(
+                        KEEP, rule="own.account", reason="Комментарий самой администрации."
+                    )
+                else:
+                    verdict = self.verdict(view, context)
                 context.remember(view)
-                item = self._decide(policy, account, comment_id, author_id, view.text, verdict)
+                item = self._decide(
+                    policy, account, comment_id, author_id, view.text, verdict, published
+                )
                 if not dry_run:
                     self._record(item)
                 out.append(item)
@@ -97,8 +164,11 @@ class Moderator:
 
     def verdict(self, view: CommentView, context: ModerationContext) -> Verdict:
         verdict = self.pm.hook.moderate_comment(comment=view, context=context)
-        if verdict is None:
-            return Verdict(KEEP, rule="none", reason="no moderation engine is installed")
+        if verdict is None:  # keeping everything silently would only look like moderation
+            raise HubError(
+                "no moderation engine answered: install the default one (hub_moderation, in "
+                "this package) or a plugin implementing moderate_comment; see 'hub plugins'"
+            )
         return verdict
 
     def _context(self, account: Account) -> ModerationContext:
@@ -121,63 +191,68 @@ class Moderator:
         author_id: int | None,
         text: str,
         verdict: Verdict,
+        published: str | None,
     ) -> Judged:
         decision = policy.decide(verdict)
         item = Judged(comment_id, account, author_id, text, verdict, decision)
         if decision == DELETE:
-            item.restriction = self._restriction_for(policy, item)
+            item.restriction = self.restriction_for(policy, item, published)
         return item
 
-    def _restriction_for(self, policy: Policy, item: Judged) -> Restriction:
-        if item.author_id is None or self._is_own(item.account, item.author_id):
+    def restriction_for(self, policy: Policy, item: Judged, published: str | None) -> Restriction:
+        """Spam: at once. Otherwise, the author's violations written within the window count
+        (by when they were written, so judging a backlog does not make old ones recent)."""
+        if item.author_id is None or item.author_id in own_author_ids(self.store, item.account):
             return Restriction()
         if item.verdict.category == "spam" and policy.spam_restrict.action != "none":
             return policy.spam_restrict
+        written = _parse(published)
         earlier = self.store.db.execute(
             "SELECT COUNT(*) FROM verdicts v JOIN comments c ON c.id = v.comment_id "
             "WHERE v.account_id = ? AND c.author_id = ? AND v.decision = 'delete' "
-            "AND v.status IN ('done', 'decided') AND v.judged_at >= datetime('now', ?)",
-            [item.account.id, item.author_id, f"-{policy.repeat_within_days} days"],
+            "AND v.comment_id != ? AND c.published_at >= ? AND c.published_at <= ?",
+            [
+                item.account.id,
+                item.author_id,
+                item.comment_id,
+                _iso(written - timedelta(days=policy.repeat_within_days)),
+                _iso(written),
+            ],
         ).fetchone()[0]
         if earlier + 1 >= policy.repeat_violations:
             return policy.repeat_restrict
         return Restriction()
 
-    @staticmethod
-    def _is_own(account: Account, author_id: int) -> bool:
-        """The community itself (VK and OK write it as the negative group id)."""
-        external = account.external_id.lstrip("-")
-        return author_id < 0 and external.isdigit() and -int(external) == author_id
-
     def _record(self, item: Judged) -> None:
         v = item.verdict
         status = {DELETE: "decided", REVIEW: "queued", KEEP: "kept"}[item.decision]
         now = utcnow()
-        with self.store.transaction():
-            self.store.db.execute(
-                "INSERT INTO verdicts (comment_id, account_id, engine_action, decision, category, "
-                "rule, match, span_json, reason, criticism, restrict_action, restrict_days, "
-                "status, "
-                "decided_by, judged_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    item.comment_id,
-                    item.account.id,
-                    v.action,
-                    item.decision,
-                    v.category,
-                    v.rule,
-                    v.match,
-                    None if v.span is None else f"[{v.span[0]}, {v.span[1]}]",
-                    v.reason,
-                    int(v.criticism),
-                    item.restriction.action,
-                    item.restriction.days,
-                    status,
-                    self.actor,
-                    now,
-                    now,
-                ],
+        values = [
+            item.comment_id,
+            item.account.id,
+            v.action,
+            item.decision,
+            v.category,
+            v.rule,
+            v.match,
+            None if v.span is None else f"[{v.span[0]}, {v.span[1]}]",
+            v.reason,
+            int(v.criticism),
+            item.text,
+            item.restriction.action,
+            item.restriction.days,
+            status,
+            self.actor,
+            now,
+            now,
+        ]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in VERDICT_COLUMNS[1:])
+        with self.store.transaction(immediate=True):
+            self.store.db.execute(  # an edited comment's verdict is replaced
+                f"INSERT INTO verdicts ({', '.join(VERDICT_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in VERDICT_COLUMNS)}) "
+                f"ON CONFLICT(comment_id) DO UPDATE SET {updates}",
+                values,
             )
             if item.decision != KEEP:
                 audit.append(
@@ -204,8 +279,8 @@ class Moderator:
         rows = self.store.db.execute(
             "SELECT v.id, v.comment_id, v.account_id, c.author_id, c.text, v.engine_action, "
             "v.category, v.rule, v.match, v.reason, v.criticism, v.restrict_action, "
-            "v.restrict_days "
-            f"FROM verdicts v JOIN comments c ON c.id = v.comment_id WHERE v.status = 'decided' "
+            "v.restrict_days FROM verdicts v JOIN comments c ON c.id = v.comment_id "
+            "WHERE v.status = 'decided' "
             f"AND v.account_id IN ({', '.join('?' for _ in ids)}) {only}ORDER BY v.id",
             ids,
         ).fetchall()
@@ -245,7 +320,7 @@ class Moderator:
 
     async def _carry_out(self, verdict_id: int, item: Judged) -> str:
         capabilities = plugins.networks(self.pm)[item.account.network].capabilities
-        block_on_delete, separate = _restriction_route(item.restriction, capabilities)
+        block_on_delete, separate = restriction_route(item.restriction, capabilities)
         try:
             outcome = await actions.delete_comment(
                 self.store,
@@ -256,7 +331,18 @@ class Moderator:
                 block_author=block_on_delete,
             )
         except HubError as exc:
-            return self._finish(verdict_id, item, "failed", "delete_comment", None, str(exc))
+            # Left "decided": the next run tries again (the outbox checks before resending),
+            # unless it failed too often to be anything but a standing refusal.
+            tries = self._failures(item.comment_id) + 1
+            status = "failed" if tries >= MAX_ATTEMPTS else "decided"
+            return self._finish(
+                verdict_id,
+                item,
+                status,
+                "delete_comment",
+                None,
+                f"attempt {tries} of {MAX_ATTEMPTS}: {exc}",
+            )
         if outcome.result.manual:
             return self._finish(
                 verdict_id, item, "manual", "delete_comment", outcome, outcome.result.detail
@@ -264,17 +350,24 @@ class Moderator:
         self._log_action(item, "delete_comment", outcome)
         note = outcome.result.detail
         if separate:
-            note += "; " + await self._restrict(item, separate)
+            note += "; " + await self._restrict(item, separate, verdict_id)
         return self._finish(verdict_id, item, "done", None, None, note)
 
-    async def _restrict(self, item: Judged, kind: str) -> str:
+    def _failures(self, comment_id: int) -> int:
+        return self.store.db.execute(
+            "SELECT COUNT(*) FROM moderation_log WHERE comment_id = ? "
+            "AND event IN ('delete_comment:decided', 'delete_comment:failed')",
+            [comment_id],
+        ).fetchone()[0]
+
+    async def _restrict(self, item: Judged, kind: str, verdict_id: int) -> str:
         days = item.restriction.days or None
         reason = f"{item.verdict.category}: {item.verdict.reason}"[:200]
-        call = actions.ban_user if kind == BAN_USER else actions.restrict_user
-        kwargs = {"category": "spam" if item.verdict.category == "spam" else "other"}
+        key = f"verdict-{verdict_id}"  # one restriction per violation, however often resent
         try:
             if kind == BAN_USER:
-                outcome = await call(
+                category = "spam" if item.verdict.category == "spam" else "other"
+                outcome = await actions.ban_user(
                     self.store,
                     self.pm,
                     self.config,
@@ -282,11 +375,12 @@ class Moderator:
                     str(item.author_id),
                     days=days,
                     reason=reason,
+                    category=category,
                     requested_by=self.actor,
-                    **kwargs,
+                    key=key,
                 )
             else:
-                outcome = await call(
+                outcome = await actions.restrict_user(
                     self.store,
                     self.pm,
                     self.config,
@@ -295,9 +389,10 @@ class Moderator:
                     days=days,
                     reason=reason,
                     requested_by=self.actor,
+                    key=key,
                 )
         except HubError as exc:
-            with self.store.transaction():
+            with self.store.transaction(immediate=True):
                 audit.append(
                     self.store,
                     account_id=item.account.id,
@@ -314,7 +409,7 @@ class Moderator:
         return outcome.result.detail
 
     def _log_action(self, item: Judged, event: str, outcome: actions.ActionOutcome) -> None:
-        with self.store.transaction():
+        with self.store.transaction(immediate=True):
             audit.append(
                 self.store,
                 account_id=item.account.id,
@@ -341,7 +436,7 @@ class Moderator:
         outcome: actions.ActionOutcome | None,
         note: str,
     ) -> str:
-        with self.store.transaction():
+        with self.store.transaction(immediate=True):
             self.store.db.execute(
                 "UPDATE verdicts SET status = ?, updated_at = ? WHERE id = ?",
                 [status, utcnow(), verdict_id],
@@ -362,7 +457,7 @@ class Moderator:
         return f"{status}: {note}"
 
 
-def _restriction_route(restriction: Restriction, capabilities: frozenset[str]) -> tuple[bool, str]:
+def restriction_route(restriction: Restriction, capabilities: frozenset[str]) -> tuple[bool, str]:
     """(block while deleting?, the separate call to make or "") for the network at hand.
 
     A ban where the network bans (VK, Telegram); a mute where it mutes (Telegram),

@@ -9,7 +9,7 @@ violations). Criticism is never deleted automatically, whatever the policy.
     delete = ["obscene", "spam"]
     review = ["insult", "aggression", "unlawful"]
     spam_restrict = { action = "ban", days = 0 }             # 0 = for good
-    repeat_offenders = { violations = 3, within_days = 30, action = "ban", days = 7 }
+    repeat_offenders = { violations = 3, within_days = 30, action = "mute", days = 7 }
 
     [moderation.organizations."Администрация Клочковского сельсовета"]
     delete = ["obscene", "spam", "insult"]
@@ -41,7 +41,8 @@ class Policy:
     spam_restrict: Restriction = Restriction("ban", 0)
     repeat_violations: int = 3
     repeat_within_days: int = 30
-    repeat_restrict: Restriction = Restriction("ban", 7)
+    #: mute by default: a Telegram ban also wipes everything the user wrote, criticism included
+    repeat_restrict: Restriction = Restriction("mute", 7)
 
     def decide(self, verdict: Verdict) -> str:
         """keep | review | delete for this organization."""
@@ -53,8 +54,8 @@ class Policy:
             decision = REVIEW
         else:
             decision = verdict.action
-        if decision == DELETE and verdict.criticism and verdict.category != "obscene":
-            return REVIEW  # an appeal is answered, not deleted: a person decides
+        if decision == DELETE and verdict.criticism:
+            return REVIEW  # an appeal is answered, never deleted automatically: a person decides
         return decision
 
 

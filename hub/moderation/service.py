@@ -8,7 +8,7 @@ from typing import Any
 import pluggy
 
 from ..config import Config
-from ..errors import NotFoundError
+from ..errors import HubError, NotFoundError
 from ..models import Account
 from ..store import Store, utcnow
 from ..verdicts import DELETE, CommentView, ModerationContext, Verdict
@@ -72,8 +72,11 @@ async def approve(
         "SELECT author_id FROM comments WHERE id = ?", [comment_id]
     ).fetchone()
     probe = Judged(comment_id, account, author[0], text or "", Verdict(DELETE, category), DELETE)
-    restriction = moderator._restriction_for(policy, probe)
-    with store.transaction():
+    published = store.db.execute(
+        "SELECT published_at FROM comments WHERE id = ?", [comment_id]
+    ).fetchone()[0]
+    restriction = moderator.restriction_for(policy, probe, published)
+    with store.transaction(immediate=True):
         store.db.execute(
             "UPDATE verdicts SET decision = 'delete', status = 'decided', restrict_action = ?, "
             "restrict_days = ?, decided_by = ?, updated_at = ? WHERE id = ?",
@@ -96,7 +99,7 @@ def reject(store: Store, verdict_id: int, operator: str) -> None:
     """An operator keeps a review item: nothing is sent; the decision is logged."""
     account_id, comment_id, _status, category, text = _queued(store, verdict_id)
     actor = f"operator:{operator}"
-    with store.transaction():
+    with store.transaction(immediate=True):
         store.db.execute(
             "UPDATE verdicts SET decision = 'keep', status = 'rejected', decided_by = ?, "
             "updated_at = ? WHERE id = ?",
@@ -122,4 +125,9 @@ def classify(
         view = CommentView(text=line.rstrip("\n"))
         verdict = pm.hook.moderate_comment(comment=view, context=context)
         context.remember(view)
-        yield verdict or Verdict("keep", rule="none", reason="no moderation engine is installed")
+        if verdict is None:
+            raise HubError(
+                "no moderation engine answered: install the default one (hub_moderation) or a "
+                "plugin implementing moderate_comment"
+            )
+        yield verdict
