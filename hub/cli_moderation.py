@@ -116,7 +116,10 @@ def install(cli: click.Group, pass_ctx) -> None:
                 raise HubError(
                     f"the audit log is broken at entry #{report.broken_at}: {report.problem}"
                 )
-            click.echo(f"the audit log's chain of {report.entries} entries is intact")
+            click.echo(
+                f"the audit log's chain of {report.entries} entries is intact; its head is "
+                f"{report.head} (keep it: a rewritten chain would end elsewhere)"
+            )
             return
         rows = audit.entries(store, limit)
         if as_json:

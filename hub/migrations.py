@@ -430,6 +430,7 @@ def m006_report_outbox(db: sqlite_utils.Database) -> None:
             "idempotency_key": str,
             "body_json": str,
             "created_at": str,
+            "status": str,  # pending → sent | rejected (refused as invalid: a new one is built)
             "receipt": str,
             "sent_at": str,
             "attempts": int,

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import settings as settings_check
 from .config import Config
-from .errors import ApiError, ConfigError, HubError
+from .errors import ApiError, AuthError, ConfigError, HubError, TransientError
 from .gospabliki.client import push_report, report_key
 from .registry import mark_notices_sent, pending_notices, registry_snapshot
 from .secrets import redact, secret_from_env
@@ -168,7 +168,7 @@ class PushOutcome:
 
 def _unacknowledged(store: Store) -> tuple[str, dict[str, Any]] | None:
     row = store.db.execute(
-        "SELECT idempotency_key, body_json FROM report_outbox WHERE receipt IS NULL "
+        "SELECT idempotency_key, body_json FROM report_outbox WHERE status = 'pending' "
         "ORDER BY created_at LIMIT 1"
     ).fetchone()
     return (row[0], json.loads(row[1])) if row else None
@@ -185,8 +185,8 @@ async def push(store: Store, config: Config) -> PushOutcome:
         key = report_key(report)
         with store.transaction():
             store.db.execute(
-                "INSERT INTO report_outbox (idempotency_key, body_json, created_at, attempts) "
-                "VALUES (?, ?, ?, 0)",
+                "INSERT INTO report_outbox (idempotency_key, body_json, created_at, status, "
+                "attempts) VALUES (?, ?, ?, 'pending', 0)",
                 [key, json.dumps(report, ensure_ascii=False), utcnow()],
             )
     else:
@@ -200,21 +200,26 @@ async def push(store: Store, config: Config) -> PushOutcome:
             token_env=gp.token_env,
         )
     except ApiError as exc:
+        # Lost on the way (or the token is wrong): the same report goes again next time.
+        # Refused as it is (invalid, or its key reused): a new one must be built.
+        refused = not isinstance(exc, TransientError | AuthError)
         with store.transaction():
             store.db.execute(
-                "UPDATE report_outbox SET attempts = attempts + 1, last_error = ? "
+                "UPDATE report_outbox SET attempts = attempts + 1, last_error = ?, status = ? "
                 "WHERE idempotency_key = ?",
-                [redact(str(exc)), key],
+                [redact(str(exc)), "rejected" if refused else "pending", key],
             )
-        raise HubError(
-            f"the report was not accepted: {redact(str(exc))}; it stays queued and "
-            "the next 'hub report push' sends it again unchanged"
-        ) from None
+        then = (
+            "the next 'hub report push' builds a new one from the corrected data"
+            if refused
+            else "it stays queued and the next 'hub report push' sends it again unchanged"
+        )
+        raise HubError(f"the report was not accepted: {redact(str(exc))}; {then}") from None
     acknowledged = [int(i) for i in receipt.get("notices_acknowledged", []) if str(i).isdigit()]
     with store.transaction():
         store.db.execute(
             "UPDATE report_outbox SET receipt = ?, sent_at = ?, attempts = attempts + 1, "
-            "last_error = NULL WHERE idempotency_key = ?",
+            "last_error = NULL, status = 'sent' WHERE idempotency_key = ?",
             [receipt["receipt"], utcnow(), key],
         )
         marked = mark_notices_sent(store, acknowledged, receipt["receipt"]) if acknowledged else 0

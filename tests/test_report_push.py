@@ -132,3 +132,19 @@ def test_config_and_token_problems_are_clear(tmp_path, world, monkeypatch):
     )
     assert result.returncode == 0 and "receipt GP-" in result.stdout, result.stderr
     assert "wrong-token" not in result.stdout + result.stderr
+
+
+def test_a_refused_report_does_not_block_the_next_one(world, tmp_path):
+    path, stub = world
+    config = load_config(path)
+    store = Store.open(config.db_path)
+    store.db.execute(  # a waiting report the receiver will refuse as invalid
+        "INSERT INTO report_outbox (idempotency_key, body_json, created_at, status, attempts) "
+        "VALUES (?, ?, ?, 'pending', 0)",
+        ["badreport01", '{"municipality": ""}', "2026-01-01T00:00:00Z"],
+    )
+    store.close()
+    with pytest.raises(HubError, match="builds a new one"):
+        run_push(path)
+    outcome = run_push(path)
+    assert not outcome.resent and outcome.receipt.startswith("GP-")

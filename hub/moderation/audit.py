@@ -85,6 +85,8 @@ class ChainReport:
     entries: int
     broken_at: int | None = None
     problem: str | None = None
+    #: the last entry's hash: write it down (or send it on) to detect a rewrite of the whole chain
+    head: str = GENESIS
 
     @property
     def intact(self) -> bool:
@@ -107,7 +109,7 @@ def verify(store: Store) -> ChainReport:
         if _digest(entry) != entry["hash"]:
             return ChainReport(count, entry["id"], "its content no longer matches its hash")
         previous = entry["hash"]
-    return ChainReport(count)
+    return ChainReport(count, head=previous)
 
 
 def entries(store: Store, limit: int = 50) -> list[dict[str, Any]]:

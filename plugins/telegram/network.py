@@ -16,7 +16,7 @@ from typing import Any
 
 from hub import settings as settings_check
 from hub.batching import gather_by_token
-from hub.errors import ApiError, ConfigError, EntityGoneError
+from hub.errors import ApiError, ConfigError, ConflictError, EntityGoneError
 from hub.models import Account, AccountMeta
 from hub.network import (
     BAN_USER,
@@ -147,8 +147,15 @@ class TelegramNetwork(Network):
         self, token: str, accounts: Sequence[Account], offset: int | None
     ) -> UpdateBatch:
         if token not in self._webhook_checked:
-            # Polling and a webhook exclude each other; keep what is queued.
-            await self.client.call(token, "deleteWebhook", {"drop_pending_updates": False})
+            # Polling and a webhook exclude each other. A webhook set means another program
+            # receives this bot's updates: stop rather than take them away from it.
+            info = await self.client.call(token, "getWebhookInfo")
+            if isinstance(info, dict) and info.get("url"):
+                raise ConflictError(
+                    "a webhook is set for this bot, so another program receives its updates; "
+                    "remove it (deleteWebhook) or give the hub a bot of its own",
+                    method="getWebhookInfo",
+                )
             self._webhook_checked.add(token)
         poll = int(self.settings["poll_timeout_seconds"])
         params: dict[str, Any] = {"limit": 100, "timeout": poll, "allowed_updates": ALLOWED_UPDATES}
@@ -281,8 +288,15 @@ class TelegramNetwork(Network):
         chats = await self._chats_of(request.account)
         group = self._group(chats, request.account)
         self._refuse_own(chats, group, request.user_id, "mute")
-        if request.user_id < 0:
-            raise ApiError("a channel cannot be muted; ban it from comments instead")
+        if request.user_id < 0:  # a channel cannot be muted: it can only stop commenting
+            await self.client.call(
+                self.token_for(request.account),
+                "banChatSenderChat",
+                {"chat_id": group, "sender_chat_id": request.user_id},
+            )
+            return ActionResult(
+                done=True, detail=f"channel {request.user_id} may no longer comment"
+            )
         await self.client.call(
             self.token_for(request.account),
             "restrictChatMember",
