@@ -255,16 +255,8 @@ class Moderator:
                 values,
             )
             if item.decision != KEEP:
-                audit.append(
-                    self.store,
-                    account_id=item.account.id,
-                    comment_id=item.comment_id,
-                    actor=self.actor,
-                    event=f"verdict:{item.decision}",
-                    category=v.category,
-                    rule=v.rule,
-                    comment_text=item.text,
-                    network_answer={"reason": v.reason, "match": v.match},
+                self._audit(
+                    item, f"verdict:{item.decision}", {"reason": v.reason, "match": v.match}
                 )
 
     # -- carrying out --------------------------------------------------------
@@ -393,38 +385,37 @@ class Moderator:
                 )
         except HubError as exc:
             with self.store.transaction(immediate=True):
-                audit.append(
-                    self.store,
-                    account_id=item.account.id,
-                    comment_id=item.comment_id,
-                    actor=self.actor,
-                    event=f"{kind}:failed",
-                    category=item.verdict.category,
-                    rule=item.verdict.rule,
-                    comment_text=item.text,
-                    network_answer={"error": str(exc)},
-                )
+                self._audit(item, f"{kind}:failed", {"error": str(exc)})
             return f"restricting the author failed: {exc}"
         self._log_action(item, kind, outcome)
         return outcome.result.detail
 
+    def _audit(self, item: Judged, event: str, answer: dict, action_id: int | None = None) -> None:
+        """One audit entry about the item (inside the caller's transaction)."""
+        audit.append(
+            self.store,
+            account_id=item.account.id,
+            comment_id=item.comment_id,
+            actor=self.actor,
+            event=event,
+            category=item.verdict.category,
+            rule=item.verdict.rule,
+            comment_text=item.text,
+            network_answer=answer,
+            action_id=action_id,
+        )
+
     def _log_action(self, item: Judged, event: str, outcome: actions.ActionOutcome) -> None:
         with self.store.transaction(immediate=True):
-            audit.append(
-                self.store,
-                account_id=item.account.id,
-                comment_id=item.comment_id,
-                actor=self.actor,
-                event=event,
-                category=item.verdict.category,
-                rule=item.verdict.rule,
-                comment_text=item.text,
-                network_answer={
+            self._audit(
+                item,
+                event,
+                {
                     "done": outcome.result.done,
                     "already": outcome.result.already,
                     "detail": outcome.result.detail,
                 },
-                action_id=outcome.action_id,
+                outcome.action_id,
             )
 
     def _finish(
@@ -442,17 +433,11 @@ class Moderator:
                 [status, utcnow(), verdict_id],
             )
             if event:
-                audit.append(
-                    self.store,
-                    account_id=item.account.id,
-                    comment_id=item.comment_id,
-                    actor=self.actor,
-                    event=f"{event}:{status}",
-                    category=item.verdict.category,
-                    rule=item.verdict.rule,
-                    comment_text=item.text,
-                    network_answer={"detail": note},
-                    action_id=outcome.action_id if outcome else None,
+                self._audit(
+                    item,
+                    f"{event}:{status}",
+                    {"detail": note},
+                    outcome.action_id if outcome else None,
                 )
         return f"{status}: {note}"
 
