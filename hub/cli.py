@@ -310,7 +310,7 @@ def report_push(obj: Context):
     warn_overdue(store)
 
 
-install_moderation(cli, pass_ctx)
+install_moderation(cli, pass_ctx, warn_overdue)
 install_registry(cli, pass_ctx)
 cli.add_command(gospabliki_stub_command)
 

@@ -22,7 +22,7 @@ def _operator(by: str | None) -> str:
         raise HubError("cannot tell who you are; pass --by NAME") from None
 
 
-def install(cli: click.Group, pass_ctx) -> None:
+def install(cli: click.Group, pass_ctx, warn_overdue) -> None:
     @cli.command()
     @click.argument("account_ids", nargs=-1)
     @click.option("--dry-run", is_flag=True, help="Only report what would be done.")
@@ -50,6 +50,7 @@ def install(cli: click.Group, pass_ctx) -> None:
             f"{counts['review']} {verb} queued for review, {counts['delete']} {verb} "
             "deleted"
         )
+        warn_overdue(store)
         failed = [i for i in report.carried_out if not i.outcome.startswith("done")]
         if failed:
             raise HubError(f"{len(failed)} decisions could not be carried out, listed above")
