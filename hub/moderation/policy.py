@@ -24,7 +24,19 @@ from ..errors import ConfigError
 from ..verdicts import CATEGORIES, DELETE, KEEP, REVIEW, Verdict
 
 RESTRICT_ACTIONS = ("ban", "mute", "none")
-MODERATION_KEYS = {"policy", "organizations", "allow_domains", "allow_phones", "unlawful_words"}
+#: [moderation] keys: policies here, the rest for the engine (hub_moderation reads them)
+MODERATION_KEYS = {
+    "policy",
+    "organizations",
+    "allow_domains",
+    "allow_phones",
+    "unlawful_words",
+    "insult_words",
+    "aggression_words",
+    "flood_min_authors",
+    "flood_repeats",
+    "flood_similarity",
+}
 POLICY_KEYS = {"delete", "review", "spam_restrict", "repeat_offenders"}
 
 
