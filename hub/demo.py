@@ -115,6 +115,7 @@ def run_demo(directory: str | None) -> None:
         _new_activity(vk, ok, tg)
         sync("second sync, only what changed")
         _moderate(store, pm, config)
+        _engine(store, pm, config)
         totals = store.db.execute(
             "SELECT (SELECT COUNT(*) FROM posts), (SELECT COUNT(*) FROM comments), "
             "(SELECT COUNT(*) FROM comments WHERE deleted_at IS NOT NULL), "
@@ -174,3 +175,21 @@ def _moderate(store: Store, pm, config: Config) -> None:
                     )
                 )
                 click.echo(f"  {outcome.summary(f'ban user {author_id}')}{again}")
+
+
+def _engine(store: Store, pm, config: Config) -> None:
+    """The rule engine judges every comment not yet judged, under the default policy."""
+    from .moderation import service
+
+    report = asyncio.run(service.moderate(store, pm, config, config.accounts))
+    counts = report.counts()
+    click.echo(
+        f"\nhub moderate: {len(report.judged)} comments judged — {counts['keep']} kept, "
+        f"{counts['review']} queued for an operator, {counts['delete']} deleted"
+    )
+    shown = [i for i in report.judged if i.decision != "keep"][:6]
+    for item in shown:
+        v = item.verdict
+        click.echo(f"  {item.decision:<6} {item.account.id} «{item.text[:45]}» — {v.reason}")
+    criticism = sum(1 for i in report.judged if i.verdict.criticism)
+    click.echo(f"  criticism recognised and kept for an answer: {criticism} comments")

@@ -300,7 +300,9 @@ def test_flood_from_several_authors(engine):
     ):
         v = engine.judge(CommentView(text=text, author_id=author), ctx)
         ctx.remember(CommentView(text=text, author_id=author))
-    assert (v.action, v.category, v.rule) == (DELETE, "spam", "flood.same_text")
+    # with no link, number or pitch it may be a bot wave or residents' joint complaint:
+    # a person decides
+    assert (v.action, v.category, v.rule) == (REVIEW, None, "flood.same_text")
     assert_span(text, v)
 
 

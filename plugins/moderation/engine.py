@@ -186,14 +186,22 @@ class Engine:
         if flood:
             if flood.rule == "flood.repeat":
                 base = f"Автор повторяет одно и то же сообщение уже {flood.count + 1}-й раз: флуд"
-            else:
-                base = (
-                    f"Почти такой же текст недавно оставили ещё {_authors(flood.count)}: "
-                    "похоже на рассылку"
+                return Verdict(
+                    action,
+                    "spam",
+                    flood.rule,
+                    text,
+                    (0, len(text)),
+                    _reason(base, action, crit),
+                    crit,
                 )
-            return Verdict(
-                action, "spam", flood.rule, text, (0, len(text)), _reason(base, action, crit), crit
+            # The same words from several people with no link, number or sales pitch may be a
+            # bot wave, or residents raising one complaint together: a person decides.
+            base = (
+                f"Почти такой же текст недавно оставили ещё {_authors(flood.count)}: возможно, "
+                "рассылка, возможно, общая жалоба жителей — решает оператор"
             )
+            return Verdict(REVIEW, None, flood.rule, text, (0, len(text)), base + ".", crit)
 
         lex = found.get("insult")
         if lex:
