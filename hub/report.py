@@ -14,6 +14,7 @@ acknowledges them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ from .secrets import redact, secret_from_env
 from .store import Store, utcnow
 
 GOSPABLIKI_KEYS = {"endpoint", "token_env", "municipality"}
+#: the name reported for accounts whose config names no organization (the API needs one)
+UNNAMED_ORGANIZATION = "Организация не указана"
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def _organization(org: dict[str, Any]) -> dict[str, Any]:
     geo = contacts.get("geo")
     responsible = org.get("responsible")
     return {
-        "name": org["name"],
+        "name": org["name"] or UNNAMED_ORGANIZATION,
         "level": org.get("level"),
         "kind": org.get("kind"),
         "parent": org.get("parent"),
@@ -136,9 +139,9 @@ def _statistics(store: Store) -> list[dict[str, Any]]:
 def _notices(store: Store) -> list[dict[str, Any]]:
     return [
         {
-            "id": str(n["id"]),
+            "id": notice_id(n),
             "kind": n["kind"],
-            "organization": n["organization"],
+            "organization": n["organization"] or UNNAMED_ORGANIZATION,
             "account": n.get("account_id"),
             "occurred_at": _rfc3339(n["occurred_at"]),
             "due": n["due_date"],
@@ -148,11 +151,24 @@ def _notices(store: Store) -> list[dict[str, Any]]:
     ]
 
 
+def notice_id(notice: dict[str, Any]) -> str:
+    """The local number plus a digest of what the notice says.
+
+    A rebuilt database, or a second hub of the same municipality, numbers its
+    notices from 1 again: the digest keeps one municipality's notices apart.
+    """
+    content = "|".join(
+        str(notice.get(k) or "") for k in ("kind", "organization", "account_id", "occurred_at")
+    )
+    return f"{notice['id']}-{hashlib.sha256(content.encode('utf-8')).hexdigest()[:12]}"
+
+
 def build_report(store: Store, config: Config, municipality: str) -> dict[str, Any]:
     snapshot = registry_snapshot(store, config)
     return {
         "municipality": municipality,
-        "generated_at": utcnow(),
+        # to the millisecond: two reports in one second must not share a content key
+        "generated_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "registry": {"organizations": [_organization(o) for o in snapshot["organizations"]]},
         "statistics": _statistics(store),
         "notices": _notices(store),
@@ -215,7 +231,12 @@ async def push(store: Store, config: Config) -> PushOutcome:
             else "it stays queued and the next 'hub report push' sends it again unchanged"
         )
         raise HubError(f"the report was not accepted: {redact(str(exc))}; {then}") from None
-    acknowledged = [int(i) for i in receipt.get("notices_acknowledged", []) if str(i).isdigit()]
+    sent_ids = {n["id"] for n in report.get("notices", [])}
+    acknowledged = [
+        int(str(i).split("-", 1)[0])
+        for i in receipt.get("notices_acknowledged", [])
+        if i in sent_ids  # only what this report carried, as this report carried it
+    ]
     with store.transaction():
         store.db.execute(
             "UPDATE report_outbox SET receipt = ?, sent_at = ?, attempts = attempts + 1, "

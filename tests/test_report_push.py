@@ -148,3 +148,14 @@ def test_a_refused_report_does_not_block_the_next_one(world, tmp_path):
         run_push(path)
     outcome = run_push(path)
     assert not outcome.resent and outcome.receipt.startswith("GP-")
+
+
+def test_an_account_without_an_organization_does_not_block_reports(world, tmp_path):
+    path, stub = world
+    text = path.read_text(encoding="utf-8").replace('organization = "Организация 2"\n', "", 1)
+    path.write_text(text, encoding="utf-8")
+    outcome = run_push(path)
+    assert outcome.receipt.startswith("GP-")
+    conn = sqlite3.connect(tmp_path / "stub.db")
+    body = conn.execute("SELECT body FROM reports").fetchone()[0]
+    assert "Организация не указана" in body

@@ -122,8 +122,8 @@ def _phones(value: Any, label: str) -> list[str]:
     phones = [p.strip() for p in value if p.strip()]
     for phone in phones:
         if not PHONE_CHARS.match(phone) or not 5 <= len(phone_digits(phone)) <= 15:
-            raise ConfigError(
-                f"{label} phones: {phone!r} is not a phone number (like +7 (38557) 2-21-33)"
+            raise ConfigError(  # the value is not echoed: it may be a private number
+                f"{label} phones: one of them is not a phone number (like +7 (38557) 2-21-33)"
             )
     return phones
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 from .. import secrets
@@ -26,6 +27,10 @@ from .sync import sync_registry
 SCHEMA = "pablik-hub/registry@1"
 #: keys of a page's synced contacts worth publishing (VK also gives a user id: a person)
 PAGE_CONTACT_KEYS = ("desc", "phone", "email")
+
+
+#: digits with the separators phone numbers are written with
+PHONE_RUN = re.compile(r"\+?\d[\d\s()\-.]{3,}\d")
 
 
 def registry_snapshot(store: Store, config: Config, *, sync: bool = True) -> dict[str, Any]:
@@ -201,9 +206,11 @@ def check_public(text: str, store: Store, config: Config) -> None:
             "the export would publish a token; nothing was written. Find it in the synced "
             "page texts (a description?) and revoke it"
         )
-    digits = phone_digits(text)
+    # Each phone-like run of the text on its own: joining every digit of the export would
+    # make any number appear somewhere (a date, a member count).
+    runs = {phone_digits(run) for run in PHONE_RUN.findall(text)}
     for private in _private_phone_digits(store):
-        if private in digits:
+        if any(private in run for run in runs):
             raise HubError(
                 "the export would publish a private phone number (a responsible person's or a "
                 "service phone); nothing was written. Remove it from the page or the registry"
