@@ -408,3 +408,22 @@ def test_the_openapi_file_is_yaml_a_real_parser_reads_back() -> None:
     )
     assert parsed.returncode == 0, parsed.stderr
     assert json.loads(parsed.stdout) == json.loads(json.dumps(openapi.document()))
+
+
+def test_non_finite_numbers_and_lone_surrogates_are_bad_json(tmp_path):
+    import httpx
+
+    from hub.gospabliki.stub import GospablikiStub
+
+    with GospablikiStub(db_path=tmp_path / "s.db", tokens=["t0ken-value"]) as stub:
+        for body in (b'{"municipality": "x", "n": 1e400}', b'{"municipality": "\\ud800"}'):
+            answer = httpx.post(
+                f"{stub.base_url}/api/v1/reports",
+                content=body,
+                headers={
+                    "Authorization": "Bearer t0ken-value",
+                    "Idempotency-Key": "key-12345678",
+                    "Content-Type": "application/json",
+                },
+            )
+            assert answer.status_code == 400 and answer.json()["error"] == "bad_json"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -251,8 +252,11 @@ class GospablikiStub(LoopbackEmulator):
                 f"the Idempotency-Key header {what}: 8-128 characters of A-Z, a-z, 0-9, _ and -",
             )
         try:
-            report = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # nested 1000s deep
+            report = json.loads(
+                body.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite
+            )
+            content_hash(report)  # a lone surrogate in a string cannot be stored: refuse it now
+        except (UnicodeError, ValueError, RecursionError) as exc:  # nested 1000s deep
             return self._error(400, "bad_json", f"the body is not valid JSON ({exc})")
         problems = validate_report(report)
         if problems:
@@ -300,6 +304,14 @@ class GospablikiStub(LoopbackEmulator):
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    """1e400 parses as infinity, which JSON cannot carry back out: refuse it."""
+    value = float(text)
+    if math.isinf(value) or math.isnan(value):
+        raise ValueError(f"{text} is out of range")
+    return value
 
 
 # --------------------------------------------------------------------------- CLI
