@@ -18,7 +18,7 @@ from . import __version__, plugins
 from .actions import ban_user, delete_comment, restrict_user
 from .cli_moderation import install as install_moderation
 from .cli_registry import install as install_registry
-from .config import Config, load_config
+from .config import Config, config_path, load_config
 from .errors import HubError
 from .gospabliki.stub import stub_command as gospabliki_stub_command
 from .init import write_starter
@@ -27,7 +27,7 @@ from .progress import TerminalProgress
 from .queries import account_rows, comment_rows
 from .registry import overdue_warning, sync_registry
 from .secrets import redact
-from .store import Store
+from .store import Store, backup_database, check_database
 from .sync import check_account, check_accounts, run_sync, select_accounts
 
 
@@ -308,6 +308,59 @@ def report_push(obj: Context):
         f"{outcome.notices_marked} notices marked sent"
     )
     warn_overdue(store)
+
+
+@cli.command()
+@click.option("--cycles", type=int, help="Stop after N cycles (default: run until signalled).")
+@click.option("--metrics-port", type=int, help="Serve /healthz and /metrics on this port.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
+@click.pass_context
+def daemon(ctx: click.Context, cycles, metrics_port, metrics_host):
+    """Run every account on its schedule, moderation, notices and reports (JSON logs)."""
+    from .daemon.runner import Daemon
+
+    obj: Context = ctx.obj
+    if ctx.parent.params.get("log_json") is None:
+        configure_logging(json=True, level="debug" if ctx.parent.params.get("verbose") else "info")
+    obj.config()  # a broken config stops here, with one line
+    runner = Daemon(
+        config_path(obj.config_option),
+        obj.pm,
+        db_override=obj.db_option,
+        cycles=cycles,
+        metrics_host=metrics_host,
+        metrics_port=metrics_port,
+    )
+    sys.exit(asyncio.run(runner.run()))
+
+
+@cli.group()
+def db():
+    """The database: an online backup and an integrity check."""
+
+
+@db.command(name="backup")
+@click.argument("target", type=click.Path(dir_okay=False))
+@pass_ctx
+def db_backup(obj: Context, target):
+    """Write a consistent copy of the database to TARGET while the hub keeps running."""
+    config = obj.config()
+    store = obj.store(config, create=False)
+    pages = backup_database(store, Path(target))
+    click.echo(f"backed up {config.db_path} to {target} ({pages} pages)")
+
+
+@db.command(name="check")
+@pass_ctx
+def db_check(obj: Context):
+    """Check the database's integrity and its foreign keys."""
+    config = obj.config()
+    problems = check_database(obj.store(config, create=False))
+    if problems:
+        for problem in problems:
+            click.echo(f"PROBLEM: {problem}")
+        raise HubError(f"{config.db_path} has {len(problems)} problem(s), listed above")
+    click.echo(f"{config.db_path}: integrity ok, foreign keys ok")
 
 
 install_moderation(cli, pass_ctx, warn_overdue)

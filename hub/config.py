@@ -33,6 +33,7 @@ TOP_LEVEL_KEYS = {
     "organizations",
     "notices",
     "gospabliki",
+    "daemon",
 }
 
 

@@ -56,6 +56,8 @@ class AccountRun:
     #: said with the summary: a possible loss, comments still waiting for their post
     warnings: list[str] = field(default_factory=list)
     note: str | None = None
+    #: the network refused the token: retrying before someone changes it is pointless
+    token_rejected: bool = False
 
     @property
     def ok(self) -> bool:
@@ -157,6 +159,7 @@ class Syncer:
             )
         else:
             run.status, run.error = "failed", describe_error(account, exc)
+            run.token_rejected = isinstance(exc, AuthError)
 
     def _paused_until(self, account: Account) -> str | None:
         state = self.store.sync_state(account.id)

@@ -1,0 +1,1 @@
+"""The sync daemon a municipal or regional server runs all year (``hub daemon``)."""

@@ -1,0 +1,118 @@
+"""``/healthz`` and Prometheus metrics for the admin who is woken when the daemon breaks.
+
+A tiny asyncio HTTP server on ``--metrics-port`` (loopback by default): the
+daemon's counters, plus gauges read from the database at scrape time (review
+queue, pending actions, overdue notices, each account's lag since its last
+successful sync).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from ..store import Store
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.syncs: Counter[tuple[str, str]] = Counter()  # (account, status)
+        self.errors: Counter[str] = Counter()  # account
+        self.cycles = 0
+        self.started = time.time()
+        self.last_cycle_at: float | None = None
+
+    def record_runs(self, runs: list[Any]) -> None:
+        for run in runs:
+            self.syncs[(run.account.id, run.status)] += 1
+            if not run.ok:
+                self.errors[run.account.id] += 1
+
+    def render(self, store: Store) -> str:
+        lines = [
+            "# HELP hub_syncs_total Account syncs by outcome.",
+            "# TYPE hub_syncs_total counter",
+        ]
+        for (account, status), n in sorted(self.syncs.items()):
+            lines.append(f'hub_syncs_total{{account="{account}",status="{status}"}} {n}')
+        lines += [
+            "# HELP hub_sync_errors_total Failed or paused syncs.",
+            "# TYPE hub_sync_errors_total counter",
+        ]
+        for account, n in sorted(self.errors.items()):
+            lines.append(f'hub_sync_errors_total{{account="{account}"}} {n}')
+        lines += [
+            "# HELP hub_account_lag_seconds Seconds since the account last synced ok.",
+            "# TYPE hub_account_lag_seconds gauge",
+        ]
+        now = datetime.now(UTC)
+        for account, finished in store.db.execute(
+            "SELECT account_id, last_finished_at FROM sync_state WHERE last_status = 'ok'"
+        ):
+            if finished:
+                then = datetime.fromisoformat(finished.replace("Z", "+00:00"))
+                lines.append(
+                    f'hub_account_lag_seconds{{account="{account}"}} '
+                    f"{(now - then).total_seconds():.0f}"
+                )
+        gauges = {
+            "hub_review_queue_size": (
+                "Comments waiting for an operator.",
+                "SELECT COUNT(*) FROM verdicts WHERE status = 'queued'",
+            ),
+            "hub_pending_actions": (
+                "Actions not yet confirmed (pending, unknown, decided).",
+                "SELECT (SELECT COUNT(*) FROM actions WHERE state IN "
+                "('pending', 'unknown')) + (SELECT COUNT(*) FROM verdicts "
+                "WHERE status = 'decided')",
+            ),
+            "hub_overdue_notices": (
+                "Notices to the regional centre past their due date.",
+                "SELECT COUNT(*) FROM notices WHERE status = 'pending' AND due_date < date('now')",
+            ),
+        }
+        for name, (help_text, sql) in gauges.items():
+            lines += [
+                f"# HELP {name} {help_text}",
+                f"# TYPE {name} gauge",
+                f"{name} {store.db.execute(sql).fetchone()[0]}",
+            ]
+        lines += [
+            "# HELP hub_daemon_cycles_total Completed cycles.",
+            "# TYPE hub_daemon_cycles_total counter",
+            f"hub_daemon_cycles_total {self.cycles}",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+async def serve_metrics(metrics: Metrics, store: Store, host: str, port: int) -> asyncio.Server:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = (await asyncio.wait_for(reader.readline(), 5)).decode("latin-1")
+            while (await asyncio.wait_for(reader.readline(), 5)) not in (b"\r\n", b"\n", b""):
+                pass
+            path = request.split(" ")[1] if " " in request else "/"
+            if path == "/healthz":
+                status, body = "200 OK", '{"status": "ok"}\n'
+                kind = "application/json"
+            elif path == "/metrics":
+                status, body = "200 OK", metrics.render(store)
+                kind = "text/plain; version=0.0.4"
+            else:
+                status, body, kind = "404 Not Found", "not found\n", "text/plain"
+            data = body.encode()
+            writer.write(
+                f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {len(data)}\r\n"
+                f"Connection: close\r\n\r\n".encode()
+                + data
+            )
+            await writer.drain()
+        except (TimeoutError, ConnectionError, IndexError):
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, host, port)

@@ -1,0 +1,222 @@
+"""The daemon: every account on its own schedule, then moderation, notices and the report.
+
+One asyncio process, so the per-token rate limiters are shared by everything it
+does. One account's failure never stops the others: a rate limit pauses that
+account (the sync engine's own rule), and a token the network refuses parks the
+account, with an alert in the log, until the config file changes. SIGTERM or
+SIGINT cancels the work in hand at its next network wait — every database write
+is a transaction between two such waits, so nothing is left half-written — and
+the cursors already committed are where the next start resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from pathlib import Path
+
+import pluggy
+
+from ..config import Config, load_config
+from ..errors import HubError
+from ..log import get_logger
+from ..registry import overdue_warning, sync_registry
+from ..store import Store
+from ..sync import run_sync
+from .metrics import Metrics, serve_metrics
+from .schedule import Intervals, load_intervals
+
+log = get_logger("hub.daemon")
+STOP_GRACE_SECONDS = 8
+
+
+class Daemon:
+    def __init__(
+        self,
+        config_path: Path,
+        pm: pluggy.PluginManager,
+        *,
+        db_override: str | None = None,
+        cycles: int | None = None,
+        metrics_host: str = "127.0.0.1",
+        metrics_port: int | None = None,
+    ):
+        self.config_path = config_path
+        self.db_override = db_override
+        self.pm = pm
+        self.max_cycles = cycles
+        self.metrics_host = metrics_host
+        self.metrics_port = metrics_port
+        self.metrics = Metrics()
+        self.stopping = asyncio.Event()
+        self.parked: dict[str, float] = {}  # account id → config mtime when its token failed
+        self._work: asyncio.Task | None = None
+        self._config_mtime = 0.0
+        self.config: Config
+        self.intervals: Intervals
+        self.next_sync: dict[str, float] = {}
+        self.next_job = {"moderate": 0.0, "notices": 0.0, "report": 0.0}
+
+    # -- lifecycle -----------------------------------------------------------
+    def request_stop(self) -> None:
+        if not self.stopping.is_set():
+            log.info("daemon stopping", reason="signal")
+            self.stopping.set()
+            if self._work is not None:
+                self._work.cancel()
+
+    async def run(self) -> int:
+        self._load_config()
+        store = Store.open(self.config.db_path)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        server = None
+        if self.metrics_port is not None:
+            server = await serve_metrics(self.metrics, store, self.metrics_host, self.metrics_port)
+            port = server.sockets[0].getsockname()[1]
+            log.info("metrics listening", url=f"http://{self.metrics_host}:{port}/metrics")
+        log.info("daemon started", accounts=len(self.config.accounts), db=str(self.config.db_path))
+        try:
+            while not self.stopping.is_set():
+                self._work = asyncio.create_task(self._cycle(store))
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._work
+                self._work = None
+                if self.stopping.is_set():
+                    break
+                self.metrics.cycles += 1
+                self.metrics.last_cycle_at = time.time()
+                if self.max_cycles is not None and self.metrics.cycles >= self.max_cycles:
+                    break
+                await self._sleep_until_due()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            if server is not None:
+                server.close()
+                await server.wait_closed()
+            store.close()
+            log.info("daemon stopped", cycles=self.metrics.cycles)
+        return 0
+
+    async def _sleep_until_due(self) -> None:
+        due = min([*self.next_sync.values(), *self.next_job.values()], default=time.time() + 60)
+        wait = max(0.05, due - time.time())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), timeout=wait)
+
+    # -- config --------------------------------------------------------------
+    def _load_config(self) -> None:
+        self.config = load_config(self.config_path, self.db_override)
+        self.intervals = load_intervals(self.config)
+        self._config_mtime = self._mtime()
+
+    def _mtime(self) -> float:
+        try:
+            return self.config_path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def _reload_if_changed(self) -> None:
+        if self._mtime() == self._config_mtime:
+            return
+        try:
+            self._load_config()
+        except HubError as exc:  # keep running on the last good config
+            log.error("config not reloaded", error=str(exc))
+            return
+        if self.parked:
+            log.info(
+                "config changed: parked accounts are tried again", accounts=sorted(self.parked)
+            )
+            self.parked.clear()
+
+    # -- one cycle -----------------------------------------------------------
+    async def _cycle(self, store: Store) -> None:
+        self._reload_if_changed()
+        now = time.time()
+        due = [
+            a
+            for a in self.config.accounts
+            if a.id not in self.parked and self.next_sync.get(a.id, 0.0) <= now
+        ]
+        if due:
+            await self._sync(store, due)
+        if self.next_job["moderate"] <= time.time():
+            await self._moderate(store)
+            self.next_job["moderate"] = time.time() + self.intervals.moderate
+        if self.next_job["notices"] <= time.time():
+            sync_registry(store, self.config)
+            warning = overdue_warning(store)
+            if warning:
+                log.warning("overdue notices", message=warning)
+            self.next_job["notices"] = time.time() + self.intervals.notices
+        if self.next_job["report"] <= time.time():
+            await self._report(store)
+            self.next_job["report"] = time.time() + self.intervals.report
+
+    async def _sync(self, store: Store, accounts: list) -> None:
+        try:
+            runs = await run_sync(store, self.pm, self.config, accounts)
+        except HubError as exc:  # a config problem (a token variable gone): say it, go on
+            log.error("sync not started", error=str(exc), accounts=[a.id for a in accounts])
+            for account in accounts:
+                self.next_sync[account.id] = time.time() + 60
+            return
+        self.metrics.record_runs(runs)
+        for run in runs:
+            account = run.account
+            self.next_sync[account.id] = time.time() + self.intervals.for_account(
+                account.id, account.network
+            )
+            if run.token_rejected:
+                self.parked[account.id] = self._config_mtime
+                log.error(
+                    "account parked until its config changes",
+                    account=account.id,
+                    error=run.error,
+                    fix=f"put a valid token in ${account.token_env}",
+                )
+
+    async def _moderate(self, store: Store) -> None:
+        from ..moderation import service
+
+        try:
+            report = await service.moderate(store, self.pm, self.config, self.config.accounts)
+        except HubError as exc:
+            log.error("moderation skipped", error=str(exc))
+            return
+        counts = report.counts()
+        if report.judged:
+            log.info(
+                "moderation",
+                judged=len(report.judged),
+                deleted=counts["delete"],
+                queued=counts["review"],
+                kept=counts["keep"],
+            )
+        for item in report.judged:
+            if item.decision != "keep":
+                log.info(
+                    "moderation decision",
+                    account=item.account.id,
+                    comment=item.comment_id,
+                    decision=item.decision,
+                    category=item.verdict.category,
+                    reason=item.verdict.reason,
+                )
+
+    async def _report(self, store: Store) -> None:
+        if "gospabliki" not in self.config.raw:
+            return
+        from ..report import push
+
+        try:
+            outcome = await push(store, self.config)
+        except HubError as exc:
+            log.error("report not accepted", error=str(exc))
+            return
+        log.info("report accepted", receipt=outcome.receipt, notices=outcome.notices_marked)

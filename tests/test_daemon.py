@@ -1,0 +1,183 @@
+"""The daemon in a subprocess against the emulators: cycles, SIGTERM, parking, metrics, soak."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from hub_vk.emulator import VkEmulator
+
+from .helpers import TOKEN, TOKEN_ENV, db_state, duplicates, emulator_state, write_config
+from .test_cli import hub
+
+FAST = "\n[daemon]\nsync_seconds = { vk = 1 }\nmoderate_seconds = 1\n"
+
+
+def env(**extra):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    base.update({TOKEN_ENV: TOKEN, "HUB_LOAD_PLUGINS": "vk"}, **extra)
+    return base
+
+
+def start_daemon(config, *args, **extra):
+    return subprocess.Popen(
+        [sys.executable, "-m", "hub", "--config", str(config), "daemon", *args],
+        env=env(**extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def events(stderr: str) -> list[dict]:
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def emu():
+    with VkEmulator(
+        seed=31, communities=2, posts=20, comments=4, rate_limit=0, tokens=[TOKEN]
+    ) as emulator:
+        yield emulator
+
+
+def test_cycles_sync_everything_and_log_json(tmp_path, emu):
+    config = write_config(tmp_path, emu, extra="")
+    config.write_text(config.read_text() + FAST)
+    proc = start_daemon(config, "--cycles", "2")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    logged = events(err)
+    syncs = [e for e in logged if e["event"] == "account sync"]
+    assert {e["account"] for e in syncs} == {"acc-1", "acc-2"} and all(
+        "seconds" in e for e in syncs
+    )
+    assert db_state(tmp_path / "hub.db") == emulator_state(emu)
+
+
+def test_sigterm_mid_sync_stops_quickly_and_a_restart_loses_nothing(tmp_path, emu):
+    config = write_config(tmp_path, emu)
+    config.write_text(config.read_text() + FAST)
+    emu.set_faults(slow_ms=200)
+    proc = start_daemon(config)
+    deadline = time.monotonic() + 30
+    while emu.stats()["requests"] < 3:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.02)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0 and time.monotonic() - started < 10, err
+    assert "daemon stopped" in err
+    emu.set_faults(slow_ms=0)
+    again = start_daemon(config, "--cycles", "1")
+    _out, err = again.communicate(timeout=60)
+    assert again.returncode == 0, err
+    assert db_state(tmp_path / "hub.db") == emulator_state(emu)
+    assert duplicates(tmp_path / "hub.db") == 0
+
+
+def test_a_rejected_token_parks_its_account_and_the_others_go_on(tmp_path, emu):
+    config = write_config(tmp_path, emu)
+    text = config.read_text().replace(f'token_env = "{TOKEN_ENV}"', 'token_env = "HUB_BAD"', 1)
+    config.write_text(text + FAST)
+    proc = start_daemon(config, "--cycles", "3", HUB_BAD="vk1.a.revoked")
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    logged = events(err)
+    parked = [e for e in logged if e["event"] == "account parked until its config changes"]
+    assert [e["account"] for e in parked] == ["acc-1"] and "$HUB_BAD" in parked[0]["fix"]
+    bad_syncs = [e for e in logged if e["event"] == "account sync" and e["account"] == "acc-1"]
+    good_syncs = [e for e in logged if e["event"] == "account sync" and e["account"] == "acc-2"]
+    assert len(bad_syncs) == 1 and len(good_syncs) >= 2
+    assert "vk1.a.revoked" not in err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_healthz_and_metrics(tmp_path, emu):
+    config = write_config(tmp_path, emu)
+    config.write_text(config.read_text() + FAST)
+    port = free_port()
+    proc = start_daemon(config, "--metrics-port", str(port))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+                if "hub_syncs_total" in metrics and 'status="ok"' in metrics:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "metrics never showed a sync"
+            time.sleep(0.1)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+        for name in (
+            "hub_account_lag_seconds",
+            "hub_review_queue_size",
+            "hub_pending_actions",
+            "hub_overdue_notices",
+            "hub_sync_errors_total",
+        ):
+            assert name in metrics
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    assert proc.returncode == 0
+
+
+def test_soak_with_faults_ends_with_nothing_lost(tmp_path):
+    with VkEmulator(
+        seed=32,
+        communities=3,
+        posts=15,
+        comments=4,
+        rate_limit=0,
+        tokens=[TOKEN],
+        fault_error6_rate=0.1,
+        fault_http500_rate=0.1,
+    ) as emu:
+        config = write_config(tmp_path, emu)
+        config.write_text(config.read_text() + FAST)
+        proc = start_daemon(config)
+        gid = emu.community_ids()[0]
+        for round_ in range(4):
+            emu.add_post(gid, f"Новость {round_}", comments=3)
+            time.sleep(1.2)
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+        emu.set_faults(slow_ms=0)
+        final = start_daemon(config, "--cycles", "1")  # faults still on: retries carry it
+        _out, err = final.communicate(timeout=60)
+        assert final.returncode == 0
+        assert db_state(tmp_path / "hub.db") == emulator_state(emu)
+        assert duplicates(tmp_path / "hub.db") == 0
+
+
+def test_db_backup_and_check(tmp_path, emu):
+    config = write_config(tmp_path, emu)
+    assert hub("--config", str(config), "sync", env_extra={TOKEN_ENV: TOKEN}).returncode == 0
+    result = hub("--config", str(config), "db", "backup", str(tmp_path / "copy.db"))
+    assert result.returncode == 0 and "backed up" in result.stdout
+    check = hub("--config", str(config), "--db", str(tmp_path / "copy.db"), "db", "check")
+    assert check.returncode == 0 and "integrity ok" in check.stdout
+    import sqlite3
+
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    assert copy.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 40
+    bad = hub("--config", str(config), "db", "backup", str(tmp_path))
+    assert bad.returncode == 2 and "is a directory" in bad.stderr
