@@ -1,10 +1,11 @@
-"""``hub demo``: the whole loop on a fresh machine, against the built-in emulators.
+"""``hub demo``: the whole hub on a fresh machine, against the built-in emulators.
 
-Starts the VK, OK and Telegram emulators on free loopback ports, writes a config
-and a fresh SQLite database, syncs, lets new activity arrive, syncs again
-(fetching only what changed), then deletes a spam comment on each network and
-restricts its author — twice, to show that repeating an action is safe.
-Everything it starts, it stops.
+Starts the VK, OK and Telegram emulators and the Gospabliki stub on free
+loopback ports, writes a config and a fresh SQLite database, runs the daemon
+through a cycle, lets new activity arrive, runs another, and shows what a user
+should see: accounts synced, posts and comments, moderation decisions with
+their reasons, the registry page written, the report accepted by Gospabliki —
+and that repeating an operator's action is safe. Everything it starts, it stops.
 """
 
 from __future__ import annotations
@@ -18,178 +19,186 @@ from pathlib import Path
 import click
 
 from . import plugins
-from .actions import ban_user, delete_comment
-from .config import Config, parse_config
-from .sample_texts import SPAM
+from .actions import delete_comment
+from .config import load_config
+from .log import configure_logging
+from .registry import export_registry
 from .store import Store
-from .sync import run_sync
 
 TOKENS = {
     "HUB_DEMO_VK_TOKEN": "demo-vk-token",
     "HUB_DEMO_OK_TOKEN": "demo-ok-token",
     "HUB_DEMO_OK_SECRET": "demo-ok-app-secret",
     "HUB_DEMO_TG_TOKEN": "123456789:AAH-demo-telegram-token",
+    "HUB_DEMO_GOSPABLIKI_TOKEN": "demo-gospabliki-token",
 }
-COMMENTS_SQL = (
-    "SELECT c.id, c.account_id, c.author_id, c.text FROM comments c "
-    "JOIN accounts a ON a.id = c.account_id WHERE a.network = ? AND c.deleted_at IS NULL "
-    "ORDER BY c.id DESC"
-)
+ORGANIZATIONS = [
+    ("Администрация Октябрьского района", "administration", None),
+    (
+        "Администрация Клочковского сельсовета",
+        "administration",
+        "Администрация Октябрьского района",
+    ),
+    ("МБОУ «Амурзетская СОШ»", "subordinate", "Администрация Октябрьского района"),
+]
 
 
-def _account(network: str, n: int, ref, token_env: str) -> dict:
-    prefix = "tg" if network == "telegram" else network
-    return {
-        "id": f"{prefix}-{n}",
-        "network": network,
-        "external_id": str(ref),
-        "token_env": token_env,
-    }
+def _toml(value) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _config(folder: Path, vk, ok, tg) -> Config:
-    accounts = [
-        *(
-            _account("vk", n, gid, "HUB_DEMO_VK_TOKEN")
-            for n, gid in enumerate(vk.community_ids(), start=1)
-        ),
-        *(
-            _account("ok", n, gid, "HUB_DEMO_OK_TOKEN")
-            for n, gid in enumerate(ok.group_ids(), start=1)
-        ),
-        *(
-            _account("telegram", n, ref, "HUB_DEMO_TG_TOKEN")
-            for n, ref in enumerate(tg.channel_refs(), start=1)
-        ),
+def _config_text(folder: Path, vk, ok, tg, stub) -> str:
+    lines = [
+        "[database]",
+        'path = "hub.db"',
+        "",
+        "[networks.vk]",
+        f"api_base = {_toml(vk.url)}",
+        "requests_per_second = 20",
+        "",
+        "[networks.ok]",
+        f"api_base = {_toml(ok.url)}",
+        'application_key = "DEMOOKAPPKEY"',
+        'application_secret_key_env = "HUB_DEMO_OK_SECRET"',
+        "requests_per_second = 20",
+        "",
+        "[networks.telegram]",
+        f"api_base = {_toml(tg.url)}",
+        "",
+        "[gospabliki]",
+        f"endpoint = {_toml(stub.base_url + '/api/v1')}",
+        'token_env = "HUB_DEMO_GOSPABLIKI_TOKEN"',
+        'municipality = "Октябрьский район"',
+        "",
+        "[daemon]",
+        "moderate_seconds = 1",
+        "report_seconds = 1",
+        "",
     ]
-    return parse_config(
-        {
-            "database": {"path": str(folder / "hub.db")},
-            "networks": {
-                "vk": {"api_base": vk.url, "requests_per_second": 3},
-                "ok": {
-                    "api_base": ok.url,
-                    "application_key": "DEMOOKAPPKEY",
-                    "application_secret_key_env": "HUB_DEMO_OK_SECRET",
-                    "requests_per_second": 5,
-                },
-                "telegram": {"api_base": tg.url},
-            },
-            "accounts": accounts,
-        }
-    )
+    for name, level, parent in ORGANIZATIONS:
+        lines += ["[[organizations]]", f"name = {_toml(name)}", f'level = "{level}"']
+        if parent:
+            lines.append(f"parent = {_toml(parent)}")
+        lines += [
+            'email = "info@example.ru"',
+            'website = "https://klochki.ru"',
+            'responsible = { name = "Иванова Мария Петровна", position = "главный '
+            'специалист", since = 2026-09-01 }',
+            "",
+        ]
+    orgs = [name for name, _l, _p in ORGANIZATIONS]
+    refs = [("vk", g, "HUB_DEMO_VK_TOKEN") for g in vk.community_ids()]
+    refs += [("ok", g, "HUB_DEMO_OK_TOKEN") for g in ok.group_ids()]
+    refs += [("telegram", r, "HUB_DEMO_TG_TOKEN") for r in tg.channel_refs()]
+    for n, (network, ref, token_env) in enumerate(refs):
+        prefix = "tg" if network == "telegram" else network
+        lines += [
+            "[[accounts]]",
+            f'id = "{prefix}-{n + 1}"',
+            f'network = "{network}"',
+            f"external_id = {_toml(ref)}",
+            f"organization = {_toml(orgs[n % len(orgs)])}",
+            f'token_env = "{token_env}"',
+            "",
+        ]
+    return "\n".join(lines)
 
 
 def run_demo(directory: str | None) -> None:
-    from hub_ok.emulator import OkEmulator  # the demo needs the built-in plugins
+    from hub_ok.emulator import OkEmulator
     from hub_telegram.emulator import TelegramEmulator
     from hub_vk.emulator import VkEmulator
+
+    from .daemon.runner import Daemon
+    from .gospabliki.stub import GospablikiStub
 
     folder = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="hub-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     os.environ.update(TOKENS)
+    configure_logging(level="error")  # the daemon's JSON logs would drown the story
     with contextlib.ExitStack() as stack:
-        vk = stack.enter_context(VkEmulator(seed=7, communities=3, posts=20, comments=8))
-        ok = stack.enter_context(OkEmulator(seed=7, groups=2, topics=15, comments=6, rate_limit=6))
+        vk = stack.enter_context(VkEmulator(seed=7, communities=2, posts=12, comments=6))
+        ok = stack.enter_context(OkEmulator(seed=7, groups=1, topics=8, comments=5, rate_limit=0))
         tg = stack.enter_context(
             TelegramEmulator(
-                seed=7, channels=1, posts=10, comments=5, tokens=[TOKENS["HUB_DEMO_TG_TOKEN"]]
+                seed=7, channels=1, posts=8, comments=5, tokens=[TOKENS["HUB_DEMO_TG_TOKEN"]]
             )
         )
-        emulators = (vk, ok, tg)
-        click.echo(f"emulators: VK {vk.url}, OK {ok.url}, Telegram {tg.url}")
-        config = _config(folder, vk, ok, tg)
-        config.db_path.unlink(missing_ok=True)
-        store = stack.enter_context(contextlib.closing(Store.open(config.db_path)))
+        stub = stack.enter_context(
+            GospablikiStub(
+                db_path=folder / "gospabliki-stub.db", tokens=[TOKENS["HUB_DEMO_GOSPABLIKI_TOKEN"]]
+            )
+        )
+        config_file = folder / "hub.toml"
+        config_file.write_text(_config_text(folder, vk, ok, tg, stub), encoding="utf-8")
+        (folder / "hub.db").unlink(missing_ok=True)
+        click.echo(
+            f"emulators: VK {vk.url}, OK {ok.url}, Telegram {tg.url}; "
+            f"Gospabliki stub {stub.base_url}/api/v1\nconfig {config_file}"
+        )
         pm = plugins.make_plugin_manager()
-
-        def sync(title: str) -> None:
-            before = sum(e.stats()["requests"] for e in emulators)
-            runs = asyncio.run(run_sync(store, pm, config, config.accounts))
-            spent = sum(e.stats()["requests"] for e in emulators) - before
-            click.echo(f"\n{title} ({spent} HTTP requests):")
-            for run in runs:
-                click.echo(f"  {run.summary()}")
-
-        sync("first sync")
+        asyncio.run(Daemon(config_file, pm, cycles=1).run())
         _new_activity(vk, ok, tg)
-        sync("second sync, only what changed")
-        _moderate(store, pm, config)
-        _engine(store, pm, config)
-        totals = store.db.execute(
-            "SELECT (SELECT COUNT(*) FROM posts), (SELECT COUNT(*) FROM comments), "
-            "(SELECT COUNT(*) FROM comments WHERE deleted_at IS NOT NULL), "
-            "(SELECT COUNT(*) FROM actions WHERE state = 'done')"
-        ).fetchone()
-    click.echo(
-        f"\ndatabase {config.db_path}: {totals[0]} posts, {totals[1]} comments "
-        f"({totals[2]} marked deleted), {totals[3]} moderation actions recorded"
-    )
-    click.echo(f"try: sqlite3 {config.db_path} 'SELECT account_id, text FROM comments LIMIT 5'")
+        asyncio.run(Daemon(config_file, pm, cycles=1).run())
+        config = load_config(config_file)
+        store = stack.enter_context(contextlib.closing(Store.open(config.db_path)))
+        _show(store, config, folder, pm)
 
 
 def _new_activity(vk, ok, tg) -> None:
     gid = vk.community_ids()[0]
-    posts = vk.snapshot()["communities"][str(gid)]["posts"]
-    newest = max((p for p in posts if posts[p]["comments"]), key=int)
-    vk.delete_comment(gid, posts[newest]["comments"][0])
-    post_id = vk.add_post(gid, "Уважаемые жители! В субботу — субботник в парке.", comments=3)
+    post = vk.add_post(gid, "Уважаемые жители! В субботу — субботник в парке.", comments=2)
+    vk.add_comment(gid, post, "Заработок от 5000 в день! Пиши в ЛС", from_id=555000111)
+    vk.add_comment(gid, post, "Когда наконец уберут мусор у школы? Третью неделю лежит!")
     ok.add_topic(ok.group_ids()[0], "Приглашаем на встречу с главой поселения.", comments=2)
     tg.add_post(tg.channel_refs()[0], "Внимание: завтра плановое отключение света.", comments=3)
-    click.echo(
-        f"\n(meanwhile: VK post {post_id} with 3 comments and one comment deleted; "
-        "a new OK topic with 2 comments; a Telegram post with 3 comments)"
-    )
+    click.echo("\n(between two daemon cycles: new posts and comments arrive on all networks)")
 
 
-def _moderate(store: Store, pm, config: Config) -> None:
-    for network in ("vk", "ok", "telegram"):
-        spam = [row for row in store.db.execute(COMMENTS_SQL, [network]) if row[3] in SPAM]
-        if not spam:
-            click.echo(f"\n{network}: no spam among the synced comments, nothing to delete")
-            continue
-        comment_id, account_id, author_id, text = spam[0]
+def _show(store: Store, config, folder: Path, pm) -> None:
+    click.echo("\naccounts synced:")
+    for row in store.db.execute(
+        "SELECT a.id, a.network, a.name, s.last_status, "
+        "(SELECT COUNT(*) FROM posts p WHERE p.account_id = a.id), "
+        "(SELECT COUNT(*) FROM comments c WHERE c.account_id = a.id) "
+        "FROM accounts a LEFT JOIN sync_state s ON s.account_id = a.id ORDER BY a.id"
+    ):
         click.echo(
-            f"\noperator on {network}: delete #{comment_id} «{text[:50]}» and restrict its author"
+            f"  {row[0]:<6} {row[1]:<9} {row[3] or '-':<6} {row[4]:>3} posts "
+            f"{row[5]:>4} comments  {row[2]}"
         )
-        for again in ("", " (again: safe to repeat)"):
-            # OK blocks and Telegram mutes the author as part of the deletion; VK bans apart
-            outcome = asyncio.run(
-                delete_comment(
-                    store, pm, config, str(comment_id), "demo", block_author=network != "vk"
-                )
-            )
-            click.echo(f"  {outcome.summary(f'delete #{comment_id}')}{again}")
-            if network == "vk":
-                outcome = asyncio.run(
-                    ban_user(
-                        store,
-                        pm,
-                        config,
-                        account_id,
-                        str(author_id),
-                        days=7,
-                        reason="спам",
-                        category="spam",
-                        requested_by="demo",
-                    )
-                )
-                click.echo(f"  {outcome.summary(f'ban user {author_id}')}{again}")
-
-
-def _engine(store: Store, pm, config: Config) -> None:
-    """The rule engine judges every comment not yet judged, under the default policy."""
-    from .moderation import service
-
-    report = asyncio.run(service.moderate(store, pm, config, config.accounts))
-    counts = report.counts()
+    counts = dict(store.db.execute("SELECT decision, COUNT(*) FROM verdicts GROUP BY decision"))
     click.echo(
-        f"\nhub moderate: {len(report.judged)} comments judged — {counts['keep']} kept, "
-        f"{counts['review']} queued for an operator, {counts['delete']} deleted"
+        f"\nmoderation: {sum(counts.values())} comments judged — "
+        f"{counts.get('keep', 0)} kept, {counts.get('review', 0)} for an operator, "
+        f"{counts.get('delete', 0)} deleted; for example:"
     )
-    shown = [i for i in report.judged if i.decision != "keep"][:6]
-    for item in shown:
-        v = item.verdict
-        click.echo(f"  {item.decision:<6} {item.account.id} «{item.text[:45]}» — {v.reason}")
-    criticism = sum(1 for i in report.judged if i.verdict.criticism)
+    for decision, account, text, reason in store.db.execute(
+        "SELECT v.decision, v.account_id, c.text, v.reason FROM verdicts v JOIN comments c "
+        "ON c.id = v.comment_id WHERE v.decision != 'keep' ORDER BY v.decision, v.id LIMIT 5"
+    ):
+        click.echo(f"  {decision:<6} {account:<6} «{text[:42]}» — {reason}")
+    criticism = store.db.execute("SELECT COUNT(*) FROM verdicts WHERE criticism = 1").fetchone()[0]
     click.echo(f"  criticism recognised and kept for an answer: {criticism} comments")
+    deleted = store.db.execute(
+        "SELECT c.id FROM verdicts v JOIN comments c ON c.id = v.comment_id "
+        "WHERE v.status = 'done' ORDER BY v.id LIMIT 1"
+    ).fetchone()
+    if deleted:
+        again = asyncio.run(delete_comment(store, pm, config, str(deleted[0]), "demo"))
+        click.echo(f"  an operator deletes #{deleted[0]} again: {again.summary('delete')}")
+    page = folder / "registry.html"
+    export_registry(store, config, "html", page)
+    click.echo(f"\nregistry page for the municipality's website: {page}")
+    for receipt, sent in store.db.execute(
+        "SELECT receipt, sent_at FROM report_outbox WHERE status = 'sent' ORDER BY sent_at"
+    ):
+        click.echo(f"report accepted by Gospabliki: receipt {receipt} at {sent}")
+    notices = dict(store.db.execute("SELECT status, COUNT(*) FROM notices GROUP BY status"))
+    click.echo(
+        f"notices to the regional centre: {notices.get('sent', 0)} sent, "
+        f"{notices.get('pending', 0)} pending"
+    )
+    click.echo(
+        f"\ndatabase {config.db_path}; try: hub --config {folder / 'hub.toml'} moderation queue"
+    )
