@@ -56,6 +56,18 @@ repeat_offenders = { violations = 3, within_days = 30, action = "mute", days = 7
 # delete = ["obscene", "spam", "insult"]
 # review = ["aggression", "unlawful"]
 
+[daemon]                        # 'hub daemon': how often each thing runs, in seconds
+sync_seconds = { vk = 300, ok = 600, telegram = 30 }
+# account_sync_seconds = { "klochki-vk" = 60 }   # one account more or less often
+moderate_seconds = 120
+notices_seconds = 3600
+report_seconds = 86400          # the push to Gospabliki, once [gospabliki] is set
+
+# [gospabliki]
+# endpoint = "https://gospabliki.example/api/v1"  # 'hub gospabliki-stub' serves a local one
+# token_env = "HUB_GOSPABLIKI_TOKEN"
+# municipality = "Октябрьский район"
+
 # One [[accounts]] table per official account.
 # [[accounts]]
 # id = "klochki-vk"               # local name, unique
