@@ -22,7 +22,7 @@ from .models import Account
 DEFAULT_CONFIG = Path("config") / "hub.toml"
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-ACCOUNT_KEYS = {"id", "network", "external_id", "organization", "token_env"}
+ACCOUNT_KEYS = {"id", "network", "external_id", "organization", "token_env", "events_token_env"}
 SECRET_LOOKING_KEYS = {"token", "access_token", "secret", "password", "api_key"}
 TOP_LEVEL_KEYS = {
     "database",
@@ -187,12 +187,19 @@ def _parse_account(raw: Any, index: int, where: str) -> Account:
             f"{label}{where}: token_env must be the NAME of an environment variable "
             f"(like HUB_VK_TOKEN_KLOCHKI), not the token itself"
         )
+    events_env = raw.get("events_token_env")
+    if events_env is not None and not (isinstance(events_env, str) and ENV_NAME.match(events_env)):
+        raise ConfigError(
+            f"{label}{where}: events_token_env must be the NAME of an environment variable "
+            "(like HUB_VK_EVENTS_KLOCHKI), not the token itself"
+        )
     return Account(
         id=account_id,
         network=str(raw["network"]),
         external_id=str(raw["external_id"]).strip(),
         organization=str(raw.get("organization", "")),
         token_env=token_env,
+        events_token_env=events_env,
     )
 
 

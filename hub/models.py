@@ -23,6 +23,8 @@ class Account:
     external_id: str
     organization: str
     token_env: str
+    #: the variable holding a community token for pushed events (VK Bots Long Poll), if any
+    events_token_env: str | None = None
 
 
 @dataclass
