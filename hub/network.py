@@ -32,6 +32,9 @@ RESTRICT_USER = "restrict_user"
 #: a sync can see that a post or comment was removed on the network
 DETECTS_DELETIONS = "detects_deletions"
 
+#: the network pushes new posts and comments to an account that names ``events_token_env``
+EVENTS = "events"
+
 #: how the core syncs a network: walk each wall (VK, OK), or read a stream of updates (Telegram)
 WALK = "walk"
 UPDATES = "updates"
@@ -132,6 +135,17 @@ class UpdateBatch:
     authors: list[Author] = field(default_factory=list)
     updates: int = 0
     next_offset: int | None = None
+
+
+@dataclass
+class EventBatch:
+    """Pushed changes of one account since ``cursor``; ``gap``: some may have been missed."""
+
+    posts: list[Post] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    deleted_comments: list[CommentId] = field(default_factory=list)
+    cursor: str | None = None
+    gap: bool = False
 
 
 @dataclass(frozen=True)
@@ -237,6 +251,14 @@ class Network(abc.ABC):
         so the core passes an offset only once the batch before it is stored.
         """
         raise NotImplementedError(f"{self.title} does not sync through updates")
+
+    async def next_events(self, account: Account, token: str, cursor: str | None) -> EventBatch:
+        """Wait for the account's next pushed changes (capability EVENTS).
+
+        ``token`` is read from the account's ``events_token_env``. A None cursor
+        starts from now; a gap asks the caller to reconcile by a REST sync.
+        """
+        raise NotImplementedError(f"{self.title} pushes no events")
 
     def poller_key(self, token: str) -> str:
         """Names one update stream (one per token) for its stored offset and its lock."""

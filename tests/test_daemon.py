@@ -181,3 +181,49 @@ def test_db_backup_and_check(tmp_path, emu):
     assert copy.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 40
     bad = hub("--config", str(config), "db", "backup", str(tmp_path))
     assert bad.returncode == 2 and "is a directory" in bad.stderr
+
+
+def test_pushed_events_bring_comments_in_seconds_and_moderate_them_at_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("HUB_LOAD_PLUGINS", raising=False)
+    with VkEmulator(
+        seed=33, communities=1, posts=5, comments=2, rate_limit=0, tokens=[TOKEN]
+    ) as emu:
+        config = write_config(tmp_path, emu, extra="events_wait_seconds = 2")
+        text = config.read_text().replace(
+            f'token_env = "{TOKEN_ENV}"', f'token_env = "{TOKEN_ENV}"\nevents_token_env = "HUB_EVT"'
+        )
+        config.write_text(
+            text + "\n[daemon]\nsync_seconds = { vk = 600 }\nmoderate_seconds = 600\n"
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hub", "--config", str(config), "daemon"],
+            env={**env(HUB_EVT=TOKEN), "HUB_LOAD_PLUGINS": "vk,moderation"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            gid = emu.community_ids()[0]
+            deadline = time.monotonic() + 30
+            while emu.stats()["by_method"].get("lp.a_check", 0) < 1:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+            time.sleep(0.5)  # the first REST sync and moderation are done, the poll is waiting
+            post = max(int(p) for p in emu.snapshot()["communities"][str(gid)]["posts"])
+            spam = emu.add_comment(
+                gid, post, "Заработок от 5000 в день! Пиши в ЛС", from_id=555000222
+            )
+            added = time.monotonic()
+            while spam not in emu.snapshot()["communities"][str(gid)]["deleted_comments"]:
+                assert time.monotonic() - added < 10, "the event did not lead to moderation"
+                time.sleep(0.05)
+            assert time.monotonic() - added < 10  # seconds, not the 600 s sync interval
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _out, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0, err
+        logged = events(err)
+        assert any(e["event"] == "following events" for e in logged)
+        assert any(
+            e["event"] == "moderation decision" and e["decision"] == "delete" for e in logged
+        )

@@ -51,6 +51,8 @@ class Daemon:
         self.metrics_port = metrics_port
         self.metrics = Metrics()
         self.stopping = asyncio.Event()
+        self.wake = asyncio.Event()  # pushed events want moderation or a reconcile now
+        self._followers: list[asyncio.Task] = []
         self.parked: dict[str, float] = {}  # account id → config mtime when its token failed
         self._work: asyncio.Task | None = None
         self._config_mtime = 0.0
@@ -64,8 +66,11 @@ class Daemon:
         if not self.stopping.is_set():
             log.info("daemon stopping", reason="signal")
             self.stopping.set()
+            self.wake.set()
             if self._work is not None:
                 self._work.cancel()
+            for task in self._followers:
+                task.cancel()
 
     async def run(self) -> int:
         self._load_config()
@@ -79,6 +84,7 @@ class Daemon:
             port = server.sockets[0].getsockname()[1]
             log.info("metrics listening", url=f"http://{self.metrics_host}:{port}/metrics")
         log.info("daemon started", accounts=len(self.config.accounts), db=str(self.config.db_path))
+        self._start_followers(store)
         try:
             while not self.stopping.is_set():
                 self._work = asyncio.create_task(self._cycle(store))
@@ -93,6 +99,10 @@ class Daemon:
                     break
                 await self._sleep_until_due()
         finally:
+            for task in self._followers:
+                task.cancel()
+            if self._followers:
+                await asyncio.gather(*self._followers, return_exceptions=True)
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             if server is not None:
@@ -106,7 +116,35 @@ class Daemon:
         due = min([*self.next_sync.values(), *self.next_job.values()], default=time.time() + 60)
         wait = max(0.05, due - time.time())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), timeout=wait)
+            await asyncio.wait_for(self.wake.wait(), timeout=wait)
+        self.wake.clear()
+
+    def _start_followers(self, store: Store) -> None:
+        """A task per account that names ``events_token_env`` on a network that pushes events."""
+        from .. import plugins
+        from ..network import EVENTS
+        from .events import follow_events
+
+        networks = plugins.networks(self.pm)
+        for account in self.config.accounts:
+            cls = networks.get(account.network)
+            if account.events_token_env and cls and EVENTS in cls.capabilities:
+                self._followers.append(
+                    asyncio.create_task(
+                        follow_events(
+                            store, self.config, account, cls, self.stopping, self._on_event
+                        )
+                    )
+                )
+                log.info("following events", account=account.id)
+
+    def _on_event(self, account, comments_changed: bool, gap: bool) -> None:
+        if comments_changed:
+            self.next_job["moderate"] = 0.0  # judge new and edited comments at once
+        if gap:
+            self.next_sync[account.id] = 0.0  # events were missed: reconcile by REST now
+        if comments_changed or gap:
+            self.wake.set()
 
     # -- config --------------------------------------------------------------
     def _load_config(self) -> None:

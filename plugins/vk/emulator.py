@@ -8,6 +8,12 @@ library is used so the emulator starts anywhere the hub runs.
 
 Control endpoints under ``/_emulator/`` let tests change the world (new posts,
 moderator deletions in the "VK UI") and read the ground truth to compare with.
+
+Bots Long Poll: ``groups.getLongPollServer`` points at ``/lp/<group_id>`` on this
+server, and every change to a wall — made here or through the API — is logged as
+the event VK would send (``wall_post_new``, ``wall_reply_new/edit/delete/restore``,
+``user_block/unblock``). VK has no event for an edited or deleted post, so
+``edit_post``/``delete_post`` log none.
 """
 
 from __future__ import annotations
@@ -44,12 +50,21 @@ from .emulator_data import (
 )
 from .emulator_execute import parse_execute
 from .emulator_http import HTML_500, parse_body
-from .emulator_methods import METHODS, Call, VkError
+from .emulator_longpoll import DEFAULT_KEY_TTL, LongPollKeys, a_check, parse_wait
+from .emulator_methods import (
+    METHODS,
+    Call,
+    VkError,
+    log_post_new,
+    log_reply,
+    log_reply_delete,
+)
 
 API_VERSION = "5.199"
 MIN_MINOR_VERSION = 131
 TOKEN_OWNER_BASE = 700_000_001  # user id behind each configured token (the admin account)
 ERROR6 = "error6_burst"  # the fault kind answering VK's error 6, named by its burst keyword
+LP_FAILED = (1, 2, 3)  # the Long Poll failures ``set_faults(lp_failed=...)`` can inject
 
 
 class VkEmulator(LoopbackEmulator):
@@ -79,6 +94,7 @@ class VkEmulator(LoopbackEmulator):
         fault_error6_rate: float = 0.0,
         fault_http500_rate: float = 0.0,
         slow_ms: int = 0,
+        key_ttl: float = DEFAULT_KEY_TTL,
     ) -> None:
         super().__init__(
             host=host,
@@ -112,6 +128,8 @@ class VkEmulator(LoopbackEmulator):
         # A separate RNG: mutations never disturb the generated data either.
         self._mut_rng = random.Random(f"mutations-{seed}")
         self._limiter = RateWindow(lambda: self.rate_limit)
+        self._lp_keys = LongPollKeys(lambda gid: f"{self.base_url}/lp/{gid}", key_ttl)
+        self._lp_fault = 0  # the failure the next a_check answers (0: none)
 
     @property
     def url(self) -> str:
@@ -159,6 +177,7 @@ class VkEmulator(LoopbackEmulator):
                 text=text if text is not None else post_text(self._mut_rng, com),
             )
             com.posts[post.id] = post
+            log_post_new(com, post)
             for _, replies in plan_threads(self._mut_rng, int(comments), allow_deleted=False):
                 root = self.add_comment(com.id, post.id)
                 for _ in range(replies):
@@ -202,6 +221,7 @@ class VkEmulator(LoopbackEmulator):
             else:
                 post.roots.append(comment.id)
             com.comments[comment.id] = comment
+            log_reply(com, "wall_reply_new", comment)
             return comment.id
 
     def delete_comment(self, group_id: int, comment_id: int) -> None:
@@ -213,6 +233,19 @@ class VkEmulator(LoopbackEmulator):
                 raise KeyError(f"unknown comment {comment_id}")
             if not comment.deleted:
                 comment.deleted, comment.deleted_by = True, "ui"
+                log_reply_delete(com, comment, com.admin_id)
+
+    def edit_comment(self, group_id: int, comment_id: int, text: str) -> None:
+        """Its author edits a live comment (VK sends ``wall_reply_edit``)."""
+        with self.lock:
+            com = self._community(group_id)
+            comment = com.comments.get(int(comment_id))
+            if comment is None:
+                raise KeyError(f"unknown comment {comment_id}")
+            if comment.deleted:
+                raise ValueError(f"comment {comment_id} is deleted")
+            comment.text = str(text)
+            log_reply(com, "wall_reply_edit", comment)
 
     def edit_post(self, group_id: int, post_id: int, text: str) -> None:
         with self.lock:
@@ -229,15 +262,43 @@ class VkEmulator(LoopbackEmulator):
             "add_post": self.add_post,
             "add_comment": self.add_comment,
             "delete_comment": self.delete_comment,
+            "edit_comment": self.edit_comment,
             "edit_post": self.edit_post,
             "delete_post": self.delete_post,
         }
 
     def set_faults(
-        self, *, error6_burst: int = 0, http500: int = 0, slow_ms: int | None = None
+        self,
+        *,
+        error6_burst: int = 0,
+        http500: int = 0,
+        slow_ms: int | None = None,
+        lp_failed: int = 0,
     ) -> None:
-        """Next ``error6_burst`` requests answer error 6, next ``http500`` an HTML 500."""
+        """Next ``error6_burst`` requests answer error 6, next ``http500`` an HTML 500;
+        the next Long Poll ``a_check`` answers ``{"failed": lp_failed}`` (1, 2 or 3).
+
+        Long Poll requests draw no API faults (its server is not the API's), but
+        ``slow_ms`` slows them too. Like every burst, an unnamed ``lp_failed`` ends.
+        """
+        lp_failed = int(lp_failed or 0)
+        if lp_failed and lp_failed not in LP_FAILED:
+            raise ValueError(f"lp_failed must be one of {LP_FAILED}, got {lp_failed}")
         self._faults.set(error6_burst=error6_burst, http500=http500, slow_ms=slow_ms)
+        with self.lock:
+            self._lp_fault = lp_failed
+
+    def expire_longpoll_keys(self) -> None:
+        """Every Long Poll key handed out so far expires: the next a_check answers failed 2."""
+        self._lp_keys.expire_all()
+
+    def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
+        slow = data.get("slow_ms")
+        self.set_faults(
+            **{key: int(data[key]) for key in (*self._faults.kinds, "lp_failed") if key in data},
+            slow_ms=None if slow is None else int(slow),
+        )
+        return {"ok": True}
 
     # ------------------------------------------------------------------ /method/*
 
@@ -247,7 +308,40 @@ class VkEmulator(LoopbackEmulator):
         """``/method/<name>`` is the API; the harness answers the rest (control, 404)."""
         if path.startswith("/method/"):
             return self.handle_method(path[len("/method/") :], query, headers, body)
+        if path.startswith("/lp/"):
+            return self.handle_longpoll(path[len("/lp/") :], query)
         return super().handle(verb, path, query, headers, body)
+
+    # ------------------------------------------------------------------ /lp/<group_id>
+
+    def handle_longpoll(self, group_ref: str, query: str) -> Reply:
+        """``?act=a_check&key=&ts=&wait=`` → ``{ts, updates}`` or ``{failed: 1|2|3}``."""
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        self._stats.count(requests=1, by_method="lp.a_check")
+        self._faults.pause()
+        with self.lock:
+            com = self.state.communities.get(int(group_ref)) if group_ref.isdigit() else None
+            if com is None:
+                return self.json_reply({"ok": False, "error": "not found"}, 404)
+            if params.get("act") != "a_check":
+                return self.json_reply({"ok": False, "error": "act must be a_check"}, 400)
+            fault, self._lp_fault = self._lp_fault, 0
+            key = params.get("key", "")
+            if fault in (2, 3):  # the key is gone for real: a client must take a new one
+                self._lp_keys.revoke(key)
+                return self.json_reply({"failed": fault})
+            if fault == 1:
+                return self.json_reply({"failed": 1, "ts": str(com.events.ts)})
+            if not self._lp_keys.valid(key, com.id):
+                return self.json_reply({"failed": 2})
+            try:
+                ts = int(params.get("ts", "").strip())
+            except ValueError:  # not a position this server gave: history to catch up on
+                return self.json_reply({"failed": 1, "ts": str(com.events.ts)})
+        answer = a_check(
+            self.lock, com.events, ts, parse_wait(params.get("wait")), lambda: self._server is None
+        )
+        return self.json_reply(answer)
 
     def handle_method(
         self, name: str, query: str, headers: Mapping[str, str], body: bytes
@@ -308,7 +402,8 @@ class VkEmulator(LoopbackEmulator):
         if method is None:
             raise VkError(3, "Unknown method passed")
         with self.lock:
-            return {"response": method(Call(params, self.state, self.clock(), user_id))}
+            call = Call(params, self.state, self.clock(), user_id, self._lp_keys)
+            return {"response": method(call)}
 
     def _execute(self, params: dict[str, str], user_id: int) -> dict[str, Any]:
         """Run the plain ``return [API.x.y({...}), ...];`` form; failed calls give false."""
@@ -332,7 +427,8 @@ class VkEmulator(LoopbackEmulator):
                 if method is None:
                     raise VkError(3, "Unknown method passed")
                 with self.lock:
-                    results.append(method(Call(inner, self.state, self.clock(), user_id)))
+                    call = Call(inner, self.state, self.clock(), user_id, self._lp_keys)
+                    results.append(method(call))
             except Exception as exc:  # noqa: BLE001 - becomes a false slot, like VK
                 err = exc if isinstance(exc, VkError) else VkError(10, "Internal server error")
                 results.append(False)
@@ -385,6 +481,13 @@ class VkEmulator(LoopbackEmulator):
 @click.option("--fault-error6-rate", default=0.0, type=float)
 @click.option("--fault-http500-rate", default=0.0, type=float)
 @click.option("--slow-ms", default=0, type=int)
+@click.option(
+    "--key-ttl",
+    default=DEFAULT_KEY_TTL,
+    show_default=True,
+    type=float,
+    help="seconds a Bots Long Poll key stays valid",
+)
 def emulator_command(
     host: str,
     port: int,
@@ -398,6 +501,7 @@ def emulator_command(
     fault_error6_rate: float,
     fault_http500_rate: float,
     slow_ms: int,
+    key_ttl: float,
 ) -> None:
     """Run the VK API emulator in the foreground (Ctrl-C or SIGTERM stops it)."""
     emulator = VkEmulator(
@@ -413,6 +517,7 @@ def emulator_command(
         fault_error6_rate=fault_error6_rate,
         fault_http500_rate=fault_http500_rate,
         slow_ms=slow_ms,
+        key_ttl=key_ttl,
     ).start()
     ids = emulator.community_ids()
     serve_until_signalled(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import emulator_texts as tx
+from .emulator_longpoll import EventLog
 
 DAY = 86400
 RESIDENTS = 500
@@ -115,6 +116,11 @@ class Community:
     bans: dict[int, Ban] = field(default_factory=dict)
     next_id: int = 1
     next_photo_id: int = 457239017
+    #: Bots Long Poll events of this community (mutations append; generated history has none)
+    events: EventLog = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.events = EventLog(self.id)
 
     def new_item_id(self) -> int:
         """Next id of the wall's shared post/comment sequence."""

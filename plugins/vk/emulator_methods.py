@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .emulator_data import DAY, Ban, Comment, Community, EmulatorState, Post, Resident
+from .emulator_longpoll import LongPollKeys
 
 
 class VkError(Exception):
@@ -42,6 +43,7 @@ class Call:
     state: EmulatorState
     now: float
     user_id: int  # owner of the access token (the admin account)
+    longpoll: LongPollKeys | None = None  # the emulator's Bots Long Poll keys
 
     def num(self, name: str, default: int | None = None, *, required: bool = False) -> int | None:
         raw = self.params.get(name)
@@ -224,6 +226,34 @@ def add_extended(call: Call, out: dict[str, Any], author_ids: list[int]) -> None
     out["profiles"] = [profile(call.state, a) for a in seen if a > 0]
     groups = [call.state.communities.get(-a) for a in seen if a < 0]
     out["groups"] = [group_brief(g) for g in groups if g is not None]
+
+
+# --------------------------------------------------------------------------- events
+
+
+def reply_event_object(com: Community, c: Comment) -> dict[str, Any]:
+    """``wall_reply_new/edit/restore``: the comment object plus ``post_owner_id``."""
+    out = comment_object(com, c)
+    out["post_owner_id"] = -com.id
+    if c.root_id is None:
+        out["thread"] = {"count": 0}
+    return out
+
+
+def log_post_new(com: Community, post: Post) -> None:
+    com.events.add("wall_post_new", post_object(com, post))
+
+
+def log_reply(com: Community, event_type: str, c: Comment) -> None:
+    """``wall_reply_new``, ``wall_reply_edit`` or ``wall_reply_restore`` for ``c``."""
+    com.events.add(event_type, reply_event_object(com, c))
+
+
+def log_reply_delete(com: Community, c: Comment, deleter_id: int) -> None:
+    com.events.add(
+        "wall_reply_delete",
+        {"owner_id": -com.id, "id": c.id, "deleter_id": deleter_id, "post_id": c.post_id},
+    )
 
 
 # --------------------------------------------------------------------------- lookups
@@ -417,6 +447,7 @@ def wall_delete_comment(call: Call) -> int:
     if c.deleted:
         raise VkError(*COMMENT_DENIED)
     c.deleted, c.deleted_by = True, "api"
+    log_reply_delete(com, c, call.user_id)
     return 1
 
 
@@ -428,6 +459,7 @@ def wall_restore_comment(call: Call) -> int:
     if not c.deleted:
         raise VkError(243, "Comment has not been deleted")
     c.deleted, c.deleted_by = False, None
+    log_reply(com, "wall_reply_restore", c)
     return 1
 
 
@@ -442,7 +474,7 @@ def groups_ban(call: Call) -> int:
     reason = call.num("reason", 0) or 0
     if not 0 <= reason <= 4:
         raise invalid("reason", "should be between 0 and 4")
-    com.bans[owner_id] = Ban(
+    ban = com.bans[owner_id] = Ban(
         owner_id,
         call.user_id,
         int(call.now),
@@ -451,13 +483,45 @@ def groups_ban(call: Call) -> int:
         call.params.get("comment", ""),
         call.flag("comment_visible"),
     )
+    if owner_id > 0:  # the event is about users; a banned community has none
+        com.events.add(
+            "user_block",
+            {
+                "admin_id": ban.admin_id,
+                "user_id": owner_id,
+                "unblock_date": end_date,
+                "reason": reason,
+                "comment": ban.comment,
+            },
+        )
     return 1
 
 
 def groups_unban(call: Call) -> int:
     com = community_by_group(call)
-    com.bans.pop(call.req_int("owner_id"), None)
+    owner_id = call.req_int("owner_id")
+    ban = com.bans.pop(owner_id, None)
+    if owner_id > 0 and ban is not None and ban.active(call.now):
+        com.events.add(
+            "user_unblock", {"admin_id": call.user_id, "user_id": owner_id, "by_end_date": 0}
+        )
     return 1
+
+
+def groups_get_long_poll_server(call: Call) -> dict[str, Any]:
+    """``{key, server, ts}`` of the community's Bots Long Poll (§7.1).
+
+    Any of the emulator's tokens is accepted, as a community token with ``manage``
+    or an admin user token with ``groups`` would be.
+    """
+    com = community_by_group(call)
+    if call.longpoll is None:
+        raise VkError(10, "Internal server error")
+    return {
+        "key": call.longpoll.issue(com.id),
+        "server": call.longpoll.server_url(com.id),
+        "ts": str(com.events.ts),
+    }
 
 
 def groups_get_banned(call: Call) -> dict[str, Any]:
@@ -494,6 +558,7 @@ METHODS: dict[str, Callable[[Call], Any]] = {
     "groups.ban": groups_ban,
     "groups.unban": groups_unban,
     "groups.getBanned": groups_get_banned,
+    "groups.getLongPollServer": groups_get_long_poll_server,
     "wall.get": wall_get,
     "wall.getById": wall_get_by_id,
     "wall.getComments": wall_get_comments,

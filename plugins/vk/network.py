@@ -16,12 +16,14 @@ from hub.network import (
     BLOCK_AUTHOR,
     DELETE_COMMENT,
     DETECTS_DELETIONS,
+    EVENTS,
     RESTRICT_USER,
     ActionResult,
     BanRequest,
     CommentRef,
     CommentsRequest,
     CommentsResult,
+    EventBatch,
     Network,
     Outcome,
     PostPage,
@@ -71,7 +73,7 @@ class _CommentWalk:
 class VkNetwork(Network):
     name = "vk"
     title = "VK"
-    capabilities = frozenset({DELETE_COMMENT, BAN_USER, BLOCK_AUTHOR, DETECTS_DELETIONS})
+    capabilities = frozenset({DELETE_COMMENT, BAN_USER, BLOCK_AUTHOR, DETECTS_DELETIONS, EVENTS})
     capability_notes = {
         RESTRICT_USER: (
             "VK has no mute: ban the user for a number of days instead "
@@ -83,6 +85,7 @@ class VkNetwork(Network):
         "api_version": "5.199",
         "requests_per_second": 3,
         "timeout_seconds": 30,
+        "events_wait_seconds": 25,
     }
 
     def __init__(self, settings: dict[str, Any], token_for: Callable[[Account], str]):
@@ -94,6 +97,7 @@ class VkNetwork(Network):
             timeout=float(self.settings["timeout_seconds"]),
         )
         self._group_ids: dict[str, int] = {}
+        self._longpolls: dict[str, Any] = {}
 
     @classmethod
     def validate_settings(cls, settings: dict[str, Any]) -> None:
@@ -102,11 +106,28 @@ class VkNetwork(Network):
             settings, "requests_per_second", "vk", "VK allows 3 per user token"
         )
         settings_check.positive_number(settings, "timeout_seconds", "vk")
+        wait = settings_check.positive_number(settings, "events_wait_seconds", "vk")
+        if wait > 90:
+            raise ConfigError("[networks.vk] events_wait_seconds must be at most 90 (VK's limit)")
         if not isinstance(settings.get("api_version"), str):
             raise ConfigError('[networks.vk] api_version must be a string such as "5.199"')
 
     async def aclose(self) -> None:
+        for poll in self._longpolls.values():
+            await poll.aclose()
         await self.client.aclose()
+
+    async def next_events(self, account: Account, token: str, cursor: str | None) -> EventBatch:
+        """Bots Long Poll on the community token; ``failed`` codes as the notes document."""
+        from .longpoll import LongPoll, events_to_models
+
+        group = await self._resolve(account)
+        poll = self._longpolls.get(account.id)
+        if poll is None:
+            poll = self._longpolls[account.id] = LongPoll(self.client, token, group)
+        batch = await poll.next_batch(cursor, wait=int(self.settings["events_wait_seconds"]))
+        posts, comments, deleted = events_to_models(batch.events, group)
+        return EventBatch(posts, comments, deleted, batch.ts, batch.gap)
 
     # -- batching helpers ----------------------------------------------------
     async def _run(self, jobs: Sequence[tuple[Account, Call]]) -> list[Any]:
