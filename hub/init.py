@@ -26,6 +26,7 @@ api_base = "https://api.vk.ru/method"   # tests and proxies point this elsewhere
 api_version = "5.199"
 requests_per_second = 3         # per token; VK allows 3 for a user token
 timeout_seconds = 30
+events_wait_seconds = 25        # Bots Long Poll wait, for accounts with events_token_env
 
 [networks.ok]
 api_base = "https://api.ok.ru/fb.do"
@@ -75,6 +76,7 @@ report_seconds = 86400          # the push to Gospabliki, once [gospabliki] is s
 # external_id = "123456"          # the community (group) id or its screen name
 # organization = "Администрация Клочковского сельсовета"
 # token_env = "HUB_VK_TOKEN_KLOCHKI"   # admin user token of that community
+# events_token_env = "HUB_VK_EVENTS_KLOCHKI"   # optional: community token for Bots Long Poll
 #
 # [[accounts]]
 # id = "klochki-ok"
