@@ -287,6 +287,8 @@ async def _restrict(
         result = await _perform(store, action_id, prior, account, call)
         with store.transaction():
             _record_success(store, action_id, result)
+            if result.done and result.data.get("author_messages_removed"):
+                store.mark_author_comments_deleted(account.id, user_id)
         return ActionOutcome(action_id, result)
     finally:
         await network.aclose()

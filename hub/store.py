@@ -436,6 +436,15 @@ class Store:
                 [was_live[0]],
             )
 
+    def mark_author_comments_deleted(self, account_id: str, author_id: int) -> int:
+        """The network removed all of an author's messages (a Telegram ban) and will not say so."""
+        cursor = self.db.execute(
+            "UPDATE comments SET deleted_at = ?, deleted_by = 'hub' "
+            "WHERE account_id = ? AND author_id = ? AND deleted_at IS NULL",
+            [utcnow(), account_id, author_id],
+        )
+        return cursor.rowcount
+
     # -- sync state ----------------------------------------------------------
     def sync_state(self, account_id: str) -> dict[str, Any]:
         row = self.db.execute(

@@ -208,6 +208,13 @@ def test_moderation_delete_mute_ban_and_sender_chats(tmp_path, emu):
         ban_user(store, pm, config, "tg-0", str(other[2]), days=None, reason="спам")
     )
     assert banned.result.done and emu.is_banned(ref, other[2])
+    # Telegram removed everything they wrote there, and told no bot: the database says so too
+    live = store.db.execute(
+        "SELECT COUNT(*) FROM comments WHERE account_id = 'tg-0' AND author_id = ? "
+        "AND deleted_at IS NULL",
+        [other[2]],
+    ).fetchone()[0]
+    assert live == 0 and stored_state(config.db_path) == TelegramDriver(emu).state()
     store.close()
 
 

@@ -281,6 +281,7 @@ class TelegramNetwork(Network):
         return ActionResult(
             done=True,
             detail=f"user {request.user_id} banned (Telegram also removes their messages there)",
+            data={"author_messages_removed": True},  # and tells no bot: the core marks them
         )
 
     async def restrict_user(self, request: BanRequest) -> ActionResult:
