@@ -294,6 +294,28 @@ class LoopbackEmulator:
         self._faults = faults if faults is not None else Faults()
         self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
+        self._activity_stop = threading.Event()
+
+    # ------------------------------------------------------------------ live activity
+
+    def resident_comment(self, rng: random.Random) -> None:
+        """Add one resident's comment somewhere recent (a subclass knows its own data)."""
+        raise NotImplementedError
+
+    def keep_alive(self, every_seconds: float, seed: int = 1) -> None:
+        """Residents keep writing: a new comment every ``every_seconds`` until stopped.
+
+        What a daemon meets in real life — questions, complaints, thanks, and now
+        and then spam or rudeness for moderation — drawn from a seeded generator.
+        """
+        rng = random.Random(f"activity-{seed}")
+
+        def run() -> None:
+            while not self._activity_stop.wait(every_seconds):
+                with contextlib.suppress(Exception):  # a quiet moment is no reason to die
+                    self.resident_comment(rng)
+
+        threading.Thread(target=run, name=f"{self.thread_name}-activity", daemon=True).start()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -314,6 +336,7 @@ class LoopbackEmulator:
         return self
 
     def stop(self) -> None:
+        self._activity_stop.set()
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is not None:

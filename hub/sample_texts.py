@@ -345,3 +345,15 @@ def fill(template: str, rng: random.Random, place: str) -> str:
         n=rng.randint(2, 12),
         mm=f"{rng.randint(0, 59):02d}",
     )
+
+
+def resident_remark(rng: random.Random, place: str) -> str:
+    """What a resident writes under a post: mostly questions, complaints and thanks,
+    sometimes spam or rudeness (so live emulators give moderation work too)."""
+    roll = rng.random()
+    if roll < 0.08:
+        return rng.choice(SPAM)
+    if roll < 0.13:
+        return rng.choice(RUDE)
+    pool = QUESTIONS if roll < 0.5 else COMPLAINTS if roll < 0.75 else THANKS
+    return fill(rng.choice(pool), rng, place)

@@ -32,6 +32,7 @@ from hub.emulation import (
     Reply,
     serve_until_signalled,
 )
+from hub.sample_texts import resident_remark
 
 from . import emulator_texts as tx
 from .emulator_data import (
@@ -165,6 +166,14 @@ class OkEmulator(LoopbackEmulator):
             for _ in range(int(comments)):
                 self.add_comment(group.id, topic.id)
             return topic.id
+
+    def resident_comment(self, rng: random.Random) -> None:
+        """Live activity: a resident writes under one of a group's newest topics."""
+        snapshot = self.snapshot()["groups"]
+        gid = rng.choice(sorted(snapshot))
+        topics = sorted(snapshot[gid]["topics"], key=int)[-3:]
+        if topics:
+            self.add_comment(int(gid), rng.choice(topics), resident_remark(rng, "нашем посёлке"))
 
     def add_comment(
         self,
@@ -320,6 +329,12 @@ class OkEmulator(LoopbackEmulator):
 @click.option("--fault-error-rate", default=0.0, type=float)
 @click.option("--fault-http500-rate", default=0.0, type=float)
 @click.option("--slow-ms", default=0, type=int)
+@click.option(
+    "--live-seconds",
+    default=0.0,
+    type=float,
+    help="residents keep commenting: a new comment every N seconds (0: off)",
+)
 def emulator_command(
     host: str,
     port: int,
@@ -336,6 +351,7 @@ def emulator_command(
     fault_error_rate: float,
     fault_http500_rate: float,
     slow_ms: int,
+    live_seconds: float = 0.0,
 ) -> None:
     """Run the OK API emulator in the foreground (Ctrl-C or SIGTERM stops it)."""
     emulator = OkEmulator(
@@ -356,6 +372,8 @@ def emulator_command(
         slow_ms=slow_ms,
     ).start()
     ids = emulator.group_ids()
+    if live_seconds > 0:
+        emulator.keep_alive(live_seconds, seed)
     serve_until_signalled(
         emulator, f"OK emulator on {emulator.url} ({len(ids)} groups: {','.join(map(str, ids))})"
     )

@@ -27,6 +27,7 @@ from typing import Any, Self
 import click
 
 from hub.emulation import HTTP500, Faults, LoopbackEmulator, Reply, Stats, serve_until_signalled
+from hub.sample_texts import resident_remark
 
 from . import emulator_texts as tx
 from .emulator_data import Event, Person, Rights
@@ -232,6 +233,14 @@ class TelegramEmulator(LoopbackEmulator):
             for _ in range(int(comments)):
                 self.add_comment(ch.ref, post.message_id)
             return post.message_id
+
+    def resident_comment(self, rng: random.Random) -> None:
+        """Live activity: a resident writes under one of a channel's newest posts."""
+        snapshot = self.snapshot()["channels"]
+        ref = rng.choice(sorted(snapshot))
+        posts = sorted(snapshot[ref]["posts"], key=int)[-3:]
+        if posts:
+            self.add_comment(ref, int(rng.choice(posts)), resident_remark(rng, "нашем посёлке"))
 
     def add_comment(
         self,
@@ -461,6 +470,12 @@ class TelegramEmulator(LoopbackEmulator):
 @click.option("--retention-hours", default=24.0, show_default=True, type=float)
 @click.option("--fault-http500-rate", default=0.0, type=float)
 @click.option("--slow-ms", default=0, type=int)
+@click.option(
+    "--live-seconds",
+    default=0.0,
+    type=float,
+    help="residents keep commenting: a new comment every N seconds (0: off)",
+)
 def emulator_command(
     host: str,
     port: int,
@@ -472,6 +487,7 @@ def emulator_command(
     retention_hours: float,
     fault_http500_rate: float,
     slow_ms: int,
+    live_seconds: float = 0.0,
 ) -> None:
     """Run the Telegram Bot API emulator in the foreground (Ctrl-C or SIGTERM stops it)."""
     emulator = TelegramEmulator(
@@ -488,6 +504,8 @@ def emulator_command(
     ).start()
     refs = emulator.channel_refs()
     banner = f"Telegram emulator on {emulator.url} ({len(refs)} channels: {','.join(refs)})"
+    if live_seconds > 0:
+        emulator.keep_alive(live_seconds, seed)
     serve_until_signalled(emulator, banner)
 
 

@@ -36,6 +36,7 @@ from hub.emulation import (
     Stats,
     serve_until_signalled,
 )
+from hub.sample_texts import resident_remark
 
 from .emulator_data import (
     Comment,
@@ -183,6 +184,16 @@ class VkEmulator(LoopbackEmulator):
                 for _ in range(replies):
                     self.add_comment(com.id, post.id, reply_to=root)
             return post.id
+
+    def resident_comment(self, rng: random.Random) -> None:
+        """Live activity: a resident writes under one of a community's newest posts."""
+        snapshot = self.snapshot()["communities"]
+        gid = rng.choice(sorted(snapshot))
+        posts = sorted(snapshot[gid]["posts"], key=int)[-3:]
+        if posts:
+            self.add_comment(
+                int(gid), int(rng.choice(posts)), resident_remark(rng, "нашем посёлке")
+            )
 
     def add_comment(
         self,
@@ -488,6 +499,12 @@ class VkEmulator(LoopbackEmulator):
     type=float,
     help="seconds a Bots Long Poll key stays valid",
 )
+@click.option(
+    "--live-seconds",
+    default=0.0,
+    type=float,
+    help="residents keep commenting: a new comment every N seconds (0: off)",
+)
 def emulator_command(
     host: str,
     port: int,
@@ -502,6 +519,7 @@ def emulator_command(
     fault_http500_rate: float,
     slow_ms: int,
     key_ttl: float,
+    live_seconds: float = 0.0,
 ) -> None:
     """Run the VK API emulator in the foreground (Ctrl-C or SIGTERM stops it)."""
     emulator = VkEmulator(
@@ -520,6 +538,8 @@ def emulator_command(
         key_ttl=key_ttl,
     ).start()
     ids = emulator.community_ids()
+    if live_seconds > 0:
+        emulator.keep_alive(live_seconds, seed)
     serve_until_signalled(
         emulator,
         f"VK emulator on {emulator.url} ({len(ids)} communities: {','.join(map(str, ids))})",
