@@ -23,11 +23,12 @@ from .errors import HubError
 from .gospabliki.stub import stub_command as gospabliki_stub_command
 from .init import write_starter
 from .log import configure_logging
+from .maintenance import backup_database, check_database
 from .progress import TerminalProgress
 from .queries import account_rows, comment_rows
 from .registry import overdue_warning, sync_registry
 from .secrets import redact
-from .store import Store, backup_database, check_database
+from .store import Store
 from .sync import check_account, check_accounts, run_sync, select_accounts
 
 
