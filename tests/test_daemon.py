@@ -227,3 +227,44 @@ def test_pushed_events_bring_comments_in_seconds_and_moderate_them_at_once(tmp_p
         assert any(
             e["event"] == "moderation decision" and e["decision"] == "delete" for e in logged
         )
+
+
+def test_a_config_broken_while_running_is_reported_and_the_last_good_one_kept(tmp_path, emu):
+    config = write_config(tmp_path, emu)
+    config.write_text(config.read_text() + FAST)
+    proc = start_daemon(config)
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "hub.db").exists() or emu.stats()["requests"] < 2:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        time.sleep(0.3)
+        config.write_text(
+            config.read_text().replace("sync_seconds = { vk = 1 }", "sync_seconds = 5")
+        )
+        time.sleep(2.5)
+        assert proc.poll() is None  # still running on the last good config
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    assert any(
+        e["event"] == "config not reloaded" and "sync_seconds must be a table" in e["error"]
+        for e in events(err)
+    )
+
+
+def test_daemon_schedule_errors_are_one_line():
+    from hub.config import parse_config
+    from hub.daemon.schedule import load_intervals
+    from hub.errors import ConfigError
+
+    base = {"accounts": [{"id": "a", "network": "vk", "external_id": "1", "token_env": "T"}]}
+    for daemon, message in (
+        ({"sync_seconds": 5}, "must be a table"),
+        ({"sync_seconds": {"vk": 0}}, "from 1 to 604800"),
+        ({"account_sync_seconds": {"zz": 5}}, "unknown account 'zz'"),
+        ({"moderate_every": 5}, "unknown key 'moderate_every'"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            load_intervals(parse_config({**base, "daemon": daemon}))

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from ..config import Config
-from ..errors import ApiError, TransientError
+from ..errors import ApiError, ConfigError, TransientError
 from ..log import get_logger
 from ..models import Account
 from ..network import Network
@@ -62,18 +62,29 @@ async def follow_events(
     stopping: asyncio.Event,
     on_change: Callable[[Account, bool, bool], None],
 ) -> None:
-    """Follow one account's events until the daemon stops; never lose the stored cursor."""
+    """Follow one account's events until the daemon stops; never lose the stored cursor.
+
+    Nothing but a stop ends the follower: network trouble, a refused token, a
+    locked database or a surprise is logged and tried again after a pause.
+    """
     poller = f"events:{account.id}"
-    token = secret_from_env(account.events_token_env or "", "the community token for events")
+    try:
+        token = secret_from_env(account.events_token_env or "", "the community token for events")
+    except ConfigError as exc:
+        log.error("events not followed", account=account.id, error=str(exc))
+        return
     network = network_class(config.network_settings(account.network), lambda a: token)
     failures = 0
     try:
         while not stopping.is_set():
-            cursor = poll_state(store, poller).get("next_offset")
             try:
+                cursor = poll_state(store, poller).get("next_offset")
                 batch = await network.next_events(
                     account, token, None if cursor is None else str(cursor)
                 )
+                changed = store_events(store, account, batch, poller, network.name)
+            except asyncio.CancelledError:
+                raise
             except TransientError as exc:
                 failures += 1
                 log.warning(
@@ -92,8 +103,15 @@ async def follow_events(
                 )
                 await asyncio.sleep(ERROR_PAUSE_SECONDS)
                 continue
+            except Exception as exc:  # a locked database, a bug: the cursor did not move
+                log.error(
+                    "events: unexpected failure, tried again later",
+                    account=account.id,
+                    error=redact(repr(exc)),
+                )
+                await asyncio.sleep(ERROR_PAUSE_SECONDS)
+                continue
             failures = 0
-            changed = store_events(store, account, batch, poller, network.name)
             if changed or batch.gap or batch.deleted_comments:
                 log.info(
                     "events",

@@ -49,8 +49,9 @@ class Metrics:
             "# TYPE hub_account_lag_seconds gauge",
         ]
         now = datetime.now(UTC)
-        for account, finished in store.db.execute(
-            "SELECT account_id, last_finished_at FROM sync_state WHERE last_status = 'ok'"
+        for account, finished in store.db.execute(  # failing accounts keep growing their lag
+            "SELECT account_id, MAX(finished_at) FROM sync_runs WHERE status = 'ok' "
+            "GROUP BY account_id"
         ):
             if finished:
                 then = datetime.fromisoformat(finished.replace("Z", "+00:00"))
@@ -99,7 +100,10 @@ async def serve_metrics(metrics: Metrics, store: Store, host: str, port: int) ->
                 status, body = "200 OK", '{"status": "ok"}\n'
                 kind = "application/json"
             elif path == "/metrics":
-                status, body = "200 OK", metrics.render(store)
+                try:
+                    status, body = "200 OK", metrics.render(store)
+                except Exception as exc:  # a locked database: the scrape says so
+                    status, body = "500 Internal Server Error", f"metrics unavailable: {exc}\n"
                 kind = "text/plain; version=0.0.4"
             else:
                 status, body, kind = "404 Not Found", "not found\n", "text/plain"

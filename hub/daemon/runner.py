@@ -23,6 +23,7 @@ from ..config import Config, load_config
 from ..errors import HubError
 from ..log import get_logger
 from ..registry import overdue_warning, sync_registry
+from ..secrets import redact
 from ..store import Store
 from ..sync import run_sync
 from .metrics import Metrics, serve_metrics
@@ -30,6 +31,7 @@ from .schedule import Intervals, load_intervals
 
 log = get_logger("hub.daemon")
 STOP_GRACE_SECONDS = 8
+ERROR_PAUSE_SECONDS = 30
 
 
 class Daemon:
@@ -88,8 +90,14 @@ class Daemon:
         try:
             while not self.stopping.is_set():
                 self._work = asyncio.create_task(self._cycle(store))
-                with contextlib.suppress(asyncio.CancelledError):
+                try:
                     await self._work
+                except asyncio.CancelledError:
+                    pass
+                except Exception as exc:  # a locked database, a bug: log it, never die of it
+                    log.error("cycle failed; the daemon carries on", error=redact(repr(exc)))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stopping.wait(), timeout=ERROR_PAUSE_SECONDS)
                 self._work = None
                 if self.stopping.is_set():
                     break
@@ -102,7 +110,11 @@ class Daemon:
             for task in self._followers:
                 task.cancel()
             if self._followers:
-                await asyncio.gather(*self._followers, return_exceptions=True)
+                with contextlib.suppress(TimeoutError):  # the stop stays within 10 seconds
+                    await asyncio.wait_for(
+                        asyncio.gather(*self._followers, return_exceptions=True),
+                        timeout=STOP_GRACE_SECONDS,
+                    )
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             if server is not None:
@@ -113,7 +125,9 @@ class Daemon:
         return 0
 
     async def _sleep_until_due(self) -> None:
-        due = min([*self.next_sync.values(), *self.next_job.values()], default=time.time() + 60)
+        live = {a.id for a in self.config.accounts} - set(self.parked)
+        syncs = [t for account_id, t in self.next_sync.items() if account_id in live]
+        due = min([*syncs, *self.next_job.values()], default=time.time() + 60)
         wait = max(0.05, due - time.time())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.wake.wait(), timeout=wait)
@@ -141,16 +155,19 @@ class Daemon:
     def _on_event(self, account, comments_changed: bool, gap: bool) -> None:
         if comments_changed:
             self.next_job["moderate"] = 0.0  # judge new and edited comments at once
-        if gap:
+        if gap and account.id not in self.parked:
             self.next_sync[account.id] = 0.0  # events were missed: reconcile by REST now
         if comments_changed or gap:
             self.wake.set()
 
     # -- config --------------------------------------------------------------
     def _load_config(self) -> None:
-        self.config = load_config(self.config_path, self.db_override)
-        self.intervals = load_intervals(self.config)
-        self._config_mtime = self._mtime()
+        mtime = self._mtime()
+        config = load_config(self.config_path, self.db_override)
+        intervals = load_intervals(config)  # both or neither: a rejected file changes nothing
+        self.config, self.intervals, self._config_mtime = config, intervals, mtime
+        known = {a.id for a in config.accounts}
+        self.next_sync = {k: v for k, v in self.next_sync.items() if k in known}
 
     def _mtime(self) -> float:
         try:

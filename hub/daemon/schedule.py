@@ -55,6 +55,9 @@ def load_intervals(config: Config) -> Intervals:
         raise ConfigError(
             f"[daemon] has an unknown key {sorted(unknown)[0]!r}; known: {', '.join(sorted(KEYS))}"
         )
+    for key in ("sync_seconds", "account_sync_seconds"):
+        if not isinstance(table.get(key, {}), dict):
+            raise ConfigError(f"[daemon] {key} must be a table like {{ vk = 300 }}")
     sync = {**DEFAULT_SYNC}
     for name, value in (table.get("sync_seconds") or {}).items():
         sync[name] = _seconds(value, f"sync_seconds.{name}")
