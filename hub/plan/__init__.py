@@ -1,0 +1,1 @@
+"""Content plan: drafts, approval, publishing and the bureaucratese linter."""
