@@ -43,6 +43,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+from emulators import spawn
 
 from hub import plugins
 from hub.daemon.runner import Daemon
@@ -93,31 +94,9 @@ class Emulator:
             ],
             "telegram": ["--token", TOKENS["HUB_BENCH_TG_TOKEN"]],
         }[network]
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hub",
-                "emulator",
-                network,
-                "--port",
-                "0",
-                "--seed",
-                "1",
-                "--comments",
-                str(args.comments),
-                *sizes,
-                *extra,
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
+        self.proc, self.url, self.ids = spawn(
+            network, "--seed", "1", "--comments", str(args.comments), *sizes, *extra
         )
-        line = self.proc.stdout.readline()
-        if " emulator on " not in line:
-            self.stop()
-            sys.exit(f"{network} emulator did not start: {line!r}")
-        self.url = line.split()[3]
-        self.ids = line.split(": ")[1].rstrip(")\n").split(",")
         parsed = httpx.URL(self.url)
         self.http = httpx.Client(base_url=f"{parsed.scheme}://{parsed.host}:{parsed.port}")
 

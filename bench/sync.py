@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+from emulators import spawn
 
 from hub import plugins
 from hub.config import parse_config
@@ -60,31 +61,9 @@ def emulator_options(network: str, args) -> list[str]:
 
 
 def start_emulator(network: str, args) -> tuple[subprocess.Popen, str, list[str]]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hub",
-            "emulator",
-            network,
-            "--port",
-            "0",
-            "--seed",
-            "1",
-            "--comments",
-            str(args.comments),
-            *emulator_options(network, args),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    return spawn(
+        network, "--seed", "1", "--comments", str(args.comments), *emulator_options(network, args)
     )
-    line = proc.stdout.readline()
-    if " emulator on " not in line:
-        proc.kill()
-        sys.exit(f"{network} emulator did not start: {line!r}")
-    url = line.split()[3]
-    ids = line.split(": ")[1].rstrip(")\n").split(",")
-    return proc, url, ids
 
 
 def network_settings(network: str, url: str, rps: float) -> dict:
