@@ -34,6 +34,8 @@ TOP_LEVEL_KEYS = {
     "notices",
     "gospabliki",
     "daemon",
+    "plan",
+    "compliance",
 }
 
 

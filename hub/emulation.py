@@ -30,6 +30,9 @@ import click
 Reply = tuple[int, str, bytes, Mapping[str, str]]  # status, content type, body, extra headers
 JSON_TYPE = "application/json; charset=utf-8"
 HTTP500 = "http500"  # the fault kind every emulator has: an HTML error page instead of an answer
+#: a reply that is no reply: the server applied the call, then hangs up without answering
+#: (what a client sees when a timeout or a dropped connection eats the answer of a write)
+ANSWER_LOST: Reply = (0, "", b"", {})
 
 
 def json_reply(
@@ -248,6 +251,11 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
             reply = emulator.handle(verb, url.path, url.query, self.headers, body)
         except Exception:  # noqa: BLE001 - last resort: never a traceback on the wire
             reply = emulator.html_500()
+        if reply is ANSWER_LOST:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         status, ctype, payload, extra = reply
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -295,6 +303,8 @@ class LoopbackEmulator:
         self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
         self._activity_stop = threading.Event()
+        self._lost_answers: dict[str, int] = {}
+        self._lost_lock = threading.Lock()
 
     # ------------------------------------------------------------------ live activity
 
@@ -425,6 +435,28 @@ class LoopbackEmulator:
             self._stats.count(http500=1)
         return fault
 
+    def lose_answers(self, method: str, count: int = 1) -> None:
+        """Apply the next ``count`` calls of the write ``method``, then drop their answers.
+
+        The ambiguous failure a publisher must survive: the post exists, the client
+        saw only a broken connection. Set through ``POST /_emulator/faults`` with
+        ``{"lose_answer": {"wall.post": 1}}`` too.
+        """
+        with self._lost_lock:
+            self._lost_answers[method] = max(0, int(count))
+
+    def answer_lost(self, method: str) -> bool:
+        """True (once per armed count) when this applied call's answer is to be dropped.
+
+        An emulator calls it after applying a write and answers :data:`ANSWER_LOST`.
+        """
+        with self._lost_lock:
+            left = self._lost_answers.get(method, 0)
+            if left <= 0:
+                return False
+            self._lost_answers[method] = left - 1
+        return True
+
     # ------------------------------------------------------------------ /_emulator/*
 
     def control_routes(self) -> dict[tuple[str, str], Callable[[dict[str, Any]], Any]]:
@@ -470,6 +502,8 @@ class LoopbackEmulator:
         return {"ok": True}
 
     def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
+        for method, count in dict(data.pop("lose_answer", None) or {}).items():
+            self.lose_answers(str(method), int(count))
         self._faults.set(
             **{kind: int(data.get(kind, 0)) for kind in self._faults.kinds},
             slow_ms=None if data.get("slow_ms") is None else int(data["slow_ms"]),

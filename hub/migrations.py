@@ -438,3 +438,65 @@ def m006_report_outbox(db: sqlite_utils.Database) -> None:
         },
         pk="idempotency_key",
     )
+
+
+@migration
+def m007_content_plan(db: sqlite_utils.Database) -> None:
+    """The content plan: drafts, their approval, and one publication row per account.
+
+    A draft goes out only once approved. Each (draft, account) row is the outbox
+    of one publication: it is marked ``sending`` (with the time) before the
+    network is called, so an answer lost on the way leaves ``unknown``, which is
+    reconciled against the network before anything is sent again. Reply
+    templates are approved like drafts; replies themselves are ``actions``.
+    """
+    db.execute(
+        """CREATE TABLE drafts (
+            id INTEGER PRIMARY KEY,
+            title TEXT,
+            text TEXT NOT NULL,
+            attachments_json TEXT NOT NULL DEFAULT '[]',
+            publish_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'draft'
+                CHECK (state IN ('draft', 'approved', 'rejected', 'published', 'failed')),
+            lint_score INTEGER,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            approved_by TEXT,
+            approved_at TEXT,
+            rejected_by TEXT,
+            rejected_at TEXT,
+            reject_reason TEXT,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX drafts_state_due ON drafts(state, publish_at)")
+    db.execute(
+        """CREATE TABLE draft_targets (
+            draft_id INTEGER NOT NULL REFERENCES drafts(id),
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sending', 'unknown', 'published', 'failed')),
+            guid TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            first_sent_at TEXT,
+            published_at TEXT,
+            post_network_id INTEGER,
+            url TEXT,
+            error TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (draft_id, account_id)
+        )"""
+    )
+    db.execute("CREATE INDEX draft_targets_account ON draft_targets(account_id, state)")
+    db.execute(
+        """CREATE TABLE reply_templates (
+            name TEXT PRIMARY KEY,
+            text TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            approved_by TEXT,
+            approved_at TEXT,
+            updated_at TEXT NOT NULL
+        )"""
+    )

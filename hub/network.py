@@ -34,6 +34,10 @@ DETECTS_DELETIONS = "detects_deletions"
 
 #: the network pushes new posts and comments to an account that names ``events_token_env``
 EVENTS = "events"
+#: publish a post on the account's page (the content plan)
+PUBLISH_POST = "publish_post"
+#: answer a comment as the community
+REPLY_COMMENT = "reply_comment"
 
 #: how the core syncs a network: walk each wall (VK, OK), or read a stream of updates (Telegram)
 WALK = "walk"
@@ -157,6 +161,48 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class PublishRequest:
+    """One approved draft going out on one account.
+
+    ``photos`` are local image files the plugin uploads; ``links`` are URLs
+    (a network that cannot take an image by URL sends it as a link). ``guid`` is
+    the hub's stable key for this draft on this account: a network with an
+    idempotency key (VK's ``guid``) gets it, so a resend can never be a second post.
+    """
+
+    account: Account
+    text: str
+    photos: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    guid: str = ""
+
+
+@dataclass
+class Published:
+    """Where a published draft now lives; ``post`` is the network's post when it said so."""
+
+    post_network_id: int
+    url: str | None
+    post: Post | None = None
+
+
+@dataclass(frozen=True)
+class ReplyRequest:
+    """An answer to a comment, written as the community.
+
+    ``guid`` is stable across resends of the same reply. ``retry`` says an
+    earlier send may have been applied (its answer was lost): the plugin must
+    make sure it is not posting the reply twice — pass the guid to a network
+    that deduplicates, look first where it can, or answer ``manual``.
+    """
+
+    comment: CommentRef
+    text: str
+    guid: str
+    retry: bool = False
+
+
+@dataclass(frozen=True)
 class BanRequest:
     account: Account
     user_id: int
@@ -273,6 +319,36 @@ class Network(abc.ABC):
 
     def post_url(self, account: Account, post_network_id: int) -> str | None:
         return None
+
+    # ------------------------------------------------------------------ publishing
+
+    def publish_problems(self, request: PublishRequest) -> list[str]:
+        """Why the network would refuse this post (too long, too many photos), in plain words.
+
+        Checked when a draft is added and again before it is sent, so a specialist
+        hears about a 1,100-character Telegram caption the day they write it.
+        """
+        return [] if PUBLISH_POST in self.capabilities else [self.missing(PUBLISH_POST)]
+
+    async def publish_post(self, request: PublishRequest) -> Published:
+        """Publish now; raise ApiError when refused, TransientError when the answer was lost.
+
+        Never retry a write whose answer may have been applied: the core
+        reconciles (it syncs the account and looks for the post) before any resend.
+        """
+        raise ApiError(self.missing(PUBLISH_POST))
+
+    async def sees_own_posts(self, account: Account) -> bool:
+        """Whether a sync of the account shows the posts the hub itself published.
+
+        The core's check after an ambiguous failure relies on it: when False, a
+        post that is not found may still exist, and a person must look.
+        """
+        return True
+
+    async def reply_to_comment(self, request: ReplyRequest) -> ActionResult:
+        """Answer the comment as the community; ``data`` carries ``comment_id`` and ``url``."""
+        raise ApiError(self.missing(REPLY_COMMENT))
 
     def account_url(self, account: Account) -> str | None:
         return None
