@@ -17,6 +17,7 @@ import click
 from . import __version__, plugins
 from .actions import ban_user, delete_comment, restrict_user
 from .cli_moderation import install as install_moderation
+from .cli_plan import install as install_plan
 from .cli_registry import install as install_registry
 from .config import Config, config_path, load_config
 from .errors import HubError
@@ -364,49 +365,8 @@ def db_check(obj: Context):
     click.echo(f"{config.db_path}: integrity ok, foreign keys ok")
 
 
-@cli.group()
-def plan():
-    """The content plan (so far: the bureaucratese linter)."""
-
-
-@plan.command(name="lint")
-@click.option("--text", help="The text to check (default: standard input).")
-@click.option("--max-sentence-words", default=25, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
-def plan_lint(text, max_sentence_words, as_json):
-    """Flag канцеляризмы and press-release form, with a plain suggestion for each."""
-    from .plan.lint import lint
-
-    report = lint(
-        text if text is not None else sys.stdin.read(), max_sentence_words=max_sentence_words
-    )
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "score": report.score,
-                    "findings": [
-                        {
-                            "rule": f.rule,
-                            "span": list(f.span),
-                            "match": f.match,
-                            "suggestion": f.suggestion,
-                            "severity": f.severity,
-                        }
-                        for f in report.findings
-                    ],
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
-        return
-    for f in report.findings:
-        click.echo(f"{f.rule:<24} «{f.match}» → {f.suggestion}")
-    click.echo(f"score {report.score:.0f} of 100 ({len(report.findings)} findings)")
-
-
 install_moderation(cli, pass_ctx, warn_overdue)
+install_plan(cli, pass_ctx)
 install_registry(cli, pass_ctx)
 cli.add_command(gospabliki_stub_command)
 

@@ -1,0 +1,320 @@
+"""``hub plan ...``, ``hub reply`` and ``hub templates ...``: thin commands over hub.plan."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import click
+
+from . import plugins
+from .cli_moderation import _operator
+from .errors import ConfigError, HubError
+from .plan import drafts, publish, replies
+from .plan.settings import parse_plan
+from .secrets import token_from_env
+
+
+def _accounts(config, account_ids, organization, all_accounts):
+    if all_accounts:
+        return list(config.accounts)
+    chosen = [config.account(a) for a in account_ids]
+    if organization:
+        chosen += [a for a in config.accounts if a.organization == organization]
+        if not any(a.organization == organization for a in config.accounts):
+            raise ConfigError(f"no account belongs to organization {organization!r}")
+    seen: dict[str, object] = {}
+    for account in chosen:
+        seen.setdefault(account.id, account)
+    return list(seen.values())
+
+
+def _local(moment, config) -> str:
+    zone = parse_plan(config.raw).time_zone
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") + f" ({zone.key})"
+
+
+def _show(draft: drafts.Draft, config) -> None:
+    title = f" «{draft.title}»" if draft.title else ""
+    click.echo(f"draft #{draft.id}{title}: {draft.state}, at {_local(draft.publish_at, config)}")
+    click.echo(f"  written by {draft.created_by} at {draft.created_at}")
+    if draft.approved_by:
+        click.echo(f"  approved by {draft.approved_by} at {draft.approved_at}")
+    if draft.rejected_by:
+        click.echo(
+            f"  rejected by {draft.rejected_by} at {draft.rejected_at}: {draft.reject_reason}"
+        )
+    click.echo(f"  bureaucratese score {draft.lint_score}")
+    for item in draft.attachments:
+        click.echo(f"  attachment {item}")
+    for t in draft.targets:
+        where = f" {t.url}" if t.url else ""
+        error = f" — {t.error}" if t.error else ""
+        click.echo(f"  {t.account_id}: {t.state}{where}{error}")
+
+
+def _report(outcomes: list[publish.TargetOutcome]) -> None:
+    for outcome in outcomes:
+        click.echo(outcome.line())
+    bad = [o for o in outcomes if o.state in ("failed", "unknown")]
+    if bad:
+        raise HubError(f"{len(bad)} publication(s) did not go out, listed above")
+
+
+def install(cli: click.Group, pass_ctx) -> None:
+    @cli.group()
+    def plan():
+        """The content plan: drafts, approval, publishing, and the bureaucratese linter."""
+
+    @plan.command(name="add")
+    @click.option("--account", "account_ids", multiple=True, help="An account (repeatable).")
+    @click.option("--organization", help="Every account of this organization.")
+    @click.option("--all", "all_accounts", is_flag=True, help="Every declared account.")
+    @click.option("--text", help="The post's text (default: --file, else standard input).")
+    @click.option("--file", "text_file", type=click.File(encoding="utf-8"), help="Text file.")
+    @click.option(
+        "--at",
+        "when",
+        default="now",
+        show_default=True,
+        help="When to publish: 2026-12-03 09:00 (local time, [plan] time_zone) or now.",
+    )
+    @click.option("--attach", multiple=True, help="An image file or an http(s) link (repeatable).")
+    @click.option("--title", help="A short name for the plan.")
+    @click.option("--by", help="Who wrote it (default: your user name).")
+    @pass_ctx
+    def plan_add(obj, account_ids, organization, all_accounts, text, text_file, when, attach, title, by):  # noqa: E501
+        """Write a draft for one or many accounts; it goes out only once approved."""
+        config = obj.config()
+        if text is None:
+            text = text_file.read() if text_file else sys.stdin.read()
+        settings = parse_plan(config.raw)
+        draft, findings = drafts.add_draft(
+            obj.store(config),
+            obj.pm,
+            config,
+            accounts=_accounts(config, account_ids, organization, all_accounts),
+            text=text,
+            publish_at=drafts.parse_when(when, settings),
+            attachments=list(attach),
+            title=title,
+            created_by=_operator(by),
+        )
+        click.echo(
+            f"draft #{draft.id} written for {', '.join(t.account_id for t in draft.targets)}, "
+            f"to go out at {_local(draft.publish_at, config)} once approved"
+        )
+        if findings:
+            click.echo(f"bureaucratese score {draft.lint_score}; consider:")
+            for line in findings:
+                click.echo(f"  {line}")
+
+    @plan.command(name="list")
+    @click.option("--state", type=click.Choice(drafts.STATES), help="Only drafts in this state.")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @pass_ctx
+    def plan_list(obj, state, as_json):
+        """Drafts by publication time, with their state on each account."""
+        config = obj.config()
+        items = drafts.list_drafts(obj.store(config), state)
+        if as_json:
+            click.echo(json.dumps([d.as_dict() for d in items], ensure_ascii=False, indent=2))
+            return
+        if not items:
+            click.echo("no drafts" + (f" in state {state}" if state else ""))
+        for d in items:
+            targets = ", ".join(f"{t.account_id}={t.state}" for t in d.targets)
+            first = d.text.splitlines()[0][:50]
+            click.echo(
+                f"#{d.id:<4} {d.state:<9} {_local(d.publish_at, config)}  {first}  [{targets}]"
+            )
+
+    @plan.command(name="show")
+    @click.argument("draft_id", type=int)
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @pass_ctx
+    def plan_show(obj, draft_id, as_json):
+        """One draft: its text, who approved it, where it went out, what the linter found."""
+        from .plan.lint import lint
+
+        config = obj.config()
+        draft = drafts.load_draft(obj.store(config), draft_id)
+        if as_json:
+            click.echo(json.dumps(draft.as_dict(), ensure_ascii=False, indent=2))
+            return
+        _show(draft, config)
+        click.echo("")
+        click.echo(draft.text)
+        findings = lint(draft.text).findings
+        if findings:
+            click.echo("")
+            for f in findings:
+                click.echo(f"  {f.rule:<24} «{f.match}» → {f.suggestion}")
+
+    @plan.command(name="approve")
+    @click.argument("draft_id", type=int)
+    @click.option("--by", help="Who approves (default: your user name).")
+    @pass_ctx
+    def plan_approve(obj, draft_id, by):
+        """Approve a draft: it goes out at its time (the daemon, or 'hub plan publish')."""
+        config = obj.config()
+        draft, warning = drafts.approve(obj.store(config), config, draft_id, _operator(by))
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(
+            f"draft #{draft.id} approved by {draft.approved_by}; "
+            f"goes out at {_local(draft.publish_at, config)}"
+        )
+
+    @plan.command(name="reject")
+    @click.argument("draft_id", type=int)
+    @click.option("--reason", required=True, help="What the author should change.")
+    @click.option("--by", help="Who rejects (default: your user name).")
+    @pass_ctx
+    def plan_reject(obj, draft_id, reason, by):
+        """Refuse a draft (or withdraw an approved one before it goes out)."""
+        config = obj.config()
+        draft = drafts.reject(obj.store(config), draft_id, _operator(by), reason)
+        click.echo(f"draft #{draft.id} rejected by {draft.rejected_by}: {draft.reject_reason}")
+
+    @plan.command(name="publish")
+    @click.argument("draft_id", type=int, required=False)
+    @pass_ctx
+    def plan_publish(obj, draft_id):
+        """Publish what is due now; with DRAFT_ID, that approved draft at once.
+
+        A draft that failed on an account is tried again there. One whose
+        answer was lost is first looked for on the network, never sent blind.
+        """
+        config = obj.config()
+        store = obj.store(config)
+        if draft_id is None:
+            outcomes = asyncio.run(publish.publish_due(store, obj.pm, config))
+            if not outcomes:
+                click.echo("nothing is due")
+        else:
+            outcomes = asyncio.run(
+                publish.publish_draft(store, obj.pm, config, draft_id, retry_failed=True)
+            )
+            if not outcomes:
+                click.echo(f"draft #{draft_id} is already out on every account")
+        _report(outcomes)
+
+    @plan.command(name="resolve")
+    @click.argument("draft_id", type=int)
+    @click.argument("account_id")
+    @click.option("--post-id", type=int, help="The post is up: its id on the network.")
+    @click.option("--not-published", is_flag=True, help="It is not up: send it next run.")
+    @click.option("--by", help="Who looked (default: your user name).")
+    @pass_ctx
+    def plan_resolve(obj, draft_id, account_id, post_id, not_published, by):
+        """Settle a publication the hub could not verify, after looking at the page."""
+        if (post_id is None) == (not not_published):
+            raise ConfigError("give exactly one of --post-id N or --not-published")
+        config = obj.config()
+        account = config.account(account_id)
+        network_class = plugins.networks(obj.pm).get(account.network)
+        if network_class is None:
+            raise ConfigError(f"no installed plugin provides network {account.network!r}")
+        network = network_class(config.network_settings(account.network), token_from_env)
+        outcome = publish.resolve(
+            obj.store(config), config, network, draft_id, account_id,
+            post_id=post_id, by=_operator(by),
+        )  # fmt: skip
+        click.echo(outcome.line())
+
+    @plan.command(name="lint")
+    @click.argument("draft_id", type=int, required=False)
+    @click.option("--text", help="The text to check (default: the draft, else standard input).")
+    @click.option("--max-sentence-words", default=25, show_default=True)
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @pass_ctx
+    def plan_lint(obj, draft_id, text, max_sentence_words, as_json):
+        """Flag канцеляризмы and press-release form, with a plain suggestion for each."""
+        from .plan.lint import lint
+
+        if draft_id is not None:
+            config = obj.config()
+            text = drafts.load_draft(obj.store(config, create=False), draft_id).text
+        report = lint(
+            text if text is not None else sys.stdin.read(), max_sentence_words=max_sentence_words
+        )
+        if as_json:
+            findings = [
+                {
+                    "rule": f.rule,
+                    "span": list(f.span),
+                    "match": f.match,
+                    "suggestion": f.suggestion,
+                    "severity": f.severity,
+                }
+                for f in report.findings
+            ]
+            click.echo(
+                json.dumps(
+                    {"score": report.score, "findings": findings}, ensure_ascii=False, indent=2
+                )
+            )
+            return
+        for f in report.findings:
+            click.echo(f"{f.rule:<24} «{f.match}» → {f.suggestion}")
+        click.echo(f"score {report.score:.0f} of 100 ({len(report.findings)} findings)")
+
+    @cli.command(name="reply")
+    @click.argument("comment")
+    @click.option("--template", "template_name", required=True, help="An approved template.")
+    @click.option("--by", help="Who answers (default: your user name).")
+    @pass_ctx
+    def reply(obj, comment, template_name, by):
+        """Answer COMMENT (hub id, or ACCOUNT:COMMENT_ID) as the community, from a template."""
+        config = obj.config()
+        outcome = asyncio.run(
+            replies.reply(
+                obj.store(config, create=False), obj.pm, config, comment, template_name,
+                _operator(by),
+            )
+        )  # fmt: skip
+        url = outcome.result.data.get("url")
+        click.echo(outcome.summary(f"reply to {comment}") + (f" {url}" if url else ""))
+
+    @cli.group()
+    def templates():
+        """Reply templates: written, then approved, then used by 'hub reply'."""
+
+    @templates.command(name="add")
+    @click.argument("name")
+    @click.option("--text", required=True, help="The answer; {author} is the resident's name.")
+    @click.option("--by", help="Who wrote it (default: your user name).")
+    @pass_ctx
+    def templates_add(obj, name, text, by):
+        """Write a template (rewriting one withdraws its approval)."""
+        config = obj.config()
+        template = replies.add_template(obj.store(config), name, text, _operator(by))
+        click.echo(f"template {template.name!r} written; approve it: hub templates approve {name}")
+
+    @templates.command(name="approve")
+    @click.argument("name")
+    @click.option("--by", help="Who approves (default: your user name).")
+    @pass_ctx
+    def templates_approve(obj, name, by):
+        """Approve a template so that 'hub reply' can use it."""
+        config = obj.config()
+        template = replies.approve_template(obj.store(config), name, _operator(by))
+        click.echo(f"template {template.name!r} approved by {template.approved_by}")
+
+    @templates.command(name="list")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @pass_ctx
+    def templates_list(obj, as_json):
+        """Every template and whether it is approved."""
+        config = obj.config()
+        items = replies.list_templates(obj.store(config))
+        if as_json:
+            click.echo(json.dumps([t.__dict__ for t in items], ensure_ascii=False, indent=2))
+            return
+        if not items:
+            click.echo("no templates; write one: hub templates add NAME --text '...'")
+        for t in items:
+            state = f"approved by {t.approved_by}" if t.approved else "NOT approved"
+            click.echo(f"{t.name:<16} {state:<24} {t.text}")

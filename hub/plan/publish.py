@@ -1,0 +1,332 @@
+"""Publishing approved drafts through the plugins, never twice.
+
+Each (draft, account) row is an outbox. Before the network is called the row
+becomes ``sending`` in its own committed transaction; the answer moves it to
+``published`` (with the post's id and URL, and the post stored at once) or
+``failed`` (the network refused: nothing was posted). An answer lost on the way
+— a timeout after the request left — makes it ``unknown``: the post may exist.
+An ``unknown`` row, or a ``sending`` row left by a crash, is reconciled before
+anything is resent: the account is synced the usual way and the store searched
+for a post with the draft's text published since the first attempt. Found: it is
+recorded as published. Not found, and the network shows the hub its own posts:
+it is sent again (VK also deduplicates on the row's guid). Where the network
+cannot show it (a Telegram channel without a discussion group) the row stays
+``unknown`` and a person settles it with ``hub plan resolve``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pluggy
+
+from ..config import Config
+from ..errors import ApiError, HubError, NotFoundError, TransientError
+from ..log import get_logger
+from ..models import Account
+from ..network import PUBLISH_POST, Network, Published
+from ..store import Store, iso, utcnow
+from ..sync import describe_error, open_networks, run_sync
+from .drafts import Draft, Target, load_draft, settle_draft_state
+
+log = get_logger("hub.plan")
+
+#: a ``sending`` row younger than this may be in flight in another hub process: leave it
+IN_FLIGHT = timedelta(minutes=5)
+#: how far before the first attempt a found post may be dated (clocks differ)
+CLOCK_SKEW = timedelta(hours=24)
+
+
+@dataclass
+class TargetOutcome:
+    draft_id: int
+    account_id: str
+    state: str
+    detail: str = ""
+    url: str | None = None
+
+    def line(self) -> str:
+        where = f" {self.url}" if self.url else ""
+        detail = f": {self.detail}" if self.detail else ""
+        return f"draft #{self.draft_id} on {self.account_id}: {self.state}{where}{detail}"
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
+
+def stamp(moment: datetime) -> str:
+    """The store's way of writing a time: ISO UTC with a Z, so text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def due_draft_ids(store: Store, now: datetime | None = None) -> list[int]:
+    """Approved drafts whose time has come, plus any with a row still to be settled."""
+    moment = stamp(_now(now))
+    rows = store.db.execute(
+        "SELECT DISTINCT d.id FROM drafts d JOIN draft_targets t ON t.draft_id = d.id "
+        "WHERE d.state = 'approved' AND t.state IN ('pending', 'sending', 'unknown') "
+        "AND (d.publish_at <= ? OR t.state != 'pending') ORDER BY d.publish_at, d.id",
+        [moment],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+async def publish_due(
+    store: Store, pm: pluggy.PluginManager, config: Config, now: datetime | None = None
+) -> list[TargetOutcome]:
+    """What the daemon and ``hub plan publish`` run: every due draft, each account once."""
+    outcomes: list[TargetOutcome] = []
+    for draft_id in due_draft_ids(store, now):
+        outcomes += await publish_draft(store, pm, config, draft_id, now=now)
+    return outcomes
+
+
+async def publish_draft(
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    draft_id: int,
+    *,
+    now: datetime | None = None,
+    retry_failed: bool = False,
+) -> list[TargetOutcome]:
+    """Publish one approved draft on each of its accounts that does not have it yet.
+
+    ``retry_failed``: send again where the network refused before (the operator
+    fixed the token or the text); a refusal means nothing was posted.
+    """
+    draft = load_draft(store, draft_id)
+    if draft.state not in ("approved", "failed"):
+        raise HubError(f"draft #{draft_id} is {draft.state}; only an approved draft goes out")
+    if draft.state == "failed" and not retry_failed:
+        raise HubError(f"draft #{draft_id} failed; 'hub plan publish {draft_id}' tries again")
+    outcomes = []
+    for target in draft.targets:
+        if target.state == "published" or (target.state == "failed" and not retry_failed):
+            continue
+        try:
+            account = config.account(target.account_id)
+        except HubError:
+            outcomes.append(_fail(store, draft, target, "the account is no longer in the config"))
+            continue
+        outcomes.append(await _publish_target(store, pm, config, draft, target, account, now))
+    return outcomes
+
+
+async def _publish_target(
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    draft: Draft,
+    target: Target,
+    account: Account,
+    now: datetime | None,
+) -> TargetOutcome:
+    network = open_networks(pm, config, [account])[account.network]
+    try:
+        if PUBLISH_POST not in network.capabilities:
+            return _fail(store, draft, target, network.missing(PUBLISH_POST))
+        claim = _claim(store, draft.id, account.id, _now(now))
+        if claim == "busy":
+            return TargetOutcome(
+                draft.id, account.id, "sending", "another hub process is sending it now"
+            )
+        if claim == "check":
+            found = await _reconcile(store, pm, config, network, draft, account)
+            if found is not None:
+                return found
+            claim = _claim(store, draft.id, account.id, _now(now), after_check=True)
+        problems = network.publish_problems(draft.request_for(account, target.guid))
+        if problems:
+            return _fail(store, draft, target, "; ".join(problems))
+        return await _send(store, network, draft, target, account)
+    finally:
+        await network.aclose()
+
+
+def _claim(
+    store: Store, draft_id: int, account_id: str, now: datetime, *, after_check: bool = False
+) -> str:
+    """Mark the row ``sending`` before the call; say ``check`` when it must be reconciled first.
+
+    One immediate transaction, so two hub processes cannot both claim a row.
+    """
+    with store.transaction(immediate=True):
+        state, updated = store.db.execute(
+            "SELECT state, updated_at FROM draft_targets WHERE draft_id = ? AND account_id = ?",
+            [draft_id, account_id],
+        ).fetchone()
+        if state == "sending" and not after_check:
+            if now - datetime.fromisoformat(updated) < IN_FLIGHT:
+                return "busy"
+            return "check"
+        if state == "unknown" and not after_check:
+            return "check"
+        at = stamp(now)
+        store.db.execute(
+            "UPDATE draft_targets SET state = 'sending', attempts = attempts + 1, "
+            "first_sent_at = COALESCE(first_sent_at, ?), error = NULL, updated_at = ? "
+            "WHERE draft_id = ? AND account_id = ?",
+            [at, at, draft_id, account_id],
+        )
+        return "send"
+
+
+async def _send(
+    store: Store, network: Network, draft: Draft, target: Target, account: Account
+) -> TargetOutcome:
+    request = draft.request_for(account, target.guid)
+    try:
+        published = await network.publish_post(request)
+    except TransientError as exc:
+        if not exc.maybe_applied:  # the request never reached the network: try next time
+            return _set(store, draft, account, "pending", describe_error(account, exc))
+        message = (
+            f"{describe_error(account, exc)}; the post may or may not be up. The hub checks the "
+            "account before sending again"
+        )
+        log.warning("publication unknown", draft=draft.id, account=account.id)
+        return _set(store, draft, account, "unknown", message)
+    except ApiError as exc:
+        return _fail(store, draft, target, describe_error(account, exc))
+    return _record_published(store, draft, account, published)
+
+
+def _record_published(
+    store: Store, draft: Draft, account: Account, published: Published
+) -> TargetOutcome:
+    with store.transaction():
+        if published.post is not None:
+            store.upsert_posts(account, [published.post])
+        store.db.execute(
+            "UPDATE draft_targets SET state = 'published', post_network_id = ?, url = ?, "
+            "published_at = ?, error = NULL, updated_at = ? WHERE draft_id = ? AND account_id = ?",
+            [
+                published.post_network_id,
+                published.url,
+                iso(published.post.published_at) if published.post else utcnow(),
+                utcnow(),
+                draft.id,
+                account.id,
+            ],
+        )
+        settle_draft_state(store, draft.id)
+    log.info("published", draft=draft.id, account=account.id, url=published.url)
+    return TargetOutcome(draft.id, account.id, "published", url=published.url)
+
+
+def _set(store: Store, draft: Draft, account: Account, state: str, error: str) -> TargetOutcome:
+    with store.transaction():
+        store.db.execute(
+            "UPDATE draft_targets SET state = ?, error = ?, updated_at = ? "
+            "WHERE draft_id = ? AND account_id = ?",
+            [state, error, utcnow(), draft.id, account.id],
+        )
+        settle_draft_state(store, draft.id)
+    return TargetOutcome(draft.id, account.id, state, error)
+
+
+def _fail(store: Store, draft: Draft, target: Target, error: str) -> TargetOutcome:
+    log.warning("publication failed", draft=draft.id, account=target.account_id, error=error)
+    with store.transaction():
+        store.db.execute(
+            "UPDATE draft_targets SET state = 'failed', error = ?, updated_at = ? "
+            "WHERE draft_id = ? AND account_id = ?",
+            [error, utcnow(), draft.id, target.account_id],
+        )
+        settle_draft_state(store, draft.id)
+    return TargetOutcome(draft.id, target.account_id, "failed", error)
+
+
+# --------------------------------------------------------------------------- reconciling
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def find_post(store: Store, account: Account, text: str, since: datetime) -> tuple[int, str] | None:
+    """A stored post of the account carrying the draft's text, published since ``since``.
+
+    Posts another draft already claimed are skipped, so two drafts with the same
+    text are never both settled by one post. Containment rather than equality:
+    a network may add to the text (Telegram gets the links appended).
+    """
+    wanted = _normal(text)
+    rows = store.db.execute(
+        "SELECT network_id, url, text FROM posts WHERE account_id = ? AND published_at >= ? "
+        "AND deleted_at IS NULL AND network_id NOT IN (SELECT post_network_id FROM draft_targets "
+        "WHERE account_id = ? AND post_network_id IS NOT NULL) ORDER BY published_at",
+        [account.id, stamp(since), account.id],
+    ).fetchall()
+    for network_id, url, post_text in rows:
+        if wanted and wanted in _normal(post_text or ""):
+            return network_id, url
+    return None
+
+
+async def _reconcile(
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    network: Network,
+    draft: Draft,
+    account: Account,
+) -> TargetOutcome | None:
+    """Settle a row whose last send may have worked; None = surely not posted, send it."""
+    if not await network.sees_own_posts(account):
+        message = (
+            f"{network.title} does not show the hub its own posts on {account.id}, so the hub "
+            "cannot tell whether the post went up; look at the page, then run "
+            f"'hub plan resolve {draft.id} {account.id} --post-id N' or '--not-published'"
+        )
+        return _set(store, draft, account, "unknown", message)
+    runs = await run_sync(store, pm, config, [account])
+    run = next(r for r in runs if r.account.id == account.id)
+    if run.status != "ok":
+        message = f"could not check the page before sending again ({run.error}); will retry"
+        return _set(store, draft, account, "unknown", message)
+    first = store.db.execute(
+        "SELECT first_sent_at FROM draft_targets WHERE draft_id = ? AND account_id = ?",
+        [draft.id, account.id],
+    ).fetchone()[0]
+    since = (
+        datetime.fromisoformat(first) - CLOCK_SKEW if first else datetime(2000, 1, 1, tzinfo=UTC)
+    )
+    found = find_post(store, account, draft.text, since)
+    if found is None:
+        log.info("publication not found; sending again", draft=draft.id, account=account.id)
+        return None
+    network_id, url = found
+    log.info("publication found after a lost answer", draft=draft.id, account=account.id)
+    published = Published(network_id, url or network.post_url(account, network_id))
+    return _record_published(store, draft, account, published)
+
+
+def resolve(
+    store: Store,
+    config: Config,
+    network: Network,
+    draft_id: int,
+    account_id: str,
+    *,
+    post_id: int | None,
+    by: str,
+) -> TargetOutcome:
+    """A person settles an ``unknown`` row: the post is up (its id), or it is not (send again)."""
+    account = config.account(account_id)
+    draft = load_draft(store, draft_id)
+    target = next((t for t in draft.targets if t.account_id == account_id), None)
+    if target is None:
+        raise NotFoundError(f"draft #{draft_id} is not for {account_id}")
+    if target.state not in ("unknown", "sending"):
+        raise HubError(
+            f"draft #{draft_id} on {account_id} is {target.state}; only an unknown one is resolved"
+        )
+    if post_id is None:
+        return _set(store, draft, account, "pending", f"not published, said {by}; sent next run")
+    published = Published(post_id, network.post_url(account, post_id))
+    return _record_published(store, draft, account, published)

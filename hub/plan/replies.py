@@ -1,0 +1,164 @@
+"""Answers to residents' comments from approved templates, recorded like any other action.
+
+An administration answers in words someone approved: a template is written,
+then approved by name, and only an approved one can be sent. The reply itself
+is an ``actions`` row (kind ``reply_comment``) recorded before and after the
+call, keyed by the comment and the template, so running the same command again
+never posts a second answer: the plugin is told the first may have gone out
+and checks (VK also deduplicates on the guid) or asks a person to look.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import string
+from dataclasses import dataclass
+
+import pluggy
+
+from ..actions import ActionOutcome, _begin, _perform, _record_success, find_comment
+from ..config import Config
+from ..errors import ConfigError, HubError, NotFoundError
+from ..network import REPLY_COMMENT, ActionResult, ReplyRequest
+from ..store import Store, utcnow
+from ..sync import open_networks
+
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+#: what a template may mention; filled from the comment being answered
+FIELDS = {"author"}
+
+
+@dataclass
+class Template:
+    name: str
+    text: str
+    created_by: str
+    created_at: str
+    approved_by: str | None
+    approved_at: str | None
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_by is not None
+
+
+def _check_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ConfigError("the template has no text; give --text")
+    try:
+        used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        raise ConfigError(f"the template's braces do not match ({exc}); write {{author}}") from None
+    unknown = used - FIELDS
+    if unknown:
+        raise ConfigError(
+            f"the template mentions {{{sorted(unknown)[0]}}}; it may use only "
+            + ", ".join("{" + f + "}" for f in sorted(FIELDS))
+        )
+    return text
+
+
+def add_template(store: Store, name: str, text: str, by: str) -> Template:
+    """Write a template, or rewrite one — which withdraws its approval."""
+    if not NAME.fullmatch(name):
+        raise ConfigError(
+            f"template name {name!r}: use lower-case latin letters, digits, - and _ (like thanks)"
+        )
+    text = _check_text(text)
+    now = utcnow()
+    with store.transaction(immediate=True):
+        store.db.execute(
+            "INSERT INTO reply_templates (name, text, created_by, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET text = excluded.text, "
+            "created_by = excluded.created_by, approved_by = NULL, approved_at = NULL, "
+            "updated_at = excluded.updated_at",
+            [name, text, by, now, now],
+        )
+    return get_template(store, name)
+
+
+def get_template(store: Store, name: str) -> Template:
+    row = store.db.execute(
+        "SELECT name, text, created_by, created_at, approved_by, approved_at "
+        "FROM reply_templates WHERE name = ?",
+        [name],
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no reply template {name!r}; 'hub templates list' shows them")
+    return Template(*row)
+
+
+def list_templates(store: Store) -> list[Template]:
+    rows = store.db.execute(
+        "SELECT name, text, created_by, created_at, approved_by, approved_at "
+        "FROM reply_templates ORDER BY name"
+    ).fetchall()
+    return [Template(*r) for r in rows]
+
+
+def approve_template(store: Store, name: str, by: str) -> Template:
+    get_template(store, name)
+    now = utcnow()
+    with store.transaction():
+        store.db.execute(
+            "UPDATE reply_templates SET approved_by = ?, approved_at = ?, updated_at = ? "
+            "WHERE name = ?",
+            [by, now, now, name],
+        )
+    return get_template(store, name)
+
+
+def _author_name(store: Store, network: str, author_id: int | None) -> str:
+    if author_id is None:
+        return ""
+    row = store.db.execute(
+        "SELECT name FROM authors WHERE network = ? AND network_id = ?", [network, author_id]
+    ).fetchone()
+    return (row[0] or "").split(" ")[0] if row else ""
+
+
+async def reply(
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    comment: str,
+    template_name: str,
+    requested_by: str = "cli",
+) -> ActionOutcome:
+    """Answer the comment with the approved template, as the community."""
+    template = get_template(store, template_name)
+    if not template.approved:
+        raise HubError(
+            f"template {template_name!r} is not approved; "
+            f"'hub templates approve {template_name}' first"
+        )
+    _, ref = find_comment(store, config, comment)
+    account = ref.account
+    text = template.text.format(author=_author_name(store, account.network, ref.author_id)).strip()
+    network = open_networks(pm, config, [account])[account.network]
+    try:
+        if REPLY_COMMENT not in network.capabilities:
+            raise HubError(network.missing(REPLY_COMMENT))
+        key = f"reply_comment:{account.id}:{ref.network_id}:{template_name}"
+        guid = "hubr" + hashlib.sha256(key.encode()).hexdigest()[:28]
+        params = {"comment_id": ref.network_id, "template": template_name, "text": text}
+        action_id, prior = _begin(
+            store, key, account, "reply_comment", str(ref.network_id), params, requested_by
+        )
+        if prior == "done":  # answered before: say where, send nothing
+            row = store.db.execute("SELECT result_json FROM actions WHERE id = ?", [action_id])
+            data = json.loads(row.fetchone()[0] or "{}")
+            detail = f"answered before: {data.get('url') or data.get('comment_id')}"
+            return ActionOutcome(action_id, ActionResult(True, already=True, detail=detail))
+        # an earlier attempt that may have gone out: the plugin must look before sending
+        maybe_sent = prior in ("pending", "unknown", "manual")
+        request = ReplyRequest(ref, text, guid, retry=maybe_sent)
+        result = await _perform(store, action_id, prior, account, network.reply_to_comment(request))
+        with store.transaction():
+            _record_success(store, action_id, result)
+        return ActionOutcome(action_id, result)
+    finally:
+        await network.aclose()
