@@ -1,0 +1,397 @@
+"""The content plan's state machine and the no-double-publish rule, on a scripted network.
+
+The emulator tests (tests/test_plan_emulators.py) drive the real plugins; here
+the network is in memory so each path of the outbox can be forced exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hub.config import parse_config
+from hub.errors import ApiError, ConfigError, HubError, NotFoundError, TransientError
+from hub.hookspecs import hookimpl
+from hub.models import AccountMeta, Post
+from hub.network import (
+    PUBLISH_POST,
+    REPLY_COMMENT,
+    ActionResult,
+    Network,
+    PostPage,
+    Published,
+)
+from hub.plan import drafts, publish, replies
+from hub.plugins import make_plugin_manager
+from hub.store import Store
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+class PlanNetwork(Network):
+    """A wall in memory; ``mode`` scripts what the next publish_post does."""
+
+    name = "scripted"
+    title = "Scripted"
+    capabilities = frozenset({PUBLISH_POST, REPLY_COMMENT})
+    walls: dict[str, list[Post]] = {}
+    modes: list[str] = []  # per call: ok | lost_after | lost_before | refuse | unapplied
+    calls: list[str] = []
+    sees = True
+    replies: list[tuple] = []
+
+    async def fetch_account_meta(self, accounts):
+        return [AccountMeta(name=a.id) for a in accounts]
+
+    async def fetch_post_pages(self, requests):
+        return [
+            PostPage(sorted(self.walls[r.account.external_id], key=lambda p: -p.network_id), None)
+            for r in requests
+        ]
+
+    async def fetch_comments(self, requests):
+        raise AssertionError("no comments in these tests")
+
+    def publish_problems(self, request):
+        return ["the text is over 100 characters"] if len(request.text) > 100 else []
+
+    def _post(self, account, text) -> Post:
+        wall = self.walls[account.external_id]
+        nid = max((p.network_id for p in wall), default=0) + 1
+        post = Post(network_id=nid, published_at=int(time.time()), text=text, url=f"u/{nid}")
+        wall.append(post)
+        return post
+
+    async def publish_post(self, request):
+        self.calls.append(request.account.id)
+        mode = self.modes.pop(0) if self.modes else "ok"
+        if mode == "refuse":
+            raise ApiError("access to adding post denied", code=214)
+        if mode == "unapplied":
+            raise TransientError("no connection", maybe_applied=False)
+        if mode == "lost_before":
+            raise TransientError("timed out")
+        post = self._post(
+            request.account, request.text + ("\n" + request.links[0] if request.links else "")
+        )
+        if mode == "lost_after":
+            raise TransientError("timed out")
+        return Published(post.network_id, post.url, post)
+
+    async def sees_own_posts(self, account):
+        return self.sees
+
+    async def reply_to_comment(self, request):
+        self.replies.append((request.comment.network_id, request.text, request.retry))
+        if self.modes and self.modes.pop(0) == "lost_after":
+            raise TransientError("timed out")
+        return ActionResult(True, data={"comment_id": 77, "url": "u/c77"})
+
+    def post_url(self, account, post_network_id):
+        return f"u/{post_network_id}"
+
+
+class Plugin:
+    @hookimpl
+    def register_networks(self, register):
+        register(PlanNetwork)
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOK_A", "token-a")
+    PlanNetwork.walls = {"a": [], "b": []}
+    PlanNetwork.modes = []
+    PlanNetwork.calls = []
+    PlanNetwork.sees = True
+    PlanNetwork.replies = []
+    config = parse_config(
+        {
+            "database": {"path": str(tmp_path / "hub.db")},
+            "plan": {"time_zone": "Asia/Vladivostok", "lint_threshold": 10},
+            "accounts": [
+                {"id": "A", "network": "scripted", "external_id": "a", "token_env": "TOK_A"},
+                {"id": "B", "network": "scripted", "external_id": "b", "token_env": "TOK_A"},
+            ],
+        }
+    )
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(Plugin(), name="scripted")
+    store = Store.open(config.db_path)
+    yield config, pm, store
+    store.close()
+
+
+def add(env, text="Приглашаем на субботник в парке.", accounts=("A",), at=NOW, **kw):
+    config, pm, store = env
+    draft, _ = drafts.add_draft(
+        store,
+        pm,
+        config,
+        accounts=[config.account(a) for a in accounts],
+        text=text,
+        publish_at=at,
+        created_by="author",
+        **kw,
+    )
+    return draft
+
+
+def approved(env, **kw):
+    config, _, store = env
+    draft = add(env, **kw)
+    drafts.approve(store, config, draft.id, "head")
+    return draft
+
+
+def due(env, now=None):
+    config, pm, store = env
+    return asyncio.run(publish.publish_due(store, pm, config, now))
+
+
+def state(env, draft_id):
+    return drafts.load_draft(env[2], draft_id)
+
+
+def test_only_an_approved_draft_goes_out_at_its_time(env):
+    config, _, store = env
+    later = NOW + timedelta(hours=2)
+    draft = add(env, at=later)
+    assert draft.state == "draft" and draft.targets[0].state == "pending"
+    assert due(env, later + timedelta(minutes=1)) == []  # not approved: nothing goes
+    draft, _ = drafts.approve(store, config, draft.id, "head")
+    assert (draft.state, draft.approved_by) == ("approved", "head")
+    assert due(env, NOW) == []  # approved, but not yet its time
+    [outcome] = due(env, later)
+    assert (outcome.state, outcome.url) == ("published", "u/1")
+    draft = state(env, draft.id)
+    assert draft.state == "published"
+    assert (draft.targets[0].post_network_id, draft.targets[0].attempts) == (1, 1)
+    row = store.db.execute("SELECT text FROM posts WHERE account_id = 'A'").fetchall()
+    assert row == [("Приглашаем на субботник в парке.",)]  # stored at once, before any sync
+    assert due(env, later + timedelta(days=1)) == []  # never again
+    assert PlanNetwork.calls == ["A"]
+
+
+def test_a_lost_answer_is_reconciled_not_resent(env):
+    draft = approved(env)
+    PlanNetwork.modes = ["lost_after"]
+    [outcome] = due(env)
+    assert outcome.state == "unknown" and "may or may not be up" in outcome.detail
+    assert state(env, draft.id).state == "approved"
+    [outcome] = due(env)  # the next run looks first and finds it
+    assert (outcome.state, outcome.url) == ("published", "u/1")
+    assert PlanNetwork.calls == ["A"]  # sent once
+    assert len(PlanNetwork.walls["a"]) == 1
+    assert state(env, draft.id).state == "published"
+
+
+def test_a_lost_request_is_sent_again_only_after_looking(env):
+    draft = approved(env)
+    PlanNetwork.modes = ["lost_before"]
+    assert due(env)[0].state == "unknown"
+    [outcome] = due(env)
+    assert outcome.state == "published"
+    assert PlanNetwork.calls == ["A", "A"] and len(PlanNetwork.walls["a"]) == 1
+    assert state(env, draft.id).targets[0].attempts == 2
+
+
+def test_a_network_that_cannot_show_its_own_posts_leaves_it_to_a_person(env):
+    config, pm, store = env
+    draft = approved(env)
+    PlanNetwork.modes = ["lost_after"]
+    PlanNetwork.sees = False
+    due(env)
+    [outcome] = due(env)
+    assert outcome.state == "unknown" and "hub plan resolve" in outcome.detail
+    assert PlanNetwork.calls == ["A"]  # never resent blind
+    network = PlanNetwork({}, lambda a: "t")
+    done = publish.resolve(store, config, network, draft.id, "A", post_id=1, by="op")
+    assert (done.state, done.url) == ("published", "u/1")
+    assert state(env, draft.id).state == "published"
+    with pytest.raises(HubError, match="only an unknown one"):
+        publish.resolve(store, config, network, draft.id, "A", post_id=None, by="op")
+
+
+def test_resolved_as_not_published_goes_out_next_run(env):
+    config, pm, store = env
+    draft = approved(env)
+    PlanNetwork.modes = ["lost_before"]
+    PlanNetwork.sees = False
+    due(env)
+    network = PlanNetwork({}, lambda a: "t")
+    assert publish.resolve(store, config, network, draft.id, "A", post_id=None, by="op").state == (
+        "pending"
+    )
+    assert due(env)[0].state == "published"
+    assert len(PlanNetwork.walls["a"]) == 1
+
+
+def test_a_refusal_fails_the_draft_and_an_explicit_publish_retries(env):
+    config, pm, store = env
+    draft = approved(env, accounts=("A", "B"))
+    PlanNetwork.modes = ["refuse", "ok"]
+    outcomes = due(env)
+    assert [(o.account_id, o.state) for o in outcomes] == [("A", "failed"), ("B", "published")]
+    assert "214" in outcomes[0].detail or "denied" in outcomes[0].detail
+    assert state(env, draft.id).state == "failed"
+    assert due(env) == []  # a failed draft waits for a person
+    with pytest.raises(HubError, match="tries again"):
+        asyncio.run(publish.publish_draft(store, pm, config, draft.id))
+    outcomes = asyncio.run(publish.publish_draft(store, pm, config, draft.id, retry_failed=True))
+    assert [(o.account_id, o.state) for o in outcomes] == [("A", "published")]  # B not resent
+    assert state(env, draft.id).state == "published"
+    assert PlanNetwork.calls == ["A", "B", "A"]
+
+
+def test_a_request_that_never_left_stays_pending(env):
+    draft = approved(env)
+    PlanNetwork.modes = ["unapplied"]
+    assert due(env)[0].state == "pending"
+    assert state(env, draft.id).targets[0].state == "pending"
+    assert due(env)[0].state == "published"
+
+
+def test_a_crash_mid_send_is_checked_and_a_live_send_is_left_alone(env):
+    config, pm, store = env
+    draft = approved(env)
+    stamp = publish.stamp(NOW)
+    store.db.execute(
+        "UPDATE draft_targets SET state = 'sending', first_sent_at = ?, updated_at = ?",
+        [stamp, stamp],
+    )
+    store.db.conn.commit()
+    [outcome] = due(env, NOW + timedelta(minutes=1))  # young: another process is on it
+    assert outcome.state == "sending" and PlanNetwork.calls == []
+    PlanNetwork._post(PlanNetwork, config.account("A"), draft.text)  # that crashed send worked
+    [outcome] = due(env, NOW + timedelta(minutes=10))
+    assert outcome.state == "published" and PlanNetwork.calls == []
+
+
+def test_one_post_never_settles_two_drafts(env):
+    first = approved(env)
+    second = approved(env)  # the same text, twice in the plan
+    PlanNetwork.modes = ["ok", "lost_before"]
+    due(env)
+    [outcome] = due(env)  # the second's check must not take the first's post
+    assert outcome.draft_id == second.id and outcome.state == "published"
+    ids = [state(env, d.id).targets[0].post_network_id for d in (first, second)]
+    assert ids == [1, 2]
+
+
+def test_rejecting_and_approving_follow_the_states(env):
+    config, _, store = env
+    draft = add(env)
+    rejected = drafts.reject(store, draft.id, "head", "too long")
+    assert (rejected.state, rejected.reject_reason) == ("rejected", "too long")
+    with pytest.raises(HubError, match="only a draft can be approved.*write a new one"):
+        drafts.approve(store, config, draft.id, "head")
+    with pytest.raises(ConfigError, match="--reason"):
+        drafts.reject(store, add(env).id, "head", " ")
+    going = approved(env)
+    PlanNetwork.modes = ["lost_after"]
+    due(env)
+    with pytest.raises(HubError, match="already going out on A"):
+        drafts.reject(store, going.id, "head", "changed my mind")
+    with pytest.raises(NotFoundError, match="#999"):
+        drafts.approve(store, config, 999, "head")
+
+
+def test_approval_warns_above_the_lint_threshold(env):
+    config, _, store = env
+    heavy = add(
+        env,
+        text="В целях осуществления проведения мероприятий данный объект был передан.",
+    )
+    _, warning = drafts.approve(store, config, heavy.id, "head")
+    assert warning and "above the threshold 10" in warning
+    _, warning = drafts.approve(store, config, add(env, text="Завтра чистим парк.").id, "head")
+    assert warning is None
+
+
+def test_bad_drafts_are_refused_before_anything_is_written(env, tmp_path):
+    config, pm, store = env
+    with pytest.raises(ConfigError, match="no text"):
+        add(env, text="  ")
+    with pytest.raises(ConfigError, match="is not a file"):
+        add(env, attachments=[str(tmp_path / "missing.jpg")])
+    with pytest.raises(HubError, match="A: the text is over 100"):
+        add(env, text="x" * 101)
+    with pytest.raises(ConfigError, match="cannot read the time"):
+        drafts.parse_when("tomorrow", drafts.parse_plan(config.raw))
+    assert store.db.execute("SELECT count(*) FROM drafts").fetchone() == (0,)
+
+
+def test_local_times_are_the_municipality_s(env):
+    settings = drafts.parse_plan(env[0].raw)
+    moment = drafts.parse_when("2026-12-03 09:00", settings)
+    assert moment == datetime(2026, 12, 2, 23, 0, tzinfo=UTC)  # Vladivostok is UTC+10
+    assert drafts.parse_when("2026-12-03T09:00+03:00", settings).hour == 6
+
+
+def test_attachments_split_into_photos_and_links(env, tmp_path):
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(b"\xff\xd8\xff")
+    draft = approved(env, attachments=[str(photo), "https://admin.example.ru/news/1"])
+    assert draft.photos == (str(photo.resolve()),)
+    assert draft.links == ("https://admin.example.ru/news/1",)
+    due(env)
+    assert "https://admin.example.ru/news/1" in PlanNetwork.walls["a"][0].text
+
+
+def store_comment(store):
+    store.db.execute(
+        "INSERT INTO comments (account_id, network_id, post_network_id, author_id, published_at,"
+        " text) VALUES ('A', 9012, 1, 55501, '2026-12-01T10:00:00Z', 'Когда починят дорогу?')"
+    )
+    store.db.execute(
+        "INSERT INTO authors (network, network_id, kind, name) "
+        "VALUES ('scripted', 55501, 'user', 'Анна Петрова')"
+    )
+    store.db.conn.commit()
+
+
+def test_replies_use_approved_templates_once(env):
+    config, pm, store = env
+    store.sync_accounts_from_config(config.accounts)
+    store_comment(store)
+    replies.add_template(store, "thanks", "{author}, спасибо! Передали в дорожную службу.", "smm")
+    with pytest.raises(HubError, match="not approved"):
+        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    replies.approve_template(store, "thanks", "head")
+    outcome = asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    assert outcome.result.done and outcome.result.data["url"] == "u/c77"
+    assert PlanNetwork.replies == [(9012, "Анна, спасибо! Передали в дорожную службу.", False)]
+    again = asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    assert again.result.already and "u/c77" in again.result.detail
+    assert len(PlanNetwork.replies) == 1  # never a second answer
+    row = store.db.execute("SELECT kind, state FROM actions").fetchall()
+    assert row == [("reply_comment", "done")]
+
+
+def test_a_reply_whose_answer_was_lost_is_retried_with_care(env):
+    config, pm, store = env
+    store.sync_accounts_from_config(config.accounts)
+    store_comment(store)
+    replies.add_template(store, "thanks", "Спасибо!", "smm")
+    replies.approve_template(store, "thanks", "head")
+    PlanNetwork.modes = ["lost_after"]
+    with pytest.raises(HubError, match="may or may not have been applied"):
+        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    assert [r[2] for r in PlanNetwork.replies] == [False, True]  # the plugin was told to look
+
+
+def test_templates_are_checked(env):
+    store = env[2]
+    with pytest.raises(ConfigError, match="may use only"):
+        replies.add_template(store, "x", "Здравствуйте, {name}", "smm")
+    with pytest.raises(ConfigError, match="template name"):
+        replies.add_template(store, "Спасибо", "Спасибо", "smm")
+    replies.add_template(store, "thanks", "Спасибо", "smm")
+    replies.approve_template(store, "thanks", "head")
+    rewritten = replies.add_template(store, "thanks", "Спасибо большое", "smm")
+    assert not rewritten.approved  # a changed text needs a new approval
