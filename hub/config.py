@@ -124,6 +124,9 @@ def parse_config(
         raise ConfigError(f"'accounts'{where} must be an array of tables: [[accounts]]")
     accounts = [_parse_account(raw, i, where) for i, raw in enumerate(raw_accounts)]
     _check_unique(accounts, where)
+    from .plan.settings import parse_plan  # the content plan's table, checked before any work
+
+    parse_plan(data)
     return Config(
         path=path,
         db_path=db_path,

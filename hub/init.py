@@ -63,6 +63,13 @@ sync_seconds = { vk = 300, ok = 600, telegram = 30 }
 moderate_seconds = 120
 notices_seconds = 3600
 report_seconds = 86400          # the push to Gospabliki, once [gospabliki] is set
+publish_seconds = 60            # approved drafts of the content plan go out when due
+
+[plan]                          # the content plan and the weekly compliance report
+time_zone = "Europe/Moscow"     # the municipality's: publication times and weeks are counted here
+posts_per_week = 3              # the norm (the acts ask for 2-5 posts a week)
+lint_threshold = 40             # approval warns above this bureaucratese score (0-100)
+# norms = { "МБОУ «Амурзетская СОШ»" = 2 }   # an organization's own norm
 
 # [gospabliki]
 # endpoint = "https://gospabliki.example/api/v1"  # 'hub gospabliki-stub' serves a local one

@@ -61,7 +61,7 @@ class Daemon:
         self.config: Config
         self.intervals: Intervals
         self.next_sync: dict[str, float] = {}
-        self.next_job = {"moderate": 0.0, "notices": 0.0, "report": 0.0}
+        self.next_job = {"publish": 0.0, "moderate": 0.0, "notices": 0.0, "report": 0.0}
 
     # -- lifecycle -----------------------------------------------------------
     def request_stop(self) -> None:
@@ -200,6 +200,9 @@ class Daemon:
         ]
         if due:
             await self._sync(store, due)
+        if self.next_job["publish"] <= time.time():
+            await self._publish(store)
+            self.next_job["publish"] = time.time() + self.intervals.publish
         if self.next_job["moderate"] <= time.time():
             await self._moderate(store)
             self.next_job["moderate"] = time.time() + self.intervals.moderate
@@ -235,6 +238,26 @@ class Daemon:
                     error=run.error,
                     fix=f"put a valid token in ${account.token_env}",
                 )
+
+    async def _publish(self, store: Store) -> None:
+        """Due drafts of the content plan; one account's refusal never stops the others."""
+        from ..plan.publish import publish_due
+
+        try:
+            outcomes = await publish_due(store, self.pm, self.config)
+        except HubError as exc:
+            log.error("publishing skipped", error=str(exc))
+            return
+        for outcome in outcomes:
+            level = log.info if outcome.state == "published" else log.warning
+            level(
+                "publication",
+                draft=outcome.draft_id,
+                account=outcome.account_id,
+                state=outcome.state,
+                url=outcome.url,
+                detail=outcome.detail or None,
+            )
 
     async def _moderate(self, store: Store) -> None:
         from ..moderation import service

@@ -6,6 +6,7 @@ account_sync_seconds = { "klochki-vk" = 60 }           # per account, overriding
 moderate_seconds = 120
 notices_seconds = 3600
 report_seconds = 86400          # the Gospabliki push, when [gospabliki] is configured
+publish_seconds = 60            # how often due drafts of the content plan are published
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ KEYS = {
     "moderate_seconds",
     "notices_seconds",
     "report_seconds",
+    "publish_seconds",
 }
 
 
@@ -39,6 +41,7 @@ class Intervals:
     moderate: float = 120.0
     notices: float = 3600.0
     report: float = 86400.0
+    publish: float = 60.0
 
     def for_account(self, account_id: str, network: str) -> float:
         if account_id in self.accounts:
@@ -73,4 +76,5 @@ def load_intervals(config: Config) -> Intervals:
         moderate=_seconds(table.get("moderate_seconds", 120), "moderate_seconds"),
         notices=_seconds(table.get("notices_seconds", 3600), "notices_seconds"),
         report=_seconds(table.get("report_seconds", 86400), "report_seconds"),
+        publish=_seconds(table.get("publish_seconds", 60), "publish_seconds"),
     )
