@@ -395,3 +395,24 @@ def test_templates_are_checked(env):
     replies.approve_template(store, "thanks", "head")
     rewritten = replies.add_template(store, "thanks", "Спасибо большое", "smm")
     assert not rewritten.approved  # a changed text needs a new approval
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"time_zone": "Mars/Olympus"}, "not a known time zone"),
+        ({"posts_per_week": 0}, "posts_per_week must be a whole number from 1 to 100"),
+        ({"lint_threshold": "high"}, "lint_threshold must be"),
+        ({"norms": {"Школа": -1}}, "'Школа' must be a whole number"),
+        ({"cadence": 3}, "unknown key 'cadence'"),
+    ],
+)
+def test_a_broken_plan_table_stops_the_config(tmp_path, table, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config({"database": {"path": str(tmp_path / "x.db")}, "plan": table})
+
+
+def test_norms_fall_back_to_the_default(tmp_path):
+    config = parse_config({"plan": {"posts_per_week": 4, "norms": {"Школа": 2}}})
+    settings = drafts.parse_plan(config.raw)
+    assert (settings.norm_for("Школа"), settings.norm_for("Администрация")) == (2, 4)
