@@ -12,6 +12,7 @@ wait is short, and pauses the account when it is long.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from typing import Any
 
@@ -72,6 +73,41 @@ def classify(status: int, body: dict[str, Any], method: str) -> ApiError:
     return ApiError(text, **kw)
 
 
+#: a file part: (file name, bytes, content type)
+FilePart = tuple[str, bytes, str]
+
+
+def form_fields(params: dict[str, Any]) -> dict[str, str]:
+    """Parameters as multipart text fields: nested objects as JSON text (notes §1)."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, dict | list):
+            out[key] = json.dumps(value, ensure_ascii=False)
+        else:
+            out[key] = str(value)
+    return out
+
+
+class _WithFiles:
+    """The pooled client as post_form sees it, adding file parts to the form it sends.
+
+    post_form (hub.http) takes no ``files``; going through it anyway keeps one
+    classification of transport failures, which decides whether a lost upload
+    may have been applied.
+    """
+
+    def __init__(self, http: httpx.AsyncClient, files: dict[str, FilePart]):
+        self._http = http
+        self._files = files
+
+    async def post(self, url: str, *, data: Any, json: Any, headers: Any, timeout: Any):
+        return await self._http.post(
+            url, data=data, files=self._files, headers=headers, timeout=timeout
+        )
+
+
 class TelegramClient:
     def __init__(
         self,
@@ -100,17 +136,19 @@ class TelegramClient:
         *,
         retry: bool = True,
         read_timeout: float | None = None,
+        files: dict[str, FilePart] | None = None,
     ) -> Any:
         """One method call; raises a classified ApiError.
 
         Flood control (429) is waited out as Telegram says, for reads and writes
         alike: the request was refused, not applied. Other transient errors are
         retried for reads only; a write whose answer was lost is the caller's to
-        verify.
+        verify (``retry=False``: only a connection that never opened is retried).
+        ``files`` sends the call as multipart/form-data (an upload).
         """
         for attempt in range(1, RETRY.attempts + 1):
             try:
-                return await self._post(token, method, params or {}, read_timeout)
+                return await self._post(token, method, params or {}, read_timeout, files)
             except RetryAfter as exc:
                 if exc.retry_after > self.max_retry_after:
                     raise RateLimitedError(
@@ -126,17 +164,23 @@ class TelegramClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _post(
-        self, token: str, method: str, params: dict[str, Any], read_timeout: float | None
+        self,
+        token: str,
+        method: str,
+        params: dict[str, Any],
+        read_timeout: float | None,
+        files: dict[str, FilePart] | None = None,
     ) -> Any:
         await self.limiter.acquire(token)
         self.requests += 1
         where = f"{self.api_base}/bot<token>/{method}"
         body, _headers = await post_form(
-            self._http,
+            _WithFiles(self._http, files) if files else self._http,  # type: ignore[arg-type]
             f"{self.api_base}/bot{token}/{method}",
             network="Telegram",
             method=method,
-            json=params,
+            json=None if files else params,
+            data=form_fields(params) if files else None,
             where=where,
             errors_in_body=True,
             timeout=read_timeout,  # long polling: the read must outlast the poll

@@ -26,7 +26,15 @@ from typing import Any, Self
 
 import click
 
-from hub.emulation import HTTP500, Faults, LoopbackEmulator, Reply, Stats, serve_until_signalled
+from hub.emulation import (
+    ANSWER_LOST,
+    HTTP500,
+    Faults,
+    LoopbackEmulator,
+    Reply,
+    Stats,
+    serve_until_signalled,
+)
 from hub.sample_texts import resident_remark
 
 from . import emulator_texts as tx
@@ -44,6 +52,7 @@ from .emulator_protocol import (
     parse_params,
     unauthorized,
 )
+from .emulator_publish import PUBLISH_METHODS
 from .emulator_updates import Bot, Poller
 
 RETRY_AFTER = "retry_after"  # the fault kind answering 429, named by its burst keyword
@@ -129,7 +138,7 @@ class TelegramEmulator(LoopbackEmulator):
         self._mut_rng = random.Random(f"mutations-{seed}")
         self._methods = {
             name.lower(): (name, impl)
-            for name, impl in {**METHODS, **self.poller.methods()}.items()
+            for name, impl in {**METHODS, **PUBLISH_METHODS, **self.poller.methods()}.items()
         }
 
     # ------------------------------------------------------------------ time and lifecycle
@@ -405,6 +414,8 @@ class TelegramEmulator(LoopbackEmulator):
             self.poller.conflicts = max(0, int(conflict))
 
     def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
+        for method, count in dict(data.pop("lose_answer", None) or {}).items():
+            self.lose_answers(str(method), int(count))  # {"lose_answer": {"sendMessage": 1}}
         keys = ("http500", "retry_after", "retry_after_seconds", "conflict")
         slow = data.get("slow_ms")
         self.set_faults(
@@ -452,6 +463,8 @@ class TelegramEmulator(LoopbackEmulator):
             return self._error(err)
         except Exception:  # noqa: BLE001 - a bug here must look like Telegram's 500, not leak
             return self._error(internal())
+        if self.answer_lost(name):  # applied (the post exists), but the answer never arrives
+            return ANSWER_LOST
         return self.json_reply({"ok": True, "result": result})
 
     def _error(self, err: TgError) -> Reply:

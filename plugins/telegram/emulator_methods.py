@@ -8,7 +8,7 @@ deleted``, ``not enough rights``, ``user is an administrator of the chat``).
 Rights come from ``set_bot_rights``: a bot outside a chat gets 403, a member
 without the right gets the 400 a real administrator-less bot gets.
 
-Deliberate simplifications: no uploads or media sending (``sendMessage`` only),
+Deliberate simplifications: of media only ``sendPhoto`` (in :mod:`.emulator_publish`),
 no forum topics, one set of rights shared by every configured bot.
 """
 

@@ -2,9 +2,9 @@
 
 Kept apart from the methods because these are the rules a production client meets
 on every request: parameters arrive as a query string, a urlencoded or multipart
-form (every value a string, nested objects as JSON text) or a JSON body (real
-types); errors are ``{"ok": false, "error_code", "description", "parameters"?}``
-with the HTTP status repeating the code.
+form (every value a string, nested objects as JSON text, files as
+:class:`Upload`) or a JSON body (real types); errors are ``{"ok": false,
+"error_code", "description", "parameters"?}`` with the HTTP status repeating the code.
 """
 
 from __future__ import annotations
@@ -70,6 +70,15 @@ def internal() -> TgError:
     return TgError(500, "Internal Server Error")
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file sent as a multipart part with a filename (``photo`` of sendPhoto)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 def parse_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
     """Query string, then the body (JSON, urlencoded or multipart) on top of it."""
     params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
@@ -89,8 +98,17 @@ def parse_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
         message = BytesParser(policy=HTTP).parsebytes(head + body)
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            if name and part.get_filename() is None:  # uploads are accepted and ignored
-                params[str(name)] = part.get_content().strip("\r\n")
+            if not name:
+                continue
+            data = part.get_payload(decode=True) or b""
+            if part.get_filename() is None:  # a text field: UTF-8 unless it says otherwise
+                try:
+                    text = data.decode(part.get_content_charset() or "utf-8", "replace")
+                except LookupError:  # a charset nobody knows: read it as UTF-8
+                    text = data.decode("utf-8", "replace")
+                params[str(name)] = text.strip("\r\n")
+            else:  # a file: kept as bytes for the method that takes it (sendPhoto)
+                params[str(name)] = Upload(str(part.get_filename()), part.get_content_type(), data)
     else:
         params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     return params

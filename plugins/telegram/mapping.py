@@ -1,7 +1,8 @@
 """Telegram JSON → the hub's models. Pure functions, tested on the documented shapes.
 
 A channel post is a post. In the linked discussion group, the automatic forward
-of a post (``is_automatic_forward``) links the group's thread to that post, and
+of a post (``is_automatic_forward``) links the group's thread to that post (and
+carries the post itself: the only copy a bot sees of its own posts), and
 messages in the thread (``message_thread_id``) are its comments. Chats have
 negative ids and users positive ones, so one ``authors`` table serves both.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.models import AccountMeta, Author, Comment, Post
+from hub.models import Account, AccountMeta, Author, Comment, Post
 
 #: placeholder senders: "Telegram" on automatic forwards, anonymous admins, channels as senders
 SERVICE_USER_IDS = {777000, 1087968824, 136817688}
@@ -90,6 +91,49 @@ def forward_link(message: dict[str, Any]) -> int | None:
     return int(legacy) if legacy else None
 
 
+def forward_post(message: dict[str, Any]) -> Post | None:
+    """The channel post an automatic forward copies, as :func:`channel_post` maps it.
+
+    A bot never receives its own channel posts, only their forwards into the
+    discussion group: this is how the hub's own publications reach the store.
+    Same id, date, text, author and attachments as the channel post itself
+    (photos keep their ``file_unique_id`` across chats), so storing both is one row.
+    """
+    post_id = forward_link(message)
+    if post_id is None:
+        return None
+    origin = message.get("forward_origin") or {}
+    channel = origin.get("chat") or message.get("forward_from_chat") or {}
+    if "id" not in channel:
+        channel = message.get("sender_chat") or {}
+    date = origin.get("date") if origin.get("type") == "channel" else None
+    return Post(
+        network_id=post_id,
+        published_at=int(date or message.get("forward_date") or message.get("date", 0)),
+        text=_text(message),
+        author_id=channel.get("id"),
+        edited_at=message.get("edit_date"),
+        kind="poll" if message.get("poll") else "post",
+        attachments=_attachments(message),
+        url=post_url(channel, post_id),
+        raw=message,
+    )
+
+
+def forward_channel_id(message: dict[str, Any]) -> int | None:
+    """The channel an automatic forward comes from."""
+    origin = message.get("forward_origin") or {}
+    channel = origin.get("chat") or message.get("forward_from_chat") or message.get("sender_chat")
+    return int(channel["id"]) if isinstance(channel, dict) and "id" in channel else None
+
+
+def comment_url(chat: dict[str, Any], post_id: int, comment_id: int) -> str | None:
+    """Telegram's link to a comment under a public channel's post; None for a private one."""
+    if not chat.get("username"):
+        return None
+    return f"https://t.me/{chat['username']}/{post_id}?comment={comment_id}"
+
+
 def thread_of(message: dict[str, Any]) -> int | None:
     """The thread root (the automatic forward's id in the group) a message belongs to."""
     if message.get("message_thread_id"):
@@ -128,3 +172,23 @@ def authors(message: dict[str, Any]) -> list[Author]:
             title = str(chat.get("title") or chat.get("username") or chat["id"])
             out.append(Author(int(chat["id"]), "community", title, chat.get("username"), chat))
     return out
+
+
+def one_per_post(posts: list[tuple[Account, Post]]) -> list[tuple[Account, Post]]:
+    """One entry per (account, post): a channel post and its forward in one batch are one post.
+
+    The channel's own update wins over the forward's copy (it carries the
+    channel's message itself); otherwise the later one wins (an edit).
+    """
+    chosen: dict[tuple[str, int], tuple[Account, Post]] = {}
+    for account, post in posts:
+        key = (account.id, post.network_id)
+        earlier = chosen.get(key)
+        if earlier is None or not _is_forward(post) or _is_forward(earlier[1]):
+            chosen.pop(key, None)  # re-insert: the batch keeps the order updates came in
+            chosen[key] = (account, post)
+    return list(chosen.values())
+
+
+def _is_forward(post: Post) -> bool:
+    return bool(post.raw.get("is_automatic_forward"))

@@ -22,6 +22,8 @@ from hub.network import (
     BAN_USER,
     BLOCK_AUTHOR,
     DELETE_COMMENT,
+    PUBLISH_POST,
+    REPLY_COMMENT,
     RESTRICT_USER,
     UPDATES,
     ActionResult,
@@ -29,12 +31,15 @@ from hub.network import (
     CommentRef,
     Network,
     Outcome,
+    Published,
+    PublishRequest,
+    ReplyRequest,
     ThreadComment,
     ThreadLink,
     UpdateBatch,
 )
 
-from . import mapping
+from . import mapping, publish
 from .checks import check_rights
 from .client import CANNOT_DELETE, TelegramClient
 
@@ -74,13 +79,17 @@ class Chats:
 
     channel: dict[str, Any]
     group_id: int | None
+    #: whether the bot reads the group, where its own posts come back (asked once per sync)
+    own_posts: bool | None = None
 
 
 class TelegramNetwork(Network):
     name = "telegram"
     title = "Telegram"
     sync_mode = UPDATES
-    capabilities = frozenset({DELETE_COMMENT, BLOCK_AUTHOR, BAN_USER, RESTRICT_USER})
+    capabilities = frozenset(
+        {DELETE_COMMENT, BLOCK_AUTHOR, BAN_USER, RESTRICT_USER, PUBLISH_POST, REPLY_COMMENT}
+    )
     default_settings = {
         "api_base": "https://api.telegram.org",
         "requests_per_second": 20,
@@ -180,6 +189,7 @@ class TelegramNetwork(Network):
         batch = UpdateBatch(updates=len(updates))
         for update in updates:
             self._route(update, channels, groups, batch)
+        batch.posts = mapping.one_per_post(batch.posts)
         if updates:
             batch.next_offset = max(int(u["update_id"]) for u in updates) + 1
         return batch
@@ -202,6 +212,12 @@ class TelegramNetwork(Network):
         linked = mapping.forward_link(message)
         if linked is not None:
             batch.links.append(ThreadLink(account, int(message["message_id"]), linked))
+            # the post too: a bot's own posts reach it only this way (notes §3)
+            if channels.get(mapping.forward_channel_id(message) or 0) is account:
+                post = mapping.forward_post(message)
+                if post is not None:
+                    batch.posts.append((account, post))
+                    batch.authors += mapping.authors(message)
             return
         thread = mapping.thread_of(message)
         if thread is not None:
@@ -330,6 +346,19 @@ class TelegramNetwork(Network):
                 f"refusing to {verb} the channel, its discussion group or Telegram's service "
                 "account: that is the administration's own voice"
             )
+
+    # -- publishing: hub_telegram.publish (sent once; a lost answer is the core's to reconcile)
+    def publish_problems(self, request: PublishRequest) -> list[str]:
+        return publish.publish_problems(request)
+
+    async def publish_post(self, request: PublishRequest) -> Published:
+        return await publish.publish(self, request)
+
+    async def sees_own_posts(self, account: Account) -> bool:
+        return await publish.sees_own_posts(self, account)
+
+    async def reply_to_comment(self, request: ReplyRequest) -> ActionResult:
+        return await publish.reply(self, request)
 
     async def check_account(self, account: Account):
         return await check_rights(self.client, self.token_for(account), account)
