@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -25,6 +26,7 @@ from hub.errors import (
     TransientError,
 )
 from hub.http import post_form
+from hub.log import get_logger
 from hub.ratelimit import RateLimiter
 from hub.retry import with_retries
 
@@ -36,6 +38,8 @@ GONE = {106, 141, 300, 455, 456, 457, 458, 700, 702}
 #: what besides the account's token an auth error may point at
 SECRET_CODES = {101, 104, 105, 210}
 UNSIGNED = {"access_token", "session_key", "sig"}
+
+log = get_logger("hub.ok")
 
 
 def md5_hex(text: str) -> str:
@@ -138,4 +142,39 @@ class OkClient:
                 method,
                 self.secret_env,
             )
+        return body
+
+    async def upload(self, url: str, files: list[tuple[str, bytes, str]]) -> Any:
+        """POST image files (``pic1..picN``) to an upload URL OK handed out; its JSON answer.
+
+        The URL carries its own one-off upload key and no token, so nothing is
+        signed; messages show it without the query all the same. Transport and
+        status failures are classified like API calls; an upload stores no post,
+        so a caller may repeat it.
+        """
+        parts = urlsplit(url)
+        where = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        multipart = [
+            (f"pic{n}", (name, data, mime)) for n, (name, data, mime) in enumerate(files, 1)
+        ]
+        try:
+            response = await self._http.post(url, files=multipart)
+        except httpx.TransportError as exc:
+            raise TransientError(
+                f"OK upload server at {where} unreachable ({type(exc).__name__})",
+                method="photo upload",
+                maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
+            ) from None
+        log.debug("upload", where=where, status=response.status_code, files=len(files))
+        if response.status_code >= 500 or response.status_code == 429:
+            raise TransientError(f"OK upload server answered HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise ApiError(f"OK upload server answered HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise TransientError("OK upload server answered with a body that is not JSON") from None
+        if isinstance(body, dict) and "error_code" in body:
+            code = int(body.get("error_code") or 0)
+            raise classify(code, str(body.get("error_msg") or ""), "photo upload", self.secret_env)
         return body

@@ -11,6 +11,8 @@ is used so the emulator starts anywhere the hub runs.
 
 Control endpoints under ``/_emulator/`` let tests change the world (new topics,
 moderator deletions "in the OK UI") and read the ground truth to compare with.
+Publishing (photo upload, ``mediatopic.post``, ``addDiscussionComment`` behind the
+``discussion_writes`` switch, token permissions) is in ``emulator_publish``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from urllib.parse import parse_qsl
 import click
 
 from hub.emulation import (
+    ANSWER_LOST,
     HTTP500,
     Faults,
     LoopbackEmulator,
@@ -47,13 +50,14 @@ from .emulator_data import (
     topic_text,
 )
 from .emulator_http import HTML_500, JSON_TYPE, error_reply, parse_form
-from .emulator_methods import METHODS, Call
+from .emulator_methods import METHODS, PERMISSIONS, Call
 from .emulator_protocol import OkError, authenticate, missing
+from .emulator_publish import ADD_COMMENT, LOSABLE, PUBLISH_METHODS, UPLOAD_PATH, Publishing
 
 ERROR = "error_burst"  # the fault kind answering error 1 (UNKNOWN), named by its burst keyword
 
 
-class OkEmulator(LoopbackEmulator):
+class OkEmulator(Publishing, LoopbackEmulator):
     """The emulator: generated state + OK's auth rules + faults + mutations.
 
     Serving, faults, counters and ``/_emulator/*`` come from :mod:`hub.emulation`.
@@ -81,6 +85,8 @@ class OkEmulator(LoopbackEmulator):
         expired_tokens: Iterable[str] = (),
         get_topics: bool = True,
         big_topic: bool = False,
+        discussion_writes: bool = False,
+        token_permissions: Mapping[str, Iterable[str]] | None = None,
         now: float | None = None,
         fault_error_rate: float = 0.0,
         fault_http500_rate: float = 0.0,
@@ -99,6 +105,13 @@ class OkEmulator(LoopbackEmulator):
         self.tokens = {tok: ADMIN_BASE + 1 + i for i, tok in enumerate(dict.fromkeys(tokens))}
         self.expired_tokens = frozenset(expired_tokens)
         self.get_topics = get_topics
+        #: whether discussions.addDiscussionComment is open to this application (notes §4.2:
+        #: probably not, for an ordinary app, so off by default: error 3 as OK answers)
+        self.discussion_writes = discussion_writes
+        #: the scopes of tokens that did not grant everything (notes §2), e.g. no GROUP_CONTENT
+        self.token_permissions = {
+            tok: frozenset(perms) for tok, perms in (token_permissions or {}).items()
+        }
         self.lock = threading.RLock()
         self.state: OkState = generate_state(
             seed=seed,
@@ -257,6 +270,8 @@ class OkEmulator(LoopbackEmulator):
         the harness answers the rest (``/_emulator/*``, 404).
         """
         parts = path.strip("/").split("/")
+        if path == UPLOAD_PATH and verb == "POST":
+            return self.handle_upload(query, headers, body)
         if path == "/fb.do":
             return self.handle_api(None, query, headers, body)
         if len(parts) == 3 and parts[0] == "api" and all(parts):
@@ -286,21 +301,29 @@ class OkEmulator(LoopbackEmulator):
             )
             if not self._flood.allow(token):
                 raise OkError(8, "Flood blocked")
-            payload = self._dispatch(name, params, self.tokens[token])
+            payload = self._dispatch(name, params, token)
         except OkError as err:
             return self._error(err)
         except Exception:  # noqa: BLE001 - OK never leaks tracebacks; neither do we
             return self._error(OkError(9999, "Critical system error"))
+        if name in LOSABLE and self.answer_lost(name):
+            return ANSWER_LOST  # applied, and the client never hears of it
         return self.json_reply(payload)
 
-    def _dispatch(self, name: str, params: dict[str, str], user_id: int) -> Any:
+    def _dispatch(self, name: str, params: dict[str, str], token: str) -> Any:
         if not name:
             raise missing("method")
-        impl = METHODS.get(name)
-        if impl is None or (name == "mediatopic.getTopics" and not self.get_topics):
+        impl = METHODS.get(name) or PUBLISH_METHODS.get(name)
+        closed = (name == "mediatopic.getTopics" and not self.get_topics) or (
+            name == ADD_COMMENT and not self.discussion_writes
+        )
+        if impl is None or closed:
             raise OkError(3, f"Method {name} does not exist")
+        permissions = self.token_permissions.get(token, PERMISSIONS)
         with self.lock:
-            return impl(Call(params, self.state, self.clock_ms(), user_id))
+            call = Call(params, self.state, self.clock_ms(), self.tokens[token], permissions)
+            call.rng, call.base_url = self._mut_rng, self.base_url
+            return impl(call)
 
     def _error(self, err: OkError) -> Reply:
         self._stats.count(errors=str(err.code))
@@ -326,6 +349,11 @@ class OkEmulator(LoopbackEmulator):
 @click.option("--token", "tokens", multiple=True, default=("demo-ok-token",), show_default=True)
 @click.option("--no-get-topics", is_flag=True, help="mediatopic.getTopics answers error 3")
 @click.option("--big-topic", is_flag=True, help="add a 250-comment topic to each group")
+@click.option(
+    "--discussion-writes",
+    is_flag=True,
+    help="open discussions.addDiscussionComment (default: error 3, as for an ordinary app)",
+)
 @click.option("--fault-error-rate", default=0.0, type=float)
 @click.option("--fault-http500-rate", default=0.0, type=float)
 @click.option("--slow-ms", default=0, type=int)
@@ -348,6 +376,7 @@ def emulator_command(
     tokens: tuple[str, ...],
     no_get_topics: bool,
     big_topic: bool,
+    discussion_writes: bool,
     fault_error_rate: float,
     fault_http500_rate: float,
     slow_ms: int,
@@ -367,6 +396,7 @@ def emulator_command(
         tokens=tokens,
         get_topics=not no_get_topics,
         big_topic=big_topic,
+        discussion_writes=discussion_writes,
         fault_error_rate=fault_error_rate,
         fault_http500_rate=fault_http500_rate,
         slow_ms=slow_ms,

@@ -80,6 +80,7 @@ class Topic:
     sticky: bool = False
     edited_ms: int | None = None  # inferred: OK's edit marker is not documented
     deleted: bool = False
+    author_uid: int | None = None  # set when posted as a user (onBehalfOfGroup "false")
     comments: list[Comment] = field(default_factory=list)
     by_id: dict[str, Comment] = field(default_factory=dict)
 
@@ -138,6 +139,8 @@ class OkState:
     spammer_ids: list[int]
     topics: dict[str, Topic] = field(default_factory=dict)  # every topic by id
     admins: dict[int, str] = field(default_factory=dict)  # token owners: uid -> name
+    uploads: dict[str, Any] = field(default_factory=dict)  # photo upload sessions by apiToken
+    photo_tokens: dict[str, Any] = field(default_factory=dict)  # uploaded photos by token
     next_topic: int = TOPIC_BASE
     next_seq: int = 10_000
 

@@ -11,6 +11,7 @@ comments always come complete); only ``GROUP_TOPIC`` discussions exist.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 from .emulator_data import Comment, Group, OkState, Topic, msk_date
 from .emulator_protocol import OkError, decode_anchor, encode_anchor, invalid, missing
 
+#: the OAuth scopes of notes §2 the emulator knows; a token has them all unless narrowed
+PERMISSIONS = frozenset({"VALUABLE_ACCESS", "LONG_ACCESS_TOKEN", "GROUP_CONTENT", "PHOTO_CONTENT"})
 TOP = 2**63 - 1  # "newer than anything" anchor position
 MAX_COUNT = 100
 MAX_UIDS = 100
@@ -31,6 +34,15 @@ class Call:
     state: OkState
     now_ms: int
     user_id: int  # owner of the access token (an admin of every group)
+    #: what the token's user granted the application (notes §2); every scope unless narrowed
+    permissions: frozenset[str] = PERMISSIONS
+    rng: random.Random | None = None  # the emulator's mutation RNG, for new ids
+    base_url: str = ""  # where the emulator serves, for upload URLs
+
+    def require(self, permission: str) -> None:
+        """Error 10, as OK answers a call the user did not authorize the application for."""
+        if permission not in self.permissions:
+            raise OkError(10, f"Permission denied: the application lacks {permission}")
 
     def req(self, name: str) -> str:
         value = self.params.get(name, "").strip()
@@ -124,16 +136,17 @@ def group_info(group: Group, fields: set[str]) -> dict[str, Any]:
 
 def topic_object(topic: Topic) -> dict[str, Any]:
     ref = f"group:{topic.group_id}"
+    text = [{"type": "text", "text": topic.text}] if topic.text else []
     out: dict[str, Any] = {
         "id": topic.id,
         "created_ms": topic.created_ms,
-        "author_ref": ref,
+        "author_ref": f"user:{topic.author_uid}" if topic.author_uid else ref,
         "owner_ref": ref,
-        "media": [{"type": "text", "text": topic.text}, *topic.extra_media],
+        "media": [*text, *topic.extra_media],
         "discussion_summary": {"comments_count": topic.live_count()},
         "like_summary": {"count": topic.likes},
         "reshare_summary": {"count": topic.reshares},
-        "is_on_behalf_of_group": True,
+        "is_on_behalf_of_group": topic.author_uid is None,
         "is_commenting_denied": False,
         "is_sticky": topic.sticky,
     }

@@ -13,21 +13,31 @@ import hmac
 from collections.abc import Mapping, Set
 from hashlib import md5
 
-# Codes and names from https://apiok.ru/en/dev/errors (notes §1.4).
+# Codes and names from https://apiok.ru/en/dev/errors (notes §1.4); 21, 121 and the 5xx/6xx
+# media codes from the same table as mirrored in public clients (odnoklassniki-ruby Error::Code).
 ERROR_NAMES = {
     1: "UNKNOWN",
     2: "SERVICE",
     3: "METHOD",
     4: "REQUEST",
     8: "FLOOD_BLOCKED",
+    10: "PERMISSION_DENIED",
+    21: "NOT_MULTIPART",
     100: "PARAM",
     101: "PARAM_API_KEY",
     102: "PARAM_SESSION_EXPIRED",
     103: "PARAM_SESSION_KEY",
     104: "PARAM_SIGNATURE",
     106: "PARAM_ENTITY_ID",
+    121: "PARAM_PHOTO_ID",
     141: "PARAM_COMMENT_ID",
     160: "PARAM_GROUP_ID",
+    500: "PHOTO_SIZE_LIMIT_EXCEEDED",
+    503: "PHOTO_INVALID_FORMAT",
+    505: "PHOTO_NO_IMAGE",
+    600: "MEDIA_TOPIC_BLOCK_LIMIT",
+    601: "MEDIA_TOPIC_TEXT_LIMIT",
+    607: "MEDIA_TOPIC_LINK_BAD_FORMAT",
     9999: "SYSTEM",
 }
 

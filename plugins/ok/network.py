@@ -1,4 +1,5 @@
-"""The OK network: group topics and their comments, deletion with author blocking.
+"""The OK network: group topics and their comments, deletion with author blocking,
+publishing topics and answering comments as the group (the writing lives in ``publish``).
 
 OK has no batching API the hub can rely on, so reads are one signed request
 per page, run one token at a time under its rate limit, tokens in parallel.
@@ -21,6 +22,8 @@ from hub.network import (
     BLOCK_AUTHOR,
     DELETE_COMMENT,
     DETECTS_DELETIONS,
+    PUBLISH_POST,
+    REPLY_COMMENT,
     RESTRICT_USER,
     ActionResult,
     CommentRef,
@@ -30,10 +33,13 @@ from hub.network import (
     Outcome,
     PostPage,
     PostPageRequest,
+    Published,
+    PublishRequest,
+    ReplyRequest,
 )
 from hub.secrets import secret_from_env
 
-from . import mapping
+from . import mapping, publish
 from .client import OkClient
 
 T = TypeVar("T")
@@ -47,7 +53,9 @@ METHOD_MISSING = 3
 class OkNetwork(Network):
     name = "ok"
     title = "OK"
-    capabilities = frozenset({DELETE_COMMENT, BLOCK_AUTHOR, DETECTS_DELETIONS})
+    capabilities = frozenset(
+        {DELETE_COMMENT, BLOCK_AUTHOR, DETECTS_DELETIONS, PUBLISH_POST, REPLY_COMMENT}
+    )
     capability_notes = {
         BAN_USER: (
             "OK's API has no separate ban: block the author while deleting one of their "
@@ -296,6 +304,29 @@ class OkNetwork(Network):
             and str(row.get("userId")) == str(comment.author_id)
             and row.get("status") == "BLOCKED"
             for row in (answer if isinstance(answer, list) else [])
+        )
+
+    # -- publishing ----------------------------------------------------------
+    def publish_problems(self, request: PublishRequest) -> list[str]:
+        return publish.problems(request)
+
+    async def publish_post(self, request: PublishRequest) -> Published:
+        """A group topic as the group (see :mod:`.publish`); sent once, never resent here."""
+        token = self.token_for(request.account)
+        return await publish.publish_post(self.client, token, request)
+
+    async def sees_own_posts(self, account: Account) -> bool:
+        """Yes: topics posted as the group are listed by the normal topic walk like any other."""
+        return True
+
+    async def reply_to_comment(self, request: ReplyRequest) -> ActionResult:
+        """``addDiscussionComment`` as the group, or ``manual`` where OK keeps it closed."""
+        ref = request.comment
+        token = self.token_for(ref.account)
+        url = self.post_url(ref.account, ref.post_network_id)
+        listing = CommentsRequest(ref.account, ref.post_network_id)
+        return await publish.reply(
+            self.client, token, request, url, lambda: self._all_comments(token, listing)
         )
 
     # -- links ---------------------------------------------------------------

@@ -23,10 +23,9 @@ class OkDriver:
     def start(cls, **kw: Any) -> OkEmulator:
         options = {"seed": 21, "groups": 2, "topics": 15, "comments": 6, "rate_limit": 0}
         return OkEmulator(
-            tokens=[cls.token],
             application_key=cls.application_key,
             application_secret=cls.application_secret,
-            **{**options, **kw},
+            **{"tokens": [cls.token], **options, **kw},
         )
 
     def settings(self) -> dict[str, Any]:
