@@ -13,6 +13,7 @@ import asyncio
 import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -45,6 +46,8 @@ AUTH_FIXES = {
 PAUSE_SECONDS = {9: 600, 29: 3600}
 
 Call = tuple[str, dict[str, Any]]
+#: how errors of the photo upload host name the call (it is no API method)
+UPLOAD = "photo upload"
 
 
 def classify(code: int, message: str, method: str | None = None) -> ApiError:
@@ -167,6 +170,45 @@ class VkClient:
                 second, _ = await self._execute_or_split(token, calls[half:])
                 return first + second, True
             return [exc] * len(calls), False
+
+    async def upload(
+        self, url: str, field: str, filename: str, content: bytes, mime: str
+    ) -> dict[str, Any]:
+        """POST one file as multipart ``field`` to an upload address VK handed out.
+
+        The address carries VK's own signature, never the token, so no
+        Authorization header goes to the upload host. An upload publishes
+        nothing (only ``wall.post`` does), so a failed one is retried like a read.
+        """
+        return await with_retries(lambda: self._upload_once(url, field, filename, content, mime))
+
+    async def _upload_once(
+        self, url: str, field: str, filename: str, content: bytes, mime: str
+    ) -> dict[str, Any]:
+        parts = urlsplit(url)
+        where = f"{parts.scheme}://{parts.netloc}{parts.path}"  # the query holds signatures
+        try:
+            response = await self._http.post(url, files={field: (filename, content, mime)})
+        except httpx.TransportError as exc:
+            raise TransientError(
+                f"VK upload server at {where} unreachable ({type(exc).__name__})",
+                method=UPLOAD,
+                maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
+            ) from None
+        status = response.status_code
+        if status >= 500 or status == 429:
+            raise TransientError(f"VK upload server answered HTTP {status}", method=UPLOAD)
+        if status >= 400:
+            raise ApiError(f"VK upload server answered HTTP {status}", method=UPLOAD)
+        try:
+            body = response.json()  # VK labels it text/html: parse whatever the label
+        except ValueError:
+            raise TransientError(
+                "VK upload server answered with a body that is not JSON", method=UPLOAD
+            ) from None
+        if not isinstance(body, dict):
+            raise ApiError("VK upload server answered JSON that is not an object", method=UPLOAD)
+        return body
 
     async def _post(self, token: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
         await self.limiter.acquire(token)

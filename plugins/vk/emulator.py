@@ -14,6 +14,11 @@ server, and every change to a wall — made here or through the API — is logge
 the event VK would send (``wall_post_new``, ``wall_reply_new/edit/delete/restore``,
 ``user_block/unblock``). VK has no event for an edited or deleted post, so
 ``edit_post``/``delete_post`` log none.
+
+Publishing (:mod:`.emulator_publish`): ``wall.post`` with its ``guid``, the wall photo
+upload served at ``/upload/wall``, ``wall.createComment``. ``community_tokens`` are
+community keys, refused (error 27) where VK refuses them. ``lose_answers`` applies a
+write and then hangs up, as a timeout after the request left would look.
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ from urllib.parse import parse_qsl
 import click
 
 from hub.emulation import (
+    ANSWER_LOST,
     HTTP500,
     Faults,
     LoopbackEmulator,
     RateWindow,
     Reply,
     Stats,
+    json_reply,
     serve_until_signalled,
 )
 from hub.sample_texts import resident_remark
@@ -59,6 +66,13 @@ from .emulator_methods import (
     log_post_new,
     log_reply,
     log_reply_delete,
+)
+from .emulator_publish import (
+    PUBLISH_METHODS,
+    UPLOAD_PATH,
+    place_comment,
+    refuse_token_kind,
+    upload_answer,
 )
 
 API_VERSION = "5.199"
@@ -90,6 +104,7 @@ class VkEmulator(LoopbackEmulator):
         comments: int = 20,
         rate_limit: float = 3.0,
         tokens: Iterable[str] = ("demo-vk-token",),
+        community_tokens: Mapping[str, int] | None = None,
         big_post: bool = False,
         now: float | None = None,
         fault_error6_rate: float = 0.0,
@@ -117,6 +132,8 @@ class VkEmulator(LoopbackEmulator):
         )
         self.rate_limit = rate_limit
         self.tokens = {tok: TOKEN_OWNER_BASE + i for i, tok in enumerate(dict.fromkeys(tokens))}
+        #: community keys: token → the group it belongs to (VK refuses them for most methods)
+        self.community_tokens = {tok: abs(int(g)) for tok, g in (community_tokens or {}).items()}
         self.lock = threading.RLock()
         self.state = generate_state(
             seed=seed,
@@ -224,14 +241,7 @@ class VkEmulator(LoopbackEmulator):
                 int(self.clock()),
                 text if text is not None else auto_text,
             )
-            if target is not None:
-                root = com.comments[target.root_id] if target.root_id else target
-                comment.root_id = root.id
-                comment.reply_to_user, comment.reply_to_comment = target.from_id, target.id
-                root.replies.append(comment.id)
-            else:
-                post.roots.append(comment.id)
-            com.comments[comment.id] = comment
+            place_comment(com, post, comment, target)
             log_reply(com, "wall_reply_new", comment)
             return comment.id
 
@@ -268,6 +278,11 @@ class VkEmulator(LoopbackEmulator):
         with self.lock:
             self._post(self._community(group_id), post_id).deleted = True
 
+    def close_comments(self, group_id: int, post_id: int, closed: bool = True) -> None:
+        """As if an admin closed (or opened) the post's comments in the VK UI."""
+        with self.lock:
+            self._post(self._community(group_id), post_id).comments_closed = bool(closed)
+
     def mutations(self) -> dict[str, Callable[..., Any]]:
         return {
             "add_post": self.add_post,
@@ -276,6 +291,7 @@ class VkEmulator(LoopbackEmulator):
             "edit_comment": self.edit_comment,
             "edit_post": self.edit_post,
             "delete_post": self.delete_post,
+            "close_comments": self.close_comments,
         }
 
     def set_faults(
@@ -304,6 +320,8 @@ class VkEmulator(LoopbackEmulator):
         self._lp_keys.expire_all()
 
     def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
+        for method, count in dict(data.pop("lose_answer", None) or {}).items():
+            self.lose_answers(str(method), int(count))
         slow = data.get("slow_ms")
         self.set_faults(
             **{key: int(data[key]) for key in (*self._faults.kinds, "lp_failed") if key in data},
@@ -321,7 +339,19 @@ class VkEmulator(LoopbackEmulator):
             return self.handle_method(path[len("/method/") :], query, headers, body)
         if path.startswith("/lp/"):
             return self.handle_longpoll(path[len("/lp/") :], query)
+        if path == UPLOAD_PATH and verb == "POST":
+            return self.handle_upload(query, headers, body)
         return super().handle(verb, path, query, headers, body)
+
+    def handle_upload(self, query: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """The wall photo upload server (its own host on VK, so no API faults apply)."""
+        in_url = any(k == self.token_param for k, _ in parse_qsl(query))
+        self._stats.count(requests=1, by_method="upload.wallPhoto", tokens_in_url=int(in_url))
+        self._faults.pause()
+        with self.lock:
+            answer = upload_answer(self.state, query, headers.get("Content-Type", ""), body)
+        # VK's upload servers label their JSON text/html; clients must parse it anyway
+        return json_reply(answer, content_type="text/html; charset=utf-8")
 
     # ------------------------------------------------------------------ /lp/<group_id>
 
@@ -378,7 +408,7 @@ class VkEmulator(LoopbackEmulator):
         if not token:
             err = VkError(5, "User authorization failed: no access_token passed.")
             return self._error(err, name, params, authed=False)
-        if token not in self.tokens:
+        if token not in self.tokens and token not in self.community_tokens:
             err = VkError(5, "User authorization failed: invalid access_token (4).")
             return self._error(err, name, params, authed=False)
         if not self._limiter.allow(token):
@@ -399,24 +429,32 @@ class VkEmulator(LoopbackEmulator):
             )
             return self._error(err, name, params, True)
         try:
-            payload = self._dispatch(name, params, self.tokens[token])
+            payload = self._dispatch(name, params, token)
         except VkError as err:
             return self._error(err, name, params, True)
         except Exception:  # noqa: BLE001 - VK never leaks tracebacks; neither do we
             return self._error(VkError(10, "Internal server error"), name, params, True)
+        if self.answer_lost(name):  # applied, but the client never hears of it
+            return ANSWER_LOST
         return self.json_reply(payload)
 
-    def _dispatch(self, name: str, params: dict[str, str], user_id: int) -> dict[str, Any]:
+    def _call(self, params: dict[str, str], token: str) -> Call:
+        """A method invocation's context; the caller holds the lock."""
+        group = self.community_tokens.get(token)
+        user_id = -group if group is not None else self.tokens[token]
+        return Call(params, self.state, self.clock(), user_id, self._lp_keys, group, self.base_url)
+
+    def _dispatch(self, name: str, params: dict[str, str], token: str) -> dict[str, Any]:
+        refuse_token_kind(name, self.community_tokens.get(token))
         if name == "execute":
-            return self._execute(params, user_id)
-        method = METHODS.get(name)
+            return self._execute(params, token)
+        method = METHODS.get(name) or PUBLISH_METHODS.get(name)
         if method is None:
             raise VkError(3, "Unknown method passed")
         with self.lock:
-            call = Call(params, self.state, self.clock(), user_id, self._lp_keys)
-            return {"response": method(call)}
+            return {"response": method(self._call(params, token))}
 
-    def _execute(self, params: dict[str, str], user_id: int) -> dict[str, Any]:
+    def _execute(self, params: dict[str, str], token: str) -> dict[str, Any]:
         """Run the plain ``return [API.x.y({...}), ...];`` form; failed calls give false."""
         code = params.get("code", "")
         if not code.strip():
@@ -433,13 +471,13 @@ class VkEmulator(LoopbackEmulator):
         errors: list[dict[str, Any]] = []
         for method_name, inner in calls:
             inner.setdefault("v", params.get("v", API_VERSION))
-            method = METHODS.get(method_name)
+            method = METHODS.get(method_name) or PUBLISH_METHODS.get(method_name)
             try:
                 if method is None:
                     raise VkError(3, "Unknown method passed")
+                refuse_token_kind(method_name, self.community_tokens.get(token))
                 with self.lock:
-                    call = Call(inner, self.state, self.clock(), user_id, self._lp_keys)
-                    results.append(method(call))
+                    results.append(method(self._call(inner, token)))
             except Exception as exc:  # noqa: BLE001 - becomes a false slot, like VK
                 err = exc if isinstance(exc, VkError) else VkError(10, "Internal server error")
                 results.append(False)
@@ -488,6 +526,13 @@ class VkEmulator(LoopbackEmulator):
     help="requests per second per token; 0 disables",
 )
 @click.option("--token", "tokens", multiple=True, default=("demo-vk-token",), show_default=True)
+@click.option(
+    "--community-token",
+    "community_tokens",
+    multiple=True,
+    metavar="TOKEN=GROUP_ID",
+    help="a community key of that group (VK refuses it for wall.post and most reads)",
+)
 @click.option("--big-post", is_flag=True, help="add a 145-comment post to each community")
 @click.option("--fault-error6-rate", default=0.0, type=float)
 @click.option("--fault-http500-rate", default=0.0, type=float)
@@ -514,6 +559,7 @@ def emulator_command(
     comments: int,
     rate_limit: float,
     tokens: tuple[str, ...],
+    community_tokens: tuple[str, ...],
     big_post: bool,
     fault_error6_rate: float,
     fault_http500_rate: float,
@@ -522,6 +568,12 @@ def emulator_command(
     live_seconds: float = 0.0,
 ) -> None:
     """Run the VK API emulator in the foreground (Ctrl-C or SIGTERM stops it)."""
+    keys: dict[str, int] = {}
+    for item in community_tokens:
+        token, _, gid = item.rpartition("=")
+        if not token or not gid.lstrip("-").isdigit():
+            raise click.BadParameter("expected TOKEN=GROUP_ID", param_hint="--community-token")
+        keys[token] = int(gid)
     emulator = VkEmulator(
         host=host,
         port=port,
@@ -531,6 +583,7 @@ def emulator_command(
         comments=comments,
         rate_limit=rate_limit,
         tokens=tokens,
+        community_tokens=keys,
         big_post=big_post,
         fault_error6_rate=fault_error6_rate,
         fault_http500_rate=fault_http500_rate,

@@ -69,6 +69,7 @@ class Post:
     edited: int | None = None
     is_pinned: bool = False
     deleted: bool = False
+    comments_closed: bool = False  # wall.closeComments: new comments are refused (error 213)
     roots: list[int] = field(default_factory=list)
 
 
@@ -116,6 +117,12 @@ class Community:
     bans: dict[int, Ban] = field(default_factory=dict)
     next_id: int = 1
     next_photo_id: int = 457239017
+    #: what the publishing methods keep (``emulator_publish``): ``guid`` → post id,
+    #: (post id, ``guid``) → comment id, saved wall photos by id, uploads by their key
+    post_guids: dict[str, int] = field(default_factory=dict)
+    comment_guids: dict[tuple[int, str], int] = field(default_factory=dict)
+    wall_photos: dict[int, dict[str, Any]] = field(default_factory=dict)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Bots Long Poll events of this community (mutations append; generated history has none)
     events: EventLog = field(init=False, repr=False, compare=False)
 

@@ -42,8 +42,10 @@ class Call:
     params: dict[str, str]
     state: EmulatorState
     now: float
-    user_id: int  # owner of the access token (the admin account)
+    user_id: int  # owner of the access token (the admin account; -gid for a community token)
     longpoll: LongPollKeys | None = None  # the emulator's Bots Long Poll keys
+    group_token: int | None = None  # the community a community token belongs to, else None
+    base_url: str = ""  # where the emulator serves (photo upload addresses point there)
 
     def num(self, name: str, default: int | None = None, *, required: bool = False) -> int | None:
         raw = self.params.get(name)
@@ -161,7 +163,7 @@ def post_object(com: Community, post: Post) -> dict[str, Any]:
             "attachments": post.attachments,
             "comments": {
                 "count": com.live_comment_count(post),
-                "can_post": 1,
+                "can_post": 0 if post.comments_closed else 1,
                 "groups_can_post": True,
                 "can_close": 1,
             },

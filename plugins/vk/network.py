@@ -17,6 +17,8 @@ from hub.network import (
     DELETE_COMMENT,
     DETECTS_DELETIONS,
     EVENTS,
+    PUBLISH_POST,
+    REPLY_COMMENT,
     RESTRICT_USER,
     ActionResult,
     BanRequest,
@@ -28,9 +30,12 @@ from hub.network import (
     Outcome,
     PostPage,
     PostPageRequest,
+    Published,
+    PublishRequest,
+    ReplyRequest,
 )
 
-from . import mapping
+from . import mapping, publish
 from .client import Call, VkClient
 
 PAGE_SIZE = 100
@@ -73,7 +78,17 @@ class _CommentWalk:
 class VkNetwork(Network):
     name = "vk"
     title = "VK"
-    capabilities = frozenset({DELETE_COMMENT, BAN_USER, BLOCK_AUTHOR, DETECTS_DELETIONS, EVENTS})
+    capabilities = frozenset(
+        {
+            DELETE_COMMENT,
+            BAN_USER,
+            BLOCK_AUTHOR,
+            DETECTS_DELETIONS,
+            EVENTS,
+            PUBLISH_POST,
+            REPLY_COMMENT,
+        }
+    )
     capability_notes = {
         RESTRICT_USER: (
             "VK has no mute: ban the user for a number of days instead "
@@ -151,6 +166,10 @@ class VkNetwork(Network):
         except ApiError:
             await self.fetch_account_meta([account])
             return self.group_id(account)
+
+    async def resolve_group(self, account: Account) -> int:
+        """The community's numeric id, asking VK once when the config names it by screen name."""
+        return await self._resolve(account)
 
     # -- metadata ------------------------------------------------------------
     async def fetch_account_meta(self, accounts: Sequence[Account]) -> list[Outcome[AccountMeta]]:
@@ -369,6 +388,20 @@ class VkNetwork(Network):
             if target.get("id") == user_id:  # owner_id may not narrow the list: check
                 return int((item.get("ban_info") or {}).get("end_date") or 0)
         return None
+
+    # -- publishing (plugins/vk/publish.py) -----------------------------------
+    def publish_problems(self, request: PublishRequest) -> list[str]:
+        return publish.publish_problems(request)
+
+    async def publish_post(self, request: PublishRequest) -> Published:
+        return await publish.publish_post(self, request)
+
+    async def sees_own_posts(self, account: Account) -> bool:
+        """True: ``wall.get`` lists the community's own posts, those the hub made included."""
+        return True
+
+    async def reply_to_comment(self, request: ReplyRequest) -> ActionResult:
+        return await publish.reply_to_comment(self, request)
 
     # -- links ---------------------------------------------------------------
     def post_url(self, account: Account, post_network_id: int) -> str | None:
