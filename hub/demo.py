@@ -137,12 +137,45 @@ def run_demo(directory: str | None) -> None:
             f"Gospabliki stub {stub.base_url}/api/v1\nconfig {config_file}"
         )
         pm = plugins.make_plugin_manager()
+        _plan_a_post(config_file, pm, vk)
         asyncio.run(Daemon(config_file, pm, cycles=1).run())
         _new_activity(vk, ok, tg)
         asyncio.run(Daemon(config_file, pm, cycles=1).run())
         config = load_config(config_file)
         store = stack.enter_context(contextlib.closing(Store.open(config.db_path)))
         _show(store, config, folder, pm)
+
+
+PLANNED = (
+    "В субботу, 6 декабря, в 10:00 приглашаем жителей на зимний субботник в парке Победы. "
+    "Лопаты и горячий чай — от администрации."
+)
+
+
+def _plan_a_post(config_file: Path, pm, vk) -> None:
+    """A draft for one account of each network, approved; the daemon publishes it.
+
+    The VK emulator is told to drop the answer of the first ``wall.post`` after
+    creating the post: the hub must find that post, not publish it twice.
+    """
+    from .plan import drafts
+
+    config = load_config(config_file)
+    networks = ("vk", "ok", "telegram")
+    accounts = [next(a for a in config.accounts if a.network == n) for n in networks]
+    with contextlib.closing(Store.open(config.db_path)) as store:
+        draft, _ = drafts.add_draft(
+            store, pm, config, accounts=accounts, text=PLANNED,
+            publish_at=drafts.parse_when("now", drafts.parse_plan(config.raw)),
+            title="Субботник", created_by="Иванова М. П.",
+        )  # fmt: skip
+        drafts.approve(store, config, draft.id, "Глава района")
+    vk.lose_answers("wall.post")
+    click.echo(
+        f"content plan: draft #{draft.id} «Субботник» for "
+        f"{', '.join(a.id for a in accounts)}, approved by «Глава района»; "
+        "VK will lose the answer to the first wall.post after creating the post"
+    )
 
 
 def _new_activity(vk, ok, tg) -> None:
@@ -153,6 +186,33 @@ def _new_activity(vk, ok, tg) -> None:
     ok.add_topic(ok.group_ids()[0], "Приглашаем на встречу с главой поселения.", comments=2)
     tg.add_post(tg.channel_refs()[0], "Внимание: завтра плановое отключение света.", comments=3)
     click.echo("\n(between two daemon cycles: new posts and comments arrive on all networks)")
+
+
+def _show_plan(store: Store, config, pm) -> None:
+    from .plan import replies
+
+    click.echo("\ncontent plan: the approved draft went out once on each network:")
+    for account_id, state, url, attempts in store.db.execute(
+        "SELECT account_id, state, url, attempts FROM draft_targets ORDER BY account_id"
+    ):
+        sent = "sent once" if attempts == 1 else f"sent {attempts} times"
+        click.echo(f"  {account_id:<6} {state:<9} {url}  ({sent})")
+    click.echo("  (VK's lost answer: the next cycle synced the wall and found the post)")
+    replies.add_template(
+        store, "thanks-road", "{author}, спасибо за сигнал! Передали в дорожную службу.", "smm"
+    )
+    replies.approve_template(store, "thanks-road", "Глава района")
+    row = store.db.execute(
+        "SELECT c.id FROM comments c JOIN verdicts v ON v.comment_id = c.id "
+        "JOIN accounts a ON a.id = c.account_id WHERE v.criticism = 1 AND a.network = 'vk' "
+        "ORDER BY c.id DESC LIMIT 1"
+    ).fetchone()
+    if row:
+        outcome = asyncio.run(replies.reply(store, pm, config, str(row[0]), "thanks-road"))
+        click.echo(
+            f"  a resident's criticism (#{row[0]}) answered from the approved template: "
+            f"{outcome.result.data.get('url') or outcome.result.detail}"
+        )
 
 
 def _show(store: Store, config, folder: Path, pm) -> None:
@@ -187,6 +247,7 @@ def _show(store: Store, config, folder: Path, pm) -> None:
     if deleted:
         again = asyncio.run(delete_comment(store, pm, config, str(deleted[0]), "demo"))
         click.echo(f"  an operator deletes #{deleted[0]} again: {again.summary('delete')}")
+    _show_plan(store, config, pm)
     page = folder / "registry.html"
     export_registry(store, config, "html", page)
     click.echo(f"\nregistry page for the municipality's website: {page}")

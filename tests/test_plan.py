@@ -416,3 +416,17 @@ def test_norms_fall_back_to_the_default(tmp_path):
     config = parse_config({"plan": {"posts_per_week": 4, "norms": {"Школа": 2}}})
     settings = drafts.parse_plan(config.raw)
     assert (settings.norm_for("Школа"), settings.norm_for("Администрация")) == (2, 4)
+
+
+def test_flood_control_leaves_the_post_for_the_next_run(env, monkeypatch):
+    from hub.errors import RateLimitedError
+
+    draft = approved(env)
+
+    async def flooded(self, request):
+        raise RateLimitedError("flood control", code=9, retry_after=600)
+
+    monkeypatch.setattr(PlanNetwork, "publish_post", flooded)
+    [outcome] = due(env)
+    assert outcome.state == "pending" and "flood" in outcome.detail
+    assert state(env, draft.id).state == "approved"

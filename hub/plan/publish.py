@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 import pluggy
 
 from ..config import Config
-from ..errors import ApiError, HubError, NotFoundError, TransientError
+from ..errors import ApiError, HubError, NotFoundError, RateLimitedError, TransientError
 from ..log import get_logger
 from ..models import Account
 from ..network import PUBLISH_POST, Network, Published
@@ -99,6 +99,8 @@ async def publish_draft(
     fixed the token or the text); a refusal means nothing was posted.
     """
     draft = load_draft(store, draft_id)
+    if draft.state == "published":
+        return []
     if draft.state not in ("approved", "failed"):
         raise HubError(f"draft #{draft_id} is {draft.state}; only an approved draft goes out")
     if draft.state == "failed" and not retry_failed:
@@ -181,6 +183,8 @@ async def _send(
     request = draft.request_for(account, target.guid)
     try:
         published = await network.publish_post(request)
+    except RateLimitedError as exc:  # flood control: the network did nothing; try next run
+        return _set(store, draft, account, "pending", describe_error(account, exc))
     except TransientError as exc:
         if not exc.maybe_applied:  # the request never reached the network: try next time
             return _set(store, draft, account, "pending", describe_error(account, exc))
