@@ -16,6 +16,7 @@ import click
 
 from . import __version__, plugins
 from .actions import ban_user, delete_comment, restrict_user
+from .cli_compliance import install as install_compliance
 from .cli_moderation import install as install_moderation
 from .cli_plan import install as install_plan
 from .cli_registry import install as install_registry
@@ -368,6 +369,7 @@ def db_check(obj: Context):
 install_moderation(cli, pass_ctx, warn_overdue)
 install_plan(cli, pass_ctx)
 install_registry(cli, pass_ctx)
+install_compliance(cli, pass_ctx)
 cli.add_command(gospabliki_stub_command)
 
 

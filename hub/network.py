@@ -228,6 +228,11 @@ class Network(abc.ABC):
     capability_notes: ClassVar[dict[str, str]] = {}
     #: settings keys and their defaults, for config validation and ``hub plugins``
     default_settings: ClassVar[dict[str, Any]] = {}
+    #: what this network's pages can show, for the compliance report's completeness check
+    #: (hub.compliance.page): a field left out is "not offered", never held against a page
+    page_fields: ClassVar[frozenset[str]] = frozenset(
+        {"description", "contacts", "working_hours", "website", "avatar", "cover"}
+    )
 
     def __init__(self, settings: dict[str, Any], token_for: Callable[[Account], str]):
         self.settings = self.checked_settings(settings)

@@ -4,7 +4,9 @@ A report is built once and kept in ``report_outbox`` with its idempotency key
 until Gospabliki acknowledges it: a push that failed half-way (or whose answer
 was lost) sends the very same report again, which the receiver recognises, so a
 report is never filed twice. Notices are marked sent only with the receipt that
-acknowledges them.
+acknowledges them. Each report also carries the compliance summary of the last
+completed week (``compliance``, :mod:`hub.compliance.summary`) as it stood when the
+report was built; a resend carries that same summary, and the next report a fresh one.
 
     [gospabliki]
     endpoint = "https://gospabliki.example/api/v1"   # the stub: http://127.0.0.1:8710/api/v1
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import settings as settings_check
+from .compliance import summary_week, weekly_summary
 from .config import Config
 from .errors import ApiError, AuthError, ConfigError, HubError, TransientError
 from .gospabliki.client import push_report, report_key
@@ -163,15 +166,21 @@ def notice_id(notice: dict[str, Any]) -> str:
     return f"{notice['id']}-{hashlib.sha256(content.encode('utf-8')).hexdigest()[:12]}"
 
 
-def build_report(store: Store, config: Config, municipality: str) -> dict[str, Any]:
+def build_report(
+    store: Store, config: Config, municipality: str, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The report as filed: the registry, statistics, pending notices and the summary of
+    the last completed week (hub.compliance; without security attestations)."""
     snapshot = registry_snapshot(store, config)
+    now = now or datetime.now(UTC)
     return {
         "municipality": municipality,
         # to the millisecond: two reports in one second must not share a content key
-        "generated_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "generated_at": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "registry": {"organizations": [_organization(o) for o in snapshot["organizations"]]},
         "statistics": _statistics(store),
         "notices": _notices(store),
+        "compliance": weekly_summary(store, config, summary_week(config, now), now=now),
     }
 
 

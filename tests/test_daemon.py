@@ -61,6 +61,8 @@ def test_cycles_sync_everything_and_log_json(tmp_path, emu):
         "seconds" in e for e in syncs
     )
     assert db_state(tmp_path / "hub.db") == emulator_state(emu)
+    weekly = [e for e in logged if e["event"] == "weekly compliance"]
+    assert len(weekly) == 1, weekly  # the week just ended, once, not every cycle
 
 
 def test_sigterm_mid_sync_stops_quickly_and_a_restart_loses_nothing(tmp_path, emu):

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import signal
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pluggy
@@ -61,6 +62,7 @@ class Daemon:
         self.config: Config
         self.intervals: Intervals
         self.next_sync: dict[str, float] = {}
+        self._summary_week = None
         self.next_job = {"publish": 0.0, "moderate": 0.0, "notices": 0.0, "report": 0.0}
 
     # -- lifecycle -----------------------------------------------------------
@@ -215,6 +217,21 @@ class Daemon:
         if self.next_job["report"] <= time.time():
             await self._report(store)
             self.next_job["report"] = time.time() + self.intervals.report
+        self._weekly_summary(store)
+
+    def _weekly_summary(self, store: Store) -> None:
+        """Log the compliance summary of the week just ended, once per week (and per start)."""
+        from ..compliance import log_weekly_summary, network_page_fields
+        from ..compliance.summary import summary_week
+
+        week = summary_week(self.config, datetime.now(UTC))
+        if week == self._summary_week:
+            return
+        try:
+            log_weekly_summary(store, self.config, page_fields=network_page_fields(self.pm))
+        except HubError as exc:
+            log.error("weekly compliance summary skipped", error=str(exc))
+        self._summary_week = week
 
     async def _sync(self, store: Store, accounts: list) -> None:
         try:

@@ -28,8 +28,10 @@ Gospabliki (the feedback platform's component for official pages) has no public 
 so Pablik Hub defines this one and ships a stub that implements it
 (`hub gospabliki-stub --db PATH`). A municipality's hub files one report per push:
 its registry of organizations and official accounts, per-account sync and moderation
-statistics, and the notices due to the regional management centre (accounts created
-or deleted, a responsible person changed).
+statistics, the notices due to the regional management centre (accounts created
+or deleted, a responsible person changed) and, optionally, the compliance summary of
+the last completed week (posts against the norm, page completeness, how long offending
+comments stayed up, overdue notices; never security attestations such as 2FA).
 
 Every endpoint but /health needs `Authorization: Bearer <token>`.
 

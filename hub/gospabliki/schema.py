@@ -4,11 +4,11 @@ Why one source: the stub answers 422 from exactly the schemas that
 ``docs/gospabliki-openapi.yaml`` publishes (``components.schemas``), so a field made
 required in the document is required on the wire. The validator covers only the
 JSON Schema subset used here (type, required, properties, additionalProperties,
-items, minimum, minLength, maxLength, enum, format, $ref) and reports *every* bad
+items, minimum, minLength, maxLength, enum, pattern, format, $ref) and reports *every* bad
 field at once, each with a JSON-path-like name (``statistics[0].posts``), because a
 municipality fixing its export wants the whole list, not one error per round trip.
-Two rules no schema keyword says are checked after it: a period must not end before
-it starts, and notice ids are unique within a report.
+Two rules no schema keyword says are checked after it: a period (and the compliance
+summary's week) must not end before it starts, and notice ids are unique within a report.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from urllib.parse import urlsplit
 
 MAX_FIELD_ERRORS = 100  # a body wrong everywhere still gets a readable answer
 NOTICE_KINDS = ("account_created", "account_deleted", "responsible_changed")
+STATUSES = ("green", "yellow", "red")
+#: what a page should show (hub.compliance.page.PAGE_FIELDS; kept here so the stub needs no hub)
+PAGE_FIELDS = ("description", "contacts", "working_hours", "website", "avatar", "cover")
 
 _REF = "#/components/schemas/"
 
@@ -42,6 +45,71 @@ _COUNT = {"type": "integer", "minimum": 0}
 _DATE_TIME = {"type": "string", "format": "date-time", "examples": ["2024-05-01T09:30:00+07:00"]}
 _DATE = {"type": "string", "format": "date", "examples": ["2024-05-10"]}
 
+_STATUS = {"type": "string", "enum": list(STATUSES), "description": "green, yellow or red"}
+_MINUTES = {"type": ["integer", "null"], "minimum": 0}
+
+#: the weekly compliance summary (hub.compliance.summary): optional in a report
+COMPLIANCE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "ComplianceSummary": {
+        "type": "object",
+        "description": "The last completed week against the acts' norms, per account and "
+        "organization. Security attestations (2FA) are never part of it.",
+        "additionalProperties": False,
+        "required": ["week", "from", "to", "time_zone", "accounts", "organizations"],
+        "properties": {
+            "week": {
+                "type": "string",
+                "pattern": r"^[0-9]{4}-W[0-9]{2}$",
+                "examples": ["2026-W10"],
+                "description": "The ISO week, Monday to Sunday in `time_zone`.",
+            },
+            "from": {**_DATE, "description": "Its Monday."},
+            "to": {**_DATE, "description": "Its Sunday; not before `from`."},
+            "time_zone": _text(64, examples=["Asia/Vladivostok"]),
+            "accounts": {"type": "array", "items": _ref("ComplianceAccount")},
+            "organizations": {"type": "array", "items": _ref("ComplianceOrganization")},
+        },
+    },
+    "ComplianceAccount": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["account", "network", "organization", "status", "posts", "norm"],
+        "properties": {
+            "account": _text(),
+            "network": _text(50),
+            "organization": _text(),
+            "status": _STATUS,
+            "posts": {**_COUNT, "description": "The page's own posts that week."},
+            "norm": {"type": "integer", "minimum": 1, "description": "Posts a week required."},
+            "page_missing": {
+                "type": "array",
+                "items": {"type": "string", "enum": list(PAGE_FIELDS)},
+                "description": "Fields the page could show but does not.",
+            },
+            "gospabliki": {"type": ["boolean", "null"], "description": "null: not stated."},
+            "offending_removed": _COUNT,
+            "removal_median_minutes": _MINUTES,
+            "removal_max_minutes": _MINUTES,
+            "offending_still_up": _COUNT,
+            "overdue_notices": _COUNT,
+        },
+    },
+    "ComplianceOrganization": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "status"],
+        "properties": {
+            "name": _text(),
+            "status": _STATUS,
+            "exempt": {"type": "boolean"},
+            "accounts": _COUNT,
+            "accounts_meeting_norm": _COUNT,
+            "posts": _COUNT,
+            "overdue_notices": _COUNT,
+        },
+    },
+}
+
 #: ``components.schemas`` of the OpenAPI document: what a report may hold.
 REPORT_SCHEMAS: dict[str, dict[str, Any]] = {
     "Report": {
@@ -57,6 +125,7 @@ REPORT_SCHEMAS: dict[str, dict[str, Any]] = {
             "registry": _ref("Registry"),
             "statistics": {"type": "array", "items": _ref("AccountStatistics")},
             "notices": {"type": "array", "items": _ref("Notice")},
+            "compliance": _ref("ComplianceSummary"),
         },
     },
     "Period": {
@@ -171,6 +240,7 @@ REPORT_SCHEMAS: dict[str, dict[str, Any]] = {
             "details": {"type": "object", "additionalProperties": True},
         },
     },
+    **COMPLIANCE_SCHEMAS,
 }
 
 FieldError = dict[str, str]
@@ -313,6 +383,9 @@ class _Checker:
             self.fail(path, "must not be empty")
         elif len(value) > schema.get("maxLength", len(value)):
             self.fail(path, f"must be at most {schema['maxLength']} characters")
+        elif "pattern" in schema and not re.search(schema["pattern"], value):
+            example = (schema.get("examples") or [schema["pattern"]])[0]
+            self.fail(path, f"must look like {example}")
         elif schema.get("format") in _FORMATS:
             ok, message = _FORMATS[schema["format"]]
             if not ok(value):
@@ -320,12 +393,13 @@ class _Checker:
 
 
 def _cross_checks(report: dict[str, Any], checker: _Checker) -> None:
-    period = report.get("period")
-    if isinstance(period, dict):
-        start, end = period.get("from"), period.get("to")
-        dates = [d for d in (start, end) if isinstance(d, str) and is_date(d)]
-        if len(dates) == 2 and end < start:
-            checker.fail("period.to", "must not be before period.from")
+    for name in ("period", "compliance"):
+        span = report.get(name)
+        if isinstance(span, dict):
+            start, end = span.get("from"), span.get("to")
+            dates = [d for d in (start, end) if isinstance(d, str) and is_date(d)]
+            if len(dates) == 2 and end < start:
+                checker.fail(f"{name}.to", f"must not be before {name}.from")
     notices = report.get("notices")
     if isinstance(notices, list):
         first_seen: dict[str, int] = {}

@@ -103,6 +103,40 @@ SAMPLE_REPORT: dict[str, Any] = {
             "details": {"from": "Петров П. П.", "to": "Иванова М. П."},
         },
     ],
+    "compliance": {
+        "week": "2024-W20",
+        "from": "2024-05-13",
+        "to": "2024-05-19",
+        "time_zone": "Asia/Barnaul",
+        "accounts": [
+            {
+                "account": "vk-adm",
+                "network": "vk",
+                "organization": "Администрация Заречного сельсовета",
+                "status": "yellow",
+                "posts": 3,
+                "norm": 3,
+                "page_missing": ["cover"],
+                "gospabliki": True,
+                "offending_removed": 2,
+                "removal_median_minutes": 25,
+                "removal_max_minutes": 40,
+                "offending_still_up": 0,
+                "overdue_notices": 0,
+            }
+        ],
+        "organizations": [
+            {
+                "name": "Администрация Заречного сельсовета",
+                "status": "yellow",
+                "exempt": False,
+                "accounts": 1,
+                "accounts_meeting_norm": 1,
+                "posts": 3,
+                "overdue_notices": 0,
+            }
+        ],
+    },
 }
 
 

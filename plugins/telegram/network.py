@@ -90,6 +90,9 @@ class TelegramNetwork(Network):
     capabilities = frozenset(
         {DELETE_COMMENT, BLOCK_AUTHOR, BAN_USER, RESTRICT_USER, PUBLISH_POST, REPLY_COMMENT}
     )
+    #: a channel has a description and a photo; no website, contacts or cover fields, so
+    #: working hours can only be written in the description
+    page_fields = frozenset({"description", "avatar", "working_hours"})
     default_settings = {
         "api_base": "https://api.telegram.org",
         "requests_per_second": 20,

@@ -1,0 +1,307 @@
+"""One week's compliance report: a line per account and per organization, each with a status.
+
+Statuses (green / yellow / red), per check and per line (the worst check wins):
+
+- posts: green when the week's own posts reach the norm; while the week is still
+  running (or has not begun), yellow when the forecast — posts so far plus approved
+  drafts due by Sunday and still pending — reaches it, red otherwise ("2 posts short
+  by Sunday"); a finished week has no forecast: short is red;
+- page: see :mod:`.page`; 2FA and Gospabliki: attested/connected green, attested off
+  red, nothing on record yellow (``hub accounts attest ACCOUNT --2fa --gospabliki``);
+- removals: the longest an offending comment stayed up (removed or still up) against
+  ``[compliance]`` (:mod:`.settings`); none at all is green;
+- notices: any overdue notice to the regional centre is red.
+
+The norm is per account: the acts count posts "в аккаунтах" and "на каждой
+официальной странице" (000 §2.1, 001 §5, 002 §6, 004 §2), so a municipality with a VK
+and an OK page posts the norm on each. The account takes its organization's norm
+(``[plan] norms``, else ``posts_per_week``). An organization's line rolls its accounts
+up (worst status wins; posts are summed and it says how many accounts met the norm)
+and adds its own overdue notices; an organization that is not exempt and has no
+account is red, an exempt one without accounts green.
+
+The JSON shape (``schema: pablik-hub/compliance@1``) is documented in :mod:`.render`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..config import Config
+from ..models import Account
+from ..plan.settings import parse_plan
+from ..registry.model import list_orgs
+from ..store import Store
+from . import figures
+from .page import PAGE_FIELDS, network_page_fields, page_completeness
+from .settings import GREEN, RED, STATUSES, YELLOW, ComplianceSettings, parse_compliance, worst
+from .week import Week, utc_text
+
+SCHEMA = "pablik-hub/compliance@1"
+#: the name shown for accounts whose config names no organization
+NO_ORGANIZATION = "Организация не указана"
+CHECKS = ("posts", "page", "two_factor", "gospabliki", "removal", "notices")
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _posts(count: int, norm: int, planned: int | None) -> dict[str, Any]:
+    forecast = None if planned is None else count + planned
+    reach = count if forecast is None else forecast
+    if count >= norm:
+        status = GREEN
+    elif forecast is not None and forecast >= norm:
+        status = YELLOW
+    else:
+        status = RED
+    return {
+        "count": count,
+        "norm": norm,
+        "planned": planned,
+        "forecast": forecast,
+        "short": max(0, norm - reach),
+        "status": status,
+    }
+
+
+def _flag(value: bool | None) -> str:
+    return YELLOW if value is None else GREEN if value else RED
+
+
+def _account_notes(line: dict[str, Any], running: bool) -> list[str]:
+    """Why a line is not green, one short English phrase per check."""
+    notes = []
+    posts = line["posts"]
+    if posts["status"] != GREEN:
+        text = f"{posts['count']} of {posts['norm']} posts"
+        if running:
+            text += f", {posts['planned']} planned; "
+            text += (
+                "on track by Sunday"
+                if not posts["short"]
+                else f"{_plural(posts['short'], 'post', 'posts')} short by Sunday"
+            )
+        else:
+            text += f": {posts['short']} short"
+        notes.append(text)
+    page = line["page"]
+    if page["synced_at"] is None:
+        notes.append("page never synced: run 'hub sync'")
+    elif page["missing"]:
+        notes.append("page lacks " + ", ".join(f.replace("_", " ") for f in page["missing"]))
+    account = line["account"]
+    if line["two_factor"]["status"] != GREEN:
+        state = "is off" if line["two_factor"]["attested"] is False else "is not attested"
+        notes.append(f"2FA {state} (hub accounts attest {account} --2fa)")
+    if line["gospabliki"]["status"] != GREEN:
+        state = "not connected" if line["gospabliki"]["connected"] is False else "not stated"
+        notes.append(f"Gospabliki {state} (hub accounts attest {account} --gospabliki)")
+    removal = line["removal"]
+    if removal["status"] != GREEN:
+        if removal["max_seconds"] is not None:
+            notes.append(f"an offending comment stayed up {duration(removal['max_seconds'])}")
+        if removal["still_up"]:
+            notes.append(
+                f"{_plural(removal['still_up'], 'offending comment', 'offending comments')} "
+                f"still up, the oldest {duration(removal['oldest_still_up_seconds'])}"
+            )
+    if line["notices"]["overdue"]:
+        notes.append(f"{_plural(line['notices']['overdue'], 'notice', 'notices')} overdue")
+    return notes
+
+
+def duration(seconds: float | None) -> str:
+    """45 min, 2 h 05 min, 3 d 4 h: for people reading the table."""
+    if seconds is None:
+        return "—"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+class _Week:
+    """The week, its bounds in the zone, and where "now" stands in it."""
+
+    def __init__(self, week: Week, zone: ZoneInfo, now: datetime) -> None:
+        self.week, self.zone, self.now = week, zone, now
+        self.start, self.end = week.start(zone), week.end(zone)
+        if now >= self.end:
+            self.state = "finished"
+        else:
+            self.state = "upcoming" if now < self.start else "in_progress"
+        self.running = self.state != "finished"
+        local_today = now.astimezone(zone).date()
+        self.reference = week.sunday + timedelta(days=1) if not self.running else local_today
+
+
+def _account_line(
+    store: Store,
+    account: Account,
+    norm: int,
+    row: Mapping[str, Any],
+    offered: frozenset[str],
+    when: _Week,
+    notices: list[dict[str, Any]],
+    targets: ComplianceSettings,
+) -> dict[str, Any]:
+    count = figures.own_posts(store, account, when.start, when.end)
+    planned = None
+    if when.running:
+        since = None if when.state == "in_progress" else when.start
+        planned = figures.planned_posts(store, account.id, since, when.end)
+    two_factor, gospabliki = figures.flags(store, account.id)
+    removal = figures.removals(store, account.id, when.start, when.end, when.now)
+    longest = max(
+        (s for s in (removal["max_seconds"], removal["oldest_still_up_seconds"]) if s is not None),
+        default=None,
+    )
+    removal["status"] = targets.removal_status(longest)
+    mine = [n for n in notices if n["account"] == account.id]
+    line = {
+        "account": account.id,
+        "network": account.network,
+        "organization": account.organization or NO_ORGANIZATION,
+        "title": row.get("name"),
+        "url": row.get("url"),
+        "posts": _posts(count, norm, planned),
+        "page": page_completeness(row, offered),
+        "two_factor": {"attested": two_factor, "status": _flag(two_factor)},
+        "gospabliki": {"connected": gospabliki, "status": _flag(gospabliki)},
+        "removal": removal,
+        "notices": {"overdue": len(mine), "items": mine, "status": RED if mine else GREEN},
+    }
+    line["status"] = worst(line[c]["status"] for c in CHECKS)
+    line["notes"] = _account_notes(line, when.running)
+    return line
+
+
+def _org_line(
+    name: str, org: Mapping[str, Any] | None, lines: list[dict], norm: int, notices: list[dict]
+) -> dict[str, Any]:
+    exempt = bool(org and org.get("exempt"))
+    mine = [n for n in notices if (n["organization"] or NO_ORGANIZATION) == name]
+    ids = [line["account"] for line in lines]
+    mine += [n for n in notices if n["account"] in ids and n not in mine]
+
+    def rolled(check: str, **figures_: Any) -> dict[str, Any]:
+        return {**figures_, "status": worst(line[check]["status"] for line in lines)}
+
+    removed_max = [line["removal"]["max_seconds"] for line in lines]
+    out = {
+        "organization": name,
+        "level": org.get("level") if org else None,
+        "exempt": exempt,
+        "declared": org is not None,
+        "accounts": ids,
+        "posts": rolled(
+            "posts",
+            count=sum(line["posts"]["count"] for line in lines),
+            norm=norm,
+            accounts_meeting_norm=sum(line["posts"]["count"] >= norm for line in lines),
+        ),
+        "page": rolled("page", complete=sum(line["page"]["status"] == GREEN for line in lines)),
+        "two_factor": rolled(
+            "two_factor", attested=sum(line["two_factor"]["attested"] is True for line in lines)
+        ),
+        "gospabliki": rolled(
+            "gospabliki", connected=sum(line["gospabliki"]["connected"] is True for line in lines)
+        ),
+        "removal": rolled(
+            "removal",
+            removed=sum(line["removal"]["removed"] for line in lines),
+            max_seconds=max((s for s in removed_max if s is not None), default=None),
+        ),
+        "notices": {"overdue": len(mine), "items": mine, "status": RED if mine else GREEN},
+    }
+    statuses = [out[c]["status"] for c in CHECKS]
+    notes = [f"{line['account']}: {line['status']}" for line in lines if line["status"] != GREEN]
+    if not lines and not exempt:
+        statuses.append(RED)
+        notes.append("no official account, and the organization is not exempt")
+    elif not lines:
+        notes.append("exempt from having pages")
+    if mine:
+        notes.append(f"{_plural(len(mine), 'notice', 'notices')} overdue")
+    out["status"] = worst(statuses)
+    out["notes"] = notes
+    return out
+
+
+def compliance_report(
+    store: Store,
+    config: Config,
+    week: Week,
+    *,
+    now: datetime | None = None,
+    page_fields: Mapping[str, frozenset[str]] | None = None,
+) -> dict[str, Any]:
+    """The week's report for every configured account and every organization (read-only).
+
+    ``page_fields`` maps network → fields its pages offer (default: from the installed
+    plugins). Call :func:`hub.registry.sync_registry` first so the config's
+    organizations and accounts are in the registry.
+    """
+    plan = parse_plan(config.raw)
+    targets = parse_compliance(config.raw)
+    offered_by = network_page_fields() if page_fields is None else page_fields
+    when = _Week(week, plan.time_zone, (now or datetime.now(UTC)).astimezone(UTC))
+    notices = figures.overdue_notices(
+        store, when.reference, plan.time_zone, finished=not when.running
+    )
+    cursor = store.db.execute("SELECT * FROM accounts")
+    columns = [d[0] for d in cursor.description]
+    rows = {r["id"]: r for r in (dict(zip(columns, v, strict=True)) for v in cursor.fetchall())}
+    accounts = [
+        _account_line(
+            store,
+            account,
+            plan.norm_for(account.organization),
+            rows.get(account.id, {}),
+            frozenset(offered_by.get(account.network, PAGE_FIELDS)),
+            when,
+            notices,
+            targets,
+        )
+        for account in config.accounts
+    ]
+    orgs = {org["name"]: org for org in list_orgs(store)}
+    names = list(orgs) + sorted({a["organization"] for a in accounts} - set(orgs))
+    organizations = [
+        _org_line(
+            name,
+            orgs.get(name),
+            [a for a in accounts if a["organization"] == name],
+            plan.norm_for("" if name == NO_ORGANIZATION else name),
+            notices,
+        )
+        for name in names
+    ]
+    return {
+        "schema": SCHEMA,
+        "week": week.label,
+        "from": week.monday.isoformat(),
+        "to": week.sunday.isoformat(),
+        "time_zone": plan.time_zone.key,
+        "as_of": utc_text(when.now),
+        "state": when.state,
+        "targets": {
+            "removal_green_seconds": targets.removal_green_minutes * 60,
+            "removal_yellow_seconds": targets.removal_yellow_minutes * 60,
+        },
+        "accounts": accounts,
+        "organizations": organizations,
+        "totals": {
+            kind: {s: sum(line["status"] == s for line in lines) for s in STATUSES}
+            for kind, lines in (("accounts", accounts), ("organizations", organizations))
+        },
+    }

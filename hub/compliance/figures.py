@@ -1,0 +1,160 @@
+"""The week's figures of one account, read from the store (no network is called).
+
+What counts, and why:
+
+- **Posts.** The account's own posts (the author is the community, the channel or
+  its group — :func:`hub.moderation.pipeline.own_author_ids` — or no author at all,
+  since a wall names every other author), published within the week in the
+  municipality's zone. Residents' and suggested posts are not the administration
+  publishing; scheduled or suggested kinds (``postpone``, ``suggest``) are not out
+  yet. A post the network removed counts only if it was still up when the week
+  ended, so a week's figure does not change when an old post is deleted months later.
+- **Planned** (the forecast): approved drafts whose target on this account is still
+  ``pending`` and is due before the week ends; in the current week an overdue one
+  counts too (the daemon publishes it at once), in an upcoming week only those due
+  in it. ``sending`` and ``unknown`` targets are left out: they may already be posts.
+- **Removals.** An offending comment is one the hub judged ``delete`` (the engine's
+  verdict or an operator's approval), or one an operator deleted with
+  ``hub comments delete``; comments wiped with their author's ban are not counted
+  (nobody judged them). Dwell time runs from the comment's publication time as the
+  network gave it (from when the hub first saw it only where that is missing; the
+  count of those is reported) to its removal as the hub recorded it; a comment the
+  network removed (a person acting on a ``manual`` verdict) counts to when a sync
+  saw it gone, an upper bound. Offending comments still up are counted with their
+  age as of the report, since a comment never removed is the worst case.
+- **Notices.** :func:`hub.registry.notices.list_notices` decides what is overdue. For
+  a finished week the reference day is the Monday after it, and a notice delivered
+  since, but after that day began, still counts: it was overdue when the week ended.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..models import Account
+from ..moderation.pipeline import own_author_ids
+from ..registry.notices import list_notices
+from ..store import Store
+from .week import parse_time, utc_text
+
+#: post kinds that are not (yet) publications on the page
+NOT_PUBLISHED_KINDS = ("postpone", "suggest")
+
+
+def own_posts(store: Store, account: Account, start: datetime, end: datetime) -> int:
+    """The account's own posts published in [start, end) and still up when the week ended."""
+    own = sorted(own_author_ids(store, account))
+    marks = ", ".join("?" for _ in own) or "NULL"
+    return store.db.execute(
+        "SELECT COUNT(*) FROM posts WHERE account_id = ? AND published_at >= ? "
+        "AND published_at < ? AND (deleted_at IS NULL OR deleted_at >= ?) "
+        f"AND (author_id IS NULL OR author_id IN ({marks})) "
+        f"AND COALESCE(kind, 'post') NOT IN ({', '.join('?' for _ in NOT_PUBLISHED_KINDS)})",
+        [account.id, utc_text(start), utc_text(end), utc_text(end), *own, *NOT_PUBLISHED_KINDS],
+    ).fetchone()[0]
+
+
+def planned_posts(store: Store, account_id: str, start: datetime | None, end: datetime) -> int:
+    """Approved drafts still pending on the account, due before ``end`` (and from ``start``)."""
+    return store.db.execute(
+        "SELECT COUNT(*) FROM draft_targets t JOIN drafts d ON d.id = t.draft_id "
+        "WHERE t.account_id = ? AND t.state = 'pending' AND d.state = 'approved' "
+        "AND d.publish_at < ? AND (? IS NULL OR d.publish_at >= ?)",
+        [
+            account_id,
+            utc_text(end),
+            None if start is None else utc_text(start),
+            None if start is None else utc_text(start),
+        ],
+    ).fetchone()[0]
+
+
+def flags(store: Store, account_id: str) -> tuple[bool | None, bool | None]:
+    """(2FA attested, connected to Gospabliki); None where nothing is on record."""
+    row = store.db.execute(
+        "SELECT t.two_factor, f.gospabliki FROM accounts a "
+        "LEFT JOIN account_attestations t ON t.account_id = a.id "
+        "LEFT JOIN account_flags f ON f.account_id = a.id WHERE a.id = ?",
+        [account_id],
+    ).fetchone()
+    if row is None:
+        return None, None
+    return tuple(None if v is None else bool(v) for v in row)  # type: ignore[return-value]
+
+
+_OFFENDING = (
+    "(v.decision = 'delete' OR (c.deleted_by = 'hub' AND EXISTS (SELECT 1 FROM actions x "
+    "WHERE x.account_id = c.account_id AND x.kind = 'delete_comment' AND x.state = 'done' "
+    "AND x.target = CAST(c.network_id AS TEXT))))"
+)
+
+
+def removals(
+    store: Store, account_id: str, start: datetime, end: datetime, as_of: datetime
+) -> dict[str, Any]:
+    """Offending comments removed in [start, end): how long they stayed up; and those still up.
+
+    ``{"removed", "median_seconds", "max_seconds", "from_first_seen", "still_up",
+    "oldest_still_up_seconds"}``; the seconds are None when there is nothing to measure.
+    """
+    rows = store.db.execute(
+        "SELECT c.published_at, c.first_seen_at, c.deleted_at FROM comments c "
+        "LEFT JOIN verdicts v ON v.comment_id = c.id "
+        "WHERE c.account_id = ? AND c.deleted_at >= ? AND c.deleted_at < ? AND " + _OFFENDING,
+        [account_id, utc_text(start), utc_text(end)],
+    ).fetchall()
+    dwell: list[float] = []
+    from_first_seen = 0
+    for published, first_seen, deleted in rows:
+        since = parse_time(published)
+        if since is None:
+            since = parse_time(first_seen)
+            from_first_seen += 1
+        removed = parse_time(deleted)
+        if since is not None and removed is not None:
+            dwell.append(max(0.0, (removed - since).total_seconds()))
+    cutoff = min(as_of, end)
+    up = store.db.execute(
+        "SELECT COALESCE(c.published_at, c.first_seen_at) FROM comments c "
+        "JOIN verdicts v ON v.comment_id = c.id WHERE c.account_id = ? "
+        "AND v.decision = 'delete' AND c.deleted_at IS NULL "
+        "AND COALESCE(c.published_at, c.first_seen_at) < ?",
+        [account_id, utc_text(cutoff)],
+    ).fetchall()
+    ages = [(cutoff - moment).total_seconds() for (text,) in up if (moment := parse_time(text))]
+    return {
+        "removed": len(rows),
+        "median_seconds": round(statistics.median(dwell)) if dwell else None,
+        "max_seconds": round(max(dwell)) if dwell else None,
+        "from_first_seen": from_first_seen,
+        "still_up": len(up),
+        "oldest_still_up_seconds": round(max(ages)) if ages else None,
+    }
+
+
+def overdue_notices(
+    store: Store, reference: date, zone: ZoneInfo, *, finished: bool
+) -> list[dict[str, Any]]:
+    """Notices overdue on ``reference`` (local date), each ``{id, kind, organization,
+    account, due_date, delivered}``; see the module docstring for a finished week."""
+    out = []
+    for notice in list_notices(store, today=reference):
+        late = False
+        if finished and notice["status"] == "sent" and notice["due_date"] < reference.isoformat():
+            sent = parse_time(notice.get("sent_at"))
+            late = sent is not None and sent.astimezone(zone).date() >= reference
+        if notice["overdue"] or late:
+            out.append(
+                {
+                    "id": notice["id"],
+                    "kind": notice["kind"],
+                    "organization": notice["organization"],
+                    "account": notice["account_id"],
+                    "due_date": notice["due_date"],
+                    "delivered": notice["status"] == "sent",
+                }
+            )
+    return out

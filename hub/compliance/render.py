@@ -1,0 +1,195 @@
+"""The report as a terminal table or as JSON (the HTML page is :mod:`.html`).
+
+The table is plain aligned text with the status as a word on every line, coloured
+with ``click.style`` (click drops the colour when the output is not a terminal),
+and a "why not green" list under it, so it reads the same in a pipe or a mail.
+
+JSON (``--format json``) is the report as :func:`.build.compliance_report` builds
+it; the keys are stable (``schema: pablik-hub/compliance@1``; a change of meaning
+gets a new schema name):
+
+- ``week`` (2026-W10), ``from`` / ``to`` (Monday, Sunday), ``time_zone``, ``as_of``
+  (UTC), ``state`` (finished | in_progress | upcoming), ``targets``
+  (``removal_green_seconds``, ``removal_yellow_seconds``);
+- ``accounts[]``: ``account``, ``network``, ``organization``, ``title``, ``url``,
+  ``status``, ``notes`` (why not green, English), and per check a dict with its
+  ``status``: ``posts`` {count, norm, planned, forecast, short} (planned/forecast
+  null in a finished week), ``page`` {synced_at, fields {description, contacts,
+  working_hours, website, avatar, cover: present | missing | not_offered | unknown},
+  missing}, ``two_factor`` {attested}, ``gospabliki`` {connected} (true, false or
+  null = nothing on record), ``removal`` {removed, median_seconds, max_seconds,
+  from_first_seen, still_up, oldest_still_up_seconds}, ``notices`` {overdue,
+  items [{id, kind, organization, account, due_date, delivered}]};
+- ``organizations[]``: ``organization``, ``level``, ``exempt``, ``declared``,
+  ``accounts`` (ids), ``status``, ``notes``, and ``posts`` {count, norm,
+  accounts_meeting_norm}, ``page`` {complete}, ``two_factor`` {attested},
+  ``gospabliki`` {connected}, ``removal`` {removed, max_seconds}, ``notices``
+  {overdue, items}, each with its ``status``;
+- ``totals``: {accounts, organizations} → {green, yellow, red} counts.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from .build import duration
+from .settings import GREEN, RED, YELLOW
+
+COLOURS = {GREEN: "green", YELLOW: "yellow", RED: "red"}
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, ensure_ascii=False, indent=2)
+
+
+def _yes_no(value: bool | None) -> str:
+    return "?" if value is None else "yes" if value else "no"
+
+
+def _posts(posts: dict[str, Any]) -> str:
+    text = f"{posts['count']}/{posts['norm']}"
+    if posts["planned"]:
+        text += f" +{posts['planned']} planned"
+    return text
+
+
+def _page(page: dict[str, Any]) -> str:
+    offered = [f for f, state in page["fields"].items() if state != "not_offered"]
+    if page["synced_at"] is None:
+        return "not synced"
+    return f"{len(offered) - len(page['missing'])}/{len(offered)}"
+
+
+def _removal(removal: dict[str, Any]) -> str:
+    parts = []
+    if removal["removed"]:
+        parts.append(
+            f"{removal['removed']}: {duration(removal['median_seconds'])} / "
+            + duration(removal["max_seconds"])
+        )
+    if removal["still_up"]:
+        parts.append(f"{removal['still_up']} still up")
+    return ", ".join(parts) or "none"
+
+
+def _org_row(org: dict[str, Any]) -> list[str]:
+    n = len(org["accounts"])
+
+    def share(count: int) -> str:
+        return f"{count}/{n}" if n else "—"
+
+    return [
+        org["organization"] + (" (exempt)" if org["exempt"] else ""),
+        str(n),
+        str(org["posts"]["count"]) if n else "—",
+        share(org["posts"]["accounts_meeting_norm"]),
+        share(org["page"]["complete"]),
+        share(org["two_factor"]["attested"]),
+        share(org["gospabliki"]["connected"]),
+        str(org["removal"]["removed"]) if n else "—",
+        str(org["notices"]["overdue"]),
+        org["status"],
+    ]
+
+
+def _grid(header: list[str], rows: list[list[str]], statuses: list[str]) -> list[str]:
+    """Aligned columns; the last column is the status word, coloured."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    for row, status in zip(rows, statuses, strict=True):
+        cells = [c.ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True)]
+        out.append("  ".join([*cells, click.style(row[-1], fg=COLOURS[status], bold=True)]))
+    return out
+
+
+def local_time(report: dict[str, Any]) -> str:
+    """The report's ``as_of`` in the municipality's zone: 2026-03-12 12:00."""
+    moment = datetime.fromisoformat(report["as_of"].replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo(report["time_zone"])).strftime("%Y-%m-%d %H:%M")
+
+
+def _heading(report: dict[str, Any]) -> str:
+    state = {
+        "finished": "finished",
+        "in_progress": f"in progress, as of {local_time(report)} local time",
+        "upcoming": f"upcoming, as of {local_time(report)} local time",
+    }[report["state"]]
+    return (
+        f"Compliance, week {report['week']} (Mon {report['from']} – Sun {report['to']}, "
+        f"{report['time_zone']}), {state}"
+    )
+
+
+def to_table(report: dict[str, Any]) -> str:
+    """The report for a terminal; click.echo keeps the colours only on a tty."""
+    lines = [_heading(report), ""]
+    accounts = report["accounts"]
+    if accounts:
+        lines += _grid(
+            [
+                "ACCOUNT",
+                "NETWORK",
+                "POSTS",
+                "PAGE",
+                "2FA",
+                "GOSPABLIKI",
+                "REMOVED: MED / MAX",
+                "NOTICES",
+                "STATUS",
+            ],
+            [
+                [
+                    a["account"],
+                    a["network"],
+                    _posts(a["posts"]),
+                    _page(a["page"]),
+                    _yes_no(a["two_factor"]["attested"]),
+                    _yes_no(a["gospabliki"]["connected"]),
+                    _removal(a["removal"]),
+                    str(a["notices"]["overdue"]),
+                    a["status"],
+                ]
+                for a in accounts
+            ],
+            [a["status"] for a in accounts],
+        )
+    else:
+        lines.append("no accounts in the config")
+    orgs = report["organizations"]
+    if orgs:
+        lines += [""] + _grid(
+            [
+                "ORGANIZATION",
+                "ACCOUNTS",
+                "POSTS",
+                "AT NORM",
+                "PAGES OK",
+                "2FA",
+                "GOSPABLIKI",
+                "REMOVED",
+                "NOTICES",
+                "STATUS",
+            ],
+            [_org_row(o) for o in orgs],
+            [o["status"] for o in orgs],
+        )
+    why = [f"  {a['account']}: {'; '.join(a['notes'])}" for a in accounts if a["notes"]]
+    why += [
+        f"  {o['organization']}: {'; '.join(o['notes'])}"
+        for o in orgs
+        if o["notes"] and o["status"] != GREEN
+    ]
+    if why:
+        lines += ["", "Why not green:", *why]
+    totals = report["totals"]["accounts"]
+    lines += [
+        "",
+        f"{sum(totals.values())} accounts: {totals[GREEN]} green, {totals[YELLOW]} yellow, "
+        f"{totals[RED]} red",
+    ]
+    return "\n".join(lines)
