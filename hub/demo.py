@@ -215,6 +215,24 @@ def _show_plan(store: Store, config, pm) -> None:
         )
 
 
+def _show_compliance(store: Store, config, folder: Path, pm) -> None:
+    """This week's compliance table, and the Russian page for the head of administration."""
+    from datetime import UTC, datetime
+
+    from .compliance import compliance_report, network_page_fields
+    from .compliance.html import render_html
+    from .compliance.render import to_table
+    from .compliance.week import week_of
+    from .plan.settings import parse_plan
+
+    week = week_of(datetime.now(UTC), parse_plan(config.raw).time_zone)
+    report = compliance_report(store, config, week, page_fields=network_page_fields(pm))
+    click.echo("\n" + to_table(report))
+    page = folder / "compliance.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    click.echo(f"compliance page for the head of administration: {page}")
+
+
 def _show(store: Store, config, folder: Path, pm) -> None:
     click.echo("\naccounts synced:")
     for row in store.db.execute(
@@ -248,6 +266,7 @@ def _show(store: Store, config, folder: Path, pm) -> None:
         again = asyncio.run(delete_comment(store, pm, config, str(deleted[0]), "demo"))
         click.echo(f"  an operator deletes #{deleted[0]} again: {again.summary('delete')}")
     _show_plan(store, config, pm)
+    _show_compliance(store, config, folder, pm)
     page = folder / "registry.html"
     export_registry(store, config, "html", page)
     click.echo(f"\nregistry page for the municipality's website: {page}")
