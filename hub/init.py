@@ -71,6 +71,10 @@ posts_per_week = 3              # the norm (the acts ask for 2-5 posts a week)
 lint_threshold = 40             # approval warns above this bureaucratese score (0-100)
 # norms = { "МБОУ «Амурзетская СОШ»" = 2 }   # an organization's own norm
 
+[compliance]                    # 'hub compliance': how fast offending comments must go
+removal_green_minutes = 60      # gone within an hour: green
+removal_yellow_minutes = 1440   # within a day: yellow; longer, or still up: red
+
 # [gospabliki]
 # endpoint = "https://gospabliki.example/api/v1"  # 'hub gospabliki-stub' serves a local one
 # token_env = "HUB_GOSPABLIKI_TOKEN"
