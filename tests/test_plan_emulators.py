@@ -50,7 +50,9 @@ def world(tmp_path, monkeypatch):
         )
         stub = SimpleNamespace(base_url="http://127.0.0.1:9")  # never called here
         path = tmp_path / "hub.toml"
-        path.write_text(_config_text(tmp_path, vk, ok, tg, stub), encoding="utf-8")
+        text = _config_text(tmp_path, vk, ok, tg, stub)
+        text = text[: text.index("[gospabliki]")] + text[text.index("[daemon]") :]
+        path.write_text(text, encoding="utf-8")
         config = load_config(path)
         yield SimpleNamespace(
             path=path, config=config, emus={"vk": vk, "ok": ok, "telegram": tg}
@@ -206,6 +208,11 @@ def test_cli_refuses_bad_input_in_one_line(world, tmp_path):
         assert needle in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for args in (("plan", "approve", "99999999999999999999999"), ("plan", "show", "0"),
+                 ("plan", "lint", "--max-sentence-words", "0", "--text", TEXT)):  # fmt: skip
+        result = cli(world, *args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert "not in the range" in result.stderr
 
 
 def test_tokens_never_reach_what_the_plan_prints(world):
