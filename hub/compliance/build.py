@@ -153,6 +153,7 @@ def _account_line(
     when: _Week,
     notices: list[dict[str, Any]],
     targets: ComplianceSettings,
+    removals: Mapping[str, dict[str, Any]],
 ) -> dict[str, Any]:
     count = figures.own_posts(store, account, when.start, when.end)
     planned = None
@@ -160,7 +161,7 @@ def _account_line(
         since = None if when.state == "in_progress" else when.start
         planned = figures.planned_posts(store, account.id, since, when.end)
     two_factor, gospabliki = figures.flags(store, account.id)
-    removal = figures.removals(store, account.id, when.start, when.end, when.now)
+    removal = dict(removals[account.id])
     longest = max(
         (s for s in (removal["max_seconds"], removal["oldest_still_up_seconds"]) if s is not None),
         default=None,
@@ -261,6 +262,9 @@ def compliance_report(
     cursor = store.db.execute("SELECT * FROM accounts")
     columns = [d[0] for d in cursor.description]
     rows = {r["id"]: r for r in (dict(zip(columns, v, strict=True)) for v in cursor.fetchall())}
+    removals = figures.removals_by_account(
+        store, [a.id for a in config.accounts], when.start, when.end, when.now
+    )
     accounts = [
         _account_line(
             store,
@@ -271,6 +275,7 @@ def compliance_report(
             when,
             notices,
             targets,
+            removals,
         )
         for account in config.accounts
     ]

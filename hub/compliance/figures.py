@@ -20,8 +20,10 @@ What counts, and why:
   network gave it (from when the hub first saw it only where that is missing; the
   count of those is reported) to its removal as the hub recorded it; a comment the
   network removed (a person acting on a ``manual`` verdict) counts to when a sync
-  saw it gone, an upper bound. Offending comments still up are counted with their
-  age as of the report, since a comment never removed is the worst case.
+  saw it gone, an upper bound. Offending comments up when the week ended (or now,
+  while it runs) are counted with their age then, since a comment never removed is
+  the worst case; one removed later still counts for that week, so a finished week's
+  figure does not change when it goes (it counts as removed in the week it went).
 - **Notices.** :func:`hub.registry.notices.list_notices` decides what is overdue. For
   a finished week the reference day is the Monday after it, and a notice delivered
   since, but after that day began, still counts: it was overdue when the week ended.
@@ -85,54 +87,80 @@ def flags(store: Store, account_id: str) -> tuple[bool | None, bool | None]:
     return tuple(None if v is None else bool(v) for v in row)  # type: ignore[return-value]
 
 
+#: The action row an operator's or the engine's delete leaves: found by its idempotency key
+#: (``hub.actions.delete_comment`` writes ``delete_comment:<account>:<comment network id>``),
+#: which is indexed, not by scanning every action for every comment.
 _OFFENDING = (
     "(v.decision = 'delete' OR (c.deleted_by = 'hub' AND EXISTS (SELECT 1 FROM actions x "
-    "WHERE x.account_id = c.account_id AND x.kind = 'delete_comment' AND x.state = 'done' "
-    "AND x.target = CAST(c.network_id AS TEXT))))"
+    "WHERE x.idempotency_key = 'delete_comment:' || c.account_id || ':' || c.network_id "
+    "AND x.account_id = c.account_id AND x.kind = 'delete_comment' AND x.state = 'done')))"
 )
+#: offending comments removed in [start, end), every account in one pass over comments
+REMOVED_SQL = (
+    "SELECT c.account_id, c.published_at, c.first_seen_at, c.deleted_at FROM comments c "
+    "LEFT JOIN verdicts v ON v.comment_id = c.id "
+    "WHERE c.deleted_at >= :start AND c.deleted_at < :end AND " + _OFFENDING
+)
+#: comments judged ``delete`` and up at ``cutoff`` (the week's end, or now while it runs):
+#: not removed, or removed only later, so a past week's figure does not change when they
+#: go. Driven from the verdicts (CROSS JOIN keeps that order): one pass for every account.
+STILL_UP_SQL = (
+    "SELECT c.account_id, COALESCE(c.published_at, c.first_seen_at) FROM verdicts v "
+    "CROSS JOIN comments c ON c.id = v.comment_id WHERE v.decision = 'delete' "
+    "AND (c.deleted_at IS NULL OR c.deleted_at >= :cutoff) "
+    "AND COALESCE(c.published_at, c.first_seen_at) < :cutoff"
+)
+
+
+def removals_by_account(
+    store: Store, account_ids: list[str], start: datetime, end: datetime, as_of: datetime
+) -> dict[str, dict[str, Any]]:
+    """Offending comments removed in [start, end): how long they stayed up; and those up
+    at the week's end (or now, while it runs) — per account, two queries in all.
+
+    Each ``{"removed", "median_seconds", "max_seconds", "from_first_seen", "still_up",
+    "oldest_still_up_seconds"}``; the seconds are None when there is nothing to measure.
+    """
+    wanted = set(account_ids)
+    dwell: dict[str, list[float]] = {a: [] for a in wanted}
+    removed = dict.fromkeys(wanted, 0)
+    from_first_seen = dict.fromkeys(wanted, 0)
+    rows = store.db.execute(REMOVED_SQL, {"start": utc_text(start), "end": utc_text(end)})
+    for account_id, published, first_seen, deleted in rows.fetchall():
+        if account_id not in wanted:
+            continue
+        removed[account_id] += 1
+        since = parse_time(published)
+        if since is None:
+            since = parse_time(first_seen)
+            from_first_seen[account_id] += 1
+        gone = parse_time(deleted)
+        if since is not None and gone is not None:
+            dwell[account_id].append(max(0.0, (gone - since).total_seconds()))
+    cutoff = min(as_of, end)
+    ages: dict[str, list[float]] = {a: [] for a in wanted}
+    for account_id, text in store.db.execute(STILL_UP_SQL, {"cutoff": utc_text(cutoff)}):
+        moment = parse_time(text)
+        if account_id in wanted and moment is not None:
+            ages[account_id].append(max(0.0, (cutoff - moment).total_seconds()))
+    return {
+        a: {
+            "removed": removed[a],
+            "median_seconds": round(statistics.median(dwell[a])) if dwell[a] else None,
+            "max_seconds": round(max(dwell[a])) if dwell[a] else None,
+            "from_first_seen": from_first_seen[a],
+            "still_up": len(ages[a]),
+            "oldest_still_up_seconds": round(max(ages[a])) if ages[a] else None,
+        }
+        for a in wanted
+    }
 
 
 def removals(
     store: Store, account_id: str, start: datetime, end: datetime, as_of: datetime
 ) -> dict[str, Any]:
-    """Offending comments removed in [start, end): how long they stayed up; and those still up.
-
-    ``{"removed", "median_seconds", "max_seconds", "from_first_seen", "still_up",
-    "oldest_still_up_seconds"}``; the seconds are None when there is nothing to measure.
-    """
-    rows = store.db.execute(
-        "SELECT c.published_at, c.first_seen_at, c.deleted_at FROM comments c "
-        "LEFT JOIN verdicts v ON v.comment_id = c.id "
-        "WHERE c.account_id = ? AND c.deleted_at >= ? AND c.deleted_at < ? AND " + _OFFENDING,
-        [account_id, utc_text(start), utc_text(end)],
-    ).fetchall()
-    dwell: list[float] = []
-    from_first_seen = 0
-    for published, first_seen, deleted in rows:
-        since = parse_time(published)
-        if since is None:
-            since = parse_time(first_seen)
-            from_first_seen += 1
-        removed = parse_time(deleted)
-        if since is not None and removed is not None:
-            dwell.append(max(0.0, (removed - since).total_seconds()))
-    cutoff = min(as_of, end)
-    up = store.db.execute(
-        "SELECT COALESCE(c.published_at, c.first_seen_at) FROM comments c "
-        "JOIN verdicts v ON v.comment_id = c.id WHERE c.account_id = ? "
-        "AND v.decision = 'delete' AND c.deleted_at IS NULL "
-        "AND COALESCE(c.published_at, c.first_seen_at) < ?",
-        [account_id, utc_text(cutoff)],
-    ).fetchall()
-    ages = [(cutoff - moment).total_seconds() for (text,) in up if (moment := parse_time(text))]
-    return {
-        "removed": len(rows),
-        "median_seconds": round(statistics.median(dwell)) if dwell else None,
-        "max_seconds": round(max(dwell)) if dwell else None,
-        "from_first_seen": from_first_seen,
-        "still_up": len(up),
-        "oldest_still_up_seconds": round(max(ages)) if ages else None,
-    }
+    """:func:`removals_by_account` for one account."""
+    return removals_by_account(store, [account_id], start, end, as_of)[account_id]
 
 
 def overdue_notices(

@@ -178,7 +178,8 @@ def _org_row(o: dict[str, Any]) -> str:
         what = "освобождена от ведения страниц" if o["exempt"] else "официальных страниц нет"
         return (
             f'<tr><th scope="row">{esc(o["organization"])}</th>'
-            f'<td colspan="6" data-label="Страницы">{what}</td>'
+            f'<td colspan="5" data-label="Страницы">{what}</td>'
+            + _cell("Просроченные уведомления", _notices(o["notices"]))
             + _cell("Итог", _status(o["status"]))
             + "</tr>"
         )

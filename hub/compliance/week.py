@@ -19,6 +19,8 @@ from ..errors import ConfigError
 
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 ONE_WEEK = timedelta(days=7)
+#: a week's bounds in any zone (UTC-12 to UTC+14) and the Monday after it must be dates
+FIRST_MONDAY, LAST_MONDAY = date.min + timedelta(days=2), date.max - timedelta(days=9)
 
 
 @dataclass(frozen=True, order=True)
@@ -58,11 +60,12 @@ def parse_week(text: str) -> Week:
     if match:
         year, number = int(match.group(1)), int(match.group(2))
         try:
-            date.fromisocalendar(year, number, 1)
+            monday = date.fromisocalendar(year, number, 1)
         except ValueError:
             pass
         else:
-            return Week(year, number)
+            if FIRST_MONDAY <= monday <= LAST_MONDAY:
+                return Week(year, number)
     raise ConfigError(
         f"--week must look like 2026-W49: a year, -W and the ISO week 01 to 52 "
         f"(53 in long years); {text!r} is not such a week"
