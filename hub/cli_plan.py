@@ -15,6 +15,9 @@ from .plan import drafts, publish, replies
 from .plan.settings import parse_plan
 from .secrets import token_from_env
 
+#: a draft's number: SQLite takes no integer past 2**63 - 1 (a traceback, not an answer)
+DRAFT_ID = click.IntRange(1, 2**63 - 1)
+
 
 def _accounts(config, account_ids, organization, all_accounts):
     if all_accounts:
@@ -57,7 +60,7 @@ def _show(draft: drafts.Draft, config) -> None:
 def _report(outcomes: list[publish.TargetOutcome]) -> None:
     for outcome in outcomes:
         click.echo(outcome.line())
-    bad = [o for o in outcomes if o.state in ("failed", "unknown")]
+    bad = [o for o in outcomes if o.state in ("failed", "unknown", "pending")]
     if bad:
         raise HubError(f"{len(bad)} publication(s) did not go out, listed above")
 
@@ -131,7 +134,7 @@ def install(cli: click.Group, pass_ctx) -> None:
             )
 
     @plan.command(name="show")
-    @click.argument("draft_id", type=int)
+    @click.argument("draft_id", type=DRAFT_ID)
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
     @pass_ctx
     def plan_show(obj, draft_id, as_json):
@@ -153,7 +156,7 @@ def install(cli: click.Group, pass_ctx) -> None:
                 click.echo(f"  {f.rule:<24} «{f.match}» → {f.suggestion}")
 
     @plan.command(name="approve")
-    @click.argument("draft_id", type=int)
+    @click.argument("draft_id", type=DRAFT_ID)
     @click.option("--by", help="Who approves (default: your user name).")
     @pass_ctx
     def plan_approve(obj, draft_id, by):
@@ -168,7 +171,7 @@ def install(cli: click.Group, pass_ctx) -> None:
         )
 
     @plan.command(name="reject")
-    @click.argument("draft_id", type=int)
+    @click.argument("draft_id", type=DRAFT_ID)
     @click.option("--reason", required=True, help="What the author should change.")
     @click.option("--by", help="Who rejects (default: your user name).")
     @pass_ctx
@@ -179,7 +182,7 @@ def install(cli: click.Group, pass_ctx) -> None:
         click.echo(f"draft #{draft.id} rejected by {draft.rejected_by}: {draft.reject_reason}")
 
     @plan.command(name="publish")
-    @click.argument("draft_id", type=int, required=False)
+    @click.argument("draft_id", type=DRAFT_ID, required=False)
     @pass_ctx
     def plan_publish(obj, draft_id):
         """Publish what is due now; with DRAFT_ID, that approved draft at once.
@@ -202,7 +205,7 @@ def install(cli: click.Group, pass_ctx) -> None:
         _report(outcomes)
 
     @plan.command(name="resolve")
-    @click.argument("draft_id", type=int)
+    @click.argument("draft_id", type=DRAFT_ID)
     @click.argument("account_id")
     @click.option("--post-id", type=int, help="The post is up: its id on the network.")
     @click.option("--not-published", is_flag=True, help="It is not up: send it next run.")
@@ -225,9 +228,11 @@ def install(cli: click.Group, pass_ctx) -> None:
         click.echo(outcome.line())
 
     @plan.command(name="lint")
-    @click.argument("draft_id", type=int, required=False)
+    @click.argument("draft_id", type=DRAFT_ID, required=False)
     @click.option("--text", help="The text to check (default: the draft, else standard input).")
-    @click.option("--max-sentence-words", default=25, show_default=True)
+    @click.option(
+        "--max-sentence-words", default=25, show_default=True, type=click.IntRange(min=1)
+    )
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
     @pass_ctx
     def plan_lint(obj, draft_id, text, max_sentence_words, as_json):

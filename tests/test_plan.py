@@ -42,6 +42,8 @@ class PlanNetwork(Network):
     calls: list[str] = []
     sees = True
     replies: list[tuple] = []
+    #: awaited inside sees_own_posts: what another hub process does while this one checks
+    during_check = None
 
     async def fetch_account_meta(self, accounts):
         return [AccountMeta(name=a.id) for a in accounts]
@@ -79,9 +81,16 @@ class PlanNetwork(Network):
         )
         if mode == "lost_after":
             raise TransientError("timed out")
+        if mode == "crash":  # a plugin bug after the post went up
+            raise KeyError("post_id")
         return Published(post.network_id, post.url, post)
 
     async def sees_own_posts(self, account):
+        hook, PlanNetwork.during_check = PlanNetwork.during_check, None
+        if hook is not None:
+            await hook()
+        if self.sees == "error":
+            raise TransientError("getChatMember timed out")
         return self.sees
 
     async def reply_to_comment(self, request):
@@ -108,6 +117,8 @@ def env(tmp_path, monkeypatch):
     PlanNetwork.calls = []
     PlanNetwork.sees = True
     PlanNetwork.replies = []
+    PlanNetwork.during_check = None
+    monkeypatch.delenv("TOK_C", raising=False)
     config = parse_config(
         {
             "database": {"path": str(tmp_path / "hub.db")},
@@ -430,3 +441,202 @@ def test_flood_control_leaves_the_post_for_the_next_run(env, monkeypatch):
     [outcome] = due(env)
     assert outcome.state == "pending" and "flood" in outcome.detail
     assert state(env, draft.id).state == "approved"
+
+
+# --------------------------------------------------------------------------- review: defects
+
+
+def config_with(env, *accounts):
+    """The env's config with other accounts (C: a token variable that is not set)."""
+    config = env[0]
+    known = {
+        "A": {"id": "A", "network": "scripted", "external_id": "a", "token_env": "TOK_A"},
+        "B": {"id": "B", "network": "scripted", "external_id": "b", "token_env": "TOK_A"},
+        "C": {"id": "C", "network": "scripted", "external_id": "c", "token_env": "TOK_C"},
+    }
+    raw = {**config.raw, "accounts": [known[a] for a in accounts]}
+    return parse_config(raw)
+
+
+def test_a_row_another_process_published_is_never_sent_again(env):
+    config, pm, store = env
+    draft = approved(env)
+    stale = drafts.load_draft(store, draft.id)  # process 2 read the plan ...
+    due(env)  # ... while process 1 published it
+    target, account = stale.targets[0], config.account("A")
+    outcome = asyncio.run(
+        publish._publish_target(store, pm, config, stale, target, account, None)
+    )
+    assert outcome.state == "published" and PlanNetwork.calls == ["A"]
+    assert len(PlanNetwork.walls["a"]) == 1
+
+
+def test_a_draft_rejected_while_a_run_is_under_way_does_not_go_out(env):
+    config, pm, store = env
+    draft = approved(env)
+    stale = drafts.load_draft(store, draft.id)
+    drafts.reject(store, draft.id, "head", "the event is cancelled")
+    target, account = stale.targets[0], config.account("A")
+    outcome = asyncio.run(
+        publish._publish_target(store, pm, config, stale, target, account, None)
+    )
+    assert PlanNetwork.calls == [] and outcome.state != "published"
+    assert state(env, draft.id).state == "rejected"
+
+
+def test_two_processes_checking_one_lost_answer_send_it_once(env):
+    config, pm, store = env
+    draft = approved(env)
+    PlanNetwork.modes = ["lost_before"]
+    due(env)  # unknown: the post is not up
+
+    async def other_process():  # the CLI runs 'hub plan publish' while the daemon checks
+        await publish.publish_draft(store, pm, config, draft.id)
+
+    PlanNetwork.during_check = other_process
+    due(env)
+    assert len(PlanNetwork.walls["a"]) == 1, PlanNetwork.calls
+    assert state(env, draft.id).state == "published"
+
+
+def test_one_account_s_refusal_does_not_strand_the_others(env):
+    draft = approved(env, accounts=("A", "B"))
+    PlanNetwork.modes = ["refuse", "unapplied"]  # A refused; B never reached the network
+    due(env)
+    assert state(env, draft.id).state == "failed"
+    outcomes = due(env)  # B still goes out by itself; A waits for a person
+    assert [(o.account_id, o.state) for o in outcomes] == [("B", "published")]
+    assert PlanNetwork.calls == ["A", "B", "B"]
+
+
+def test_a_removed_account_s_unsettled_row_is_not_called_failed(env):
+    _, pm, store = env
+    draft = approved(env, accounts=("A", "B"))
+    PlanNetwork.modes = ["lost_after", "ok"]
+    due(env)  # A: unknown (the post is up)
+    without_a = config_with(env, "B")
+    [outcome] = asyncio.run(publish.publish_due(store, pm, without_a))
+    assert outcome.state == "unknown" and "no longer in the config" in outcome.detail
+    assert state(env, draft.id).targets[0].state == "unknown"
+    # put back, the hub finds the post instead of sending it again
+    asyncio.run(publish.publish_draft(store, pm, env[0], draft.id, retry_failed=True))
+    assert PlanNetwork.calls == ["A", "B"] and len(PlanNetwork.walls["a"]) == 1
+
+
+def test_a_missing_token_stops_only_its_own_account(env):
+    _, pm, store = env
+    config = config_with(env, "A", "C")
+    PlanNetwork.walls["c"] = []
+    first, _ = drafts.add_draft(
+        store, pm, config, accounts=[config.account("C")], text="Первый пост.",
+        publish_at=NOW - timedelta(hours=1), created_by="smm",
+    )  # fmt: skip
+    second, _ = drafts.add_draft(
+        store, pm, config, accounts=[config.account("A")], text="Второй пост.",
+        publish_at=NOW, created_by="smm",
+    )  # fmt: skip
+    for d in (first, second):
+        drafts.approve(store, config, d.id, "head")
+    outcomes = asyncio.run(publish.publish_due(store, pm, config))
+    assert [(o.account_id, o.state) for o in outcomes] == [("C", "pending"), ("A", "published")]
+    assert "TOK_C" in outcomes[0].detail
+    assert state(env, first.id).targets[0].state == "pending"
+
+
+def test_a_plugin_crash_after_the_call_leaves_it_unknown_and_the_run_goes_on(env):
+    first = approved(env)
+    second = approved(env, text="Другой пост про парк.")
+    PlanNetwork.modes = ["crash", "ok"]
+    outcomes = due(env)
+    assert [o.state for o in outcomes] == ["unknown", "published"]
+    assert "KeyError" in outcomes[0].detail
+    assert due(env)[0].state == "published"  # found on the wall, not sent again
+    assert len(PlanNetwork.walls["a"]) == 2
+    assert state(env, first.id).state == state(env, second.id).state == "published"
+
+
+def test_a_check_that_cannot_look_leaves_it_unknown(env):
+    draft = approved(env)
+    PlanNetwork.modes = ["lost_after"]
+    due(env)
+    PlanNetwork.sees = "error"
+    [outcome] = due(env)
+    assert outcome.state == "unknown" and "could not check" in outcome.detail
+    assert state(env, draft.id).targets[0].state == "unknown"
+    PlanNetwork.sees = True
+    assert due(env)[0].state == "published" and PlanNetwork.calls == ["A"]
+
+
+def test_an_older_post_with_the_same_text_is_not_taken_for_the_draft(env):
+    config, pm, store = env
+    text = "Приглашаем на субботник в парке."
+    old = PlanNetwork._post(PlanNetwork, config.account("A"), text)  # posted by hand earlier
+    old.published_at -= 3600
+    from hub.sync import run_sync
+
+    asyncio.run(run_sync(store, pm, config, [config.account("A")]))
+    store.db.execute("UPDATE posts SET first_seen_at = '2026-01-01T00:00:00Z'")  # synced before
+    store.db.conn.commit()
+    draft = approved(env, text=text)
+    PlanNetwork.modes = ["lost_before"]  # the hub's own post never went up
+    due(env)
+    [outcome] = due(env)
+    assert outcome.state == "published"
+    assert state(env, draft.id).targets[0].post_network_id == 2  # its own, not the old one
+    assert PlanNetwork.calls == ["A", "A"]
+
+
+def test_resolving_a_row_that_is_being_sent_is_refused(env):
+    config, _, store = env
+    draft = approved(env)
+    now = publish.stamp(datetime.now(UTC))
+    store.db.execute(
+        "UPDATE draft_targets SET state = 'sending', first_sent_at = ?, updated_at = ?",
+        [now, now],
+    )
+    store.db.conn.commit()
+    network = PlanNetwork({}, lambda a: "t")
+    with pytest.raises(HubError, match="being sent"):
+        publish.resolve(store, config, network, draft.id, "A", post_id=None, by="op")
+
+
+def test_approving_a_draft_whose_time_has_passed_says_it_goes_out_at_once(env):
+    config, _, store = env
+    draft = add(env, at=NOW - timedelta(days=3))
+    _, warning = drafts.approve(store, config, draft.id, "head")
+    assert warning and "goes out at the next run" in warning
+
+
+def test_a_template_with_a_format_spec_is_refused(env):
+    with pytest.raises(ConfigError, match="plain"):
+        replies.add_template(env[2], "x", "{author:>{author}}, спасибо", "smm")
+
+
+def test_a_lost_reply_is_checked_with_the_text_first_sent(env):
+    config, pm, store = env
+    store.sync_accounts_from_config(config.accounts)
+    store_comment(store)
+    replies.add_template(store, "thanks", "Спасибо!", "smm")
+    replies.approve_template(store, "thanks", "head")
+    PlanNetwork.modes = ["lost_after"]
+    with pytest.raises(HubError):
+        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    replies.add_template(store, "thanks", "Спасибо большое!", "smm")
+    replies.approve_template(store, "thanks", "head")
+    asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    assert [r[1:] for r in PlanNetwork.replies] == [("Спасибо!", False), ("Спасибо!", True)]
+
+
+def test_a_single_digit_hour_is_read(env):
+    settings = drafts.parse_plan(env[0].raw)
+    moment = drafts.parse_when("2026-12-03 9:00", settings)
+    assert moment == datetime(2026, 12, 2, 23, 0, tzinfo=UTC)
+
+
+def test_a_draft_refused_on_one_account_can_be_withdrawn_before_the_others_go(env):
+    store = env[2]
+    draft = approved(env, accounts=("A", "B"))
+    PlanNetwork.modes = ["refuse", "unapplied"]
+    due(env)
+    assert drafts.reject(store, draft.id, "head", "rewrite it").state == "rejected"
+    assert due(env) == [] and PlanNetwork.calls == ["A", "B"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -94,6 +95,7 @@ def parse_when(value: str, settings: PlanSettings, now: datetime | None = None) 
     text = value.strip()
     if text.lower() == "now":
         return (now or datetime.now(UTC)).astimezone(UTC)
+    text = re.sub(r"^(\d{4}-\d{2}-\d{2})[ T](\d):", r"\1 0\2:", text)  # 9:00 → 09:00
     try:
         moment = datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text)
     except ValueError:
@@ -264,7 +266,11 @@ def add_draft(
 
 
 def approve(store: Store, config: Config, draft_id: int, by: str) -> tuple[Draft, str | None]:
-    """Approve a draft; return it and a warning when its bureaucratese score is too high."""
+    """Approve a draft; return it and a warning when its bureaucratese score is too high.
+
+    A draft whose time has already passed goes out at the next run, which the
+    warning says, so an announcement approved too late is not a surprise.
+    """
     settings = parse_plan(config.raw)
     with store.transaction(immediate=True):
         draft = load_draft(store, draft_id)
@@ -279,13 +285,20 @@ def approve(store: Store, config: Config, draft_id: int, by: str) -> tuple[Draft
             "updated_at = ? WHERE id = ?",
             [by, now, now, draft_id],
         )
-    warning = None
+    warnings = []
     if draft.lint_score is not None and draft.lint_score > settings.lint_threshold:
-        warning = (
+        warnings.append(
             f"draft #{draft_id} scores {draft.lint_score} for bureaucratese, above the threshold "
             f"{settings.lint_threshold}; 'hub plan show {draft_id}' lists what to rewrite"
         )
-    return load_draft(store, draft_id), warning
+    late = datetime.now(UTC) - draft.publish_at
+    if late.total_seconds() > 15 * 60:
+        local = draft.publish_at.astimezone(settings.time_zone).strftime("%Y-%m-%d %H:%M")
+        warnings.append(
+            f"draft #{draft_id} was due at {local} ({settings.time_zone.key}); it goes out at "
+            f"the next run, now — reject it if it is out of date"
+        )
+    return load_draft(store, draft_id), "; ".join(warnings) or None
 
 
 def reject(store: Store, draft_id: int, by: str, reason: str) -> Draft:
@@ -294,9 +307,10 @@ def reject(store: Store, draft_id: int, by: str, reason: str) -> Draft:
         raise ConfigError("say why with --reason; the specialist needs to know what to change")
     with store.transaction(immediate=True):
         draft = load_draft(store, draft_id)
-        if draft.state not in ("draft", "approved"):
+        if draft.state not in ("draft", "approved", "failed"):
             raise HubError(f"draft #{draft_id} is {draft.state}; it can no longer be rejected")
-        started = [t.account_id for t in draft.targets if t.state != "pending"]
+        # a failed row posted nothing, so a draft refused somewhere can still be withdrawn
+        started = [t.account_id for t in draft.targets if t.state not in ("pending", "failed")]
         if started:
             raise HubError(
                 f"draft #{draft_id} is already going out on {', '.join(started)}; "

@@ -49,9 +49,15 @@ def _check_text(text: str) -> str:
     if not text:
         raise ConfigError("the template has no text; give --text")
     try:
-        used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        fields = [f for f in string.Formatter().parse(text) if f[1] is not None]
     except ValueError as exc:
         raise ConfigError(f"the template's braces do not match ({exc}); write {{author}}") from None
+    if any(spec or conversion for _, _, spec, conversion in fields):
+        raise ConfigError(
+            "the template formats a field (like {author:...} or {author!r}); write it plain, "
+            "as {author}"
+        )
+    used = {name for _, name, _, _ in fields}
     unknown = used - FIELDS
     if unknown:
         raise ConfigError(
@@ -144,6 +150,13 @@ async def reply(
             raise HubError(network.missing(REPLY_COMMENT))
         key = f"reply_comment:{account.id}:{ref.network_id}:{template_name}"
         guid = "hubr" + hashlib.sha256(key.encode()).hexdigest()[:28]
+        earlier = store.db.execute(
+            "SELECT state, params_json FROM actions WHERE idempotency_key = ?", [key]
+        ).fetchone()
+        if earlier and earlier[0] in ("pending", "unknown", "manual"):
+            # a send that may be up carried the text of then: look for that one, and
+            # resend that one, even if the template has been rewritten since
+            text = json.loads(earlier[1] or "{}").get("text") or text
         params = {"comment_id": ref.network_id, "template": template_name, "text": text}
         action_id, prior = _begin(
             store, key, account, "reply_comment", str(ref.network_id), params, requested_by
