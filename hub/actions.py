@@ -14,7 +14,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pluggy
 
@@ -67,10 +67,15 @@ def _begin(
     """
     now = utcnow()
     params_json = json.dumps(params, ensure_ascii=False)
-    with store.transaction():
+    with store.transaction(immediate=True):  # two hub processes never both take the row
         row = store.db.execute(
-            "SELECT id, state FROM actions WHERE idempotency_key = ?", [key]
+            "SELECT id, state, updated_at FROM actions WHERE idempotency_key = ?", [key]
         ).fetchone()
+        if row and row[1] == "pending" and _recent(row[2]):
+            raise HubError(
+                f"action #{row[0]} is being carried out right now (started {row[2]}); "
+                f"run the command again in a minute and it will check what happened"
+            )
         if row:
             store.db.execute(
                 "UPDATE actions SET state = CASE WHEN state = 'done' THEN 'done' ELSE 'pending' "
@@ -85,6 +90,18 @@ def _begin(
             [key, account.id, kind, target, params_json, requested_by, now, now],
         )
         return cursor.lastrowid, None
+
+
+#: a ``pending`` row younger than this is another process's action in flight (the HTTP
+#: timeout is 30 s); an older one was left by a crash, and a repeat checks it
+IN_FLIGHT_SECONDS = 60
+
+
+def _recent(stamp: str | None) -> bool:
+    if not stamp:
+        return False
+    age = datetime.now(UTC) - datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return age.total_seconds() < IN_FLIGHT_SECONDS
 
 
 def _record_success(store: Store, action_id: int, result: ActionResult) -> None:

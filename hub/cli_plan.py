@@ -270,14 +270,19 @@ def install(cli: click.Group, pass_ctx) -> None:
     @click.argument("comment")
     @click.option("--template", "template_name", required=True, help="An approved template.")
     @click.option("--by", help="Who answers (default: your user name).")
+    @click.option(
+        "--resend",
+        is_flag=True,
+        help="You looked: the earlier answer the hub could not verify is not there; send it.",
+    )
     @pass_ctx
-    def reply(obj, comment, template_name, by):
+    def reply(obj, comment, template_name, by, resend):
         """Answer COMMENT (hub id, or ACCOUNT:COMMENT_ID) as the community, from a template."""
         config = obj.config()
         outcome = asyncio.run(
             replies.reply(
                 obj.store(config, create=False), obj.pm, config, comment, template_name,
-                _operator(by),
+                _operator(by), resend=resend,
             )
         )  # fmt: skip
         url = outcome.result.data.get("url")

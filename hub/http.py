@@ -64,6 +64,8 @@ async def post_form(
         bytes=len(response.content),
     )
     status = response.status_code
+    if status in (408, 499):  # a proxy gave up waiting: the request may have been applied
+        raise TransientError(f"{network} answered HTTP {status}", method=method)
     if status >= 500 or (status == 429 and not errors_in_body):
         raise TransientError(f"{network} answered HTTP {status}", method=method)
     if status >= 400 and not errors_in_body:

@@ -464,9 +464,7 @@ def test_a_row_another_process_published_is_never_sent_again(env):
     stale = drafts.load_draft(store, draft.id)  # process 2 read the plan ...
     due(env)  # ... while process 1 published it
     target, account = stale.targets[0], config.account("A")
-    outcome = asyncio.run(
-        publish._publish_target(store, pm, config, stale, target, account, None)
-    )
+    outcome = asyncio.run(publish._publish_target(store, pm, config, stale, target, account, None))
     assert outcome.state == "published" and PlanNetwork.calls == ["A"]
     assert len(PlanNetwork.walls["a"]) == 1
 
@@ -477,9 +475,7 @@ def test_a_draft_rejected_while_a_run_is_under_way_does_not_go_out(env):
     stale = drafts.load_draft(store, draft.id)
     drafts.reject(store, draft.id, "head", "the event is cancelled")
     target, account = stale.targets[0], config.account("A")
-    outcome = asyncio.run(
-        publish._publish_target(store, pm, config, stale, target, account, None)
-    )
+    outcome = asyncio.run(publish._publish_target(store, pm, config, stale, target, account, None))
     assert PlanNetwork.calls == [] and outcome.state != "published"
     assert state(env, draft.id).state == "rejected"
 
@@ -640,3 +636,34 @@ def test_a_draft_refused_on_one_account_can_be_withdrawn_before_the_others_go(en
     due(env)
     assert drafts.reject(store, draft.id, "head", "rewrite it").state == "rejected"
     assert due(env) == [] and PlanNetwork.calls == ["A", "B"]
+
+
+def test_a_reply_in_flight_elsewhere_is_not_sent_twice_and_a_person_can_resend(env):
+    config, pm, store = env
+    store.sync_accounts_from_config(config.accounts)
+    store_comment(store)
+    replies.add_template(store, "thanks", "Спасибо!", "smm")
+    replies.approve_template(store, "thanks", "head")
+    PlanNetwork.modes = ["lost_after"]
+    with pytest.raises(HubError):
+        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    # another process is sending it right now: its row is pending and fresh
+    store.db.execute(
+        "UPDATE actions SET state = 'pending', updated_at = ?", [publish.stamp(datetime.now(UTC))]
+    )
+    store.db.conn.commit()
+    with pytest.raises(HubError, match="being carried out right now"):
+        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    assert len(PlanNetwork.replies) == 1
+    # a crash left it long ago: the repeat asks the network to look (retry=True) ...
+    store.db.execute("UPDATE actions SET updated_at = '2026-01-01T00:00:00Z'")
+    store.db.conn.commit()
+    # ... unless a person looked and says it is not there
+    asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks", resend=True))
+    assert [r[2] for r in PlanNetwork.replies] == [False, False]
+    again = asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks", resend=True))
+    assert again.result.already and len(PlanNetwork.replies) == 2  # done stays done
+    replies.add_template(store, "other", "Разберёмся.", "smm")
+    replies.approve_template(store, "other", "head")
+    with pytest.raises(HubError, match="--resend is for an answer"):
+        asyncio.run(replies.reply(store, pm, config, "A:9012", "other", resend=True))

@@ -116,6 +116,21 @@ async def test_malformed_answers(respx_mock):
     await c.aclose()
 
 
+@respx.mock
+async def test_a_write_with_an_unreadable_or_proxied_answer_may_have_been_applied(respx_mock):
+    """Never 'refused' (which would let a post be sent again): the core must look first."""
+    route = respx_mock.post(f"{BASE}/wall.post").mock(
+        side_effect=[httpx.Response(200, json={"weird": 1}), httpx.Response(408, text="timeout")]
+    )
+    c = client()
+    for _ in range(2):
+        with pytest.raises(TransientError) as info:
+            await c.call(TOKEN, "wall.post", {"message": "x"}, retry=False)
+        assert info.value.maybe_applied
+    assert route.call_count == 2  # each sent once, never retried blind
+    await c.aclose()
+
+
 def test_execute_code_is_the_plain_form():
     code = execute_code(
         [

@@ -133,8 +133,14 @@ async def reply(
     comment: str,
     template_name: str,
     requested_by: str = "cli",
+    *,
+    resend: bool = False,
 ) -> ActionOutcome:
-    """Answer the comment with the approved template, as the community."""
+    """Answer the comment with the approved template, as the community.
+
+    ``resend``: a person looked and the earlier answer (one the hub could not
+    verify) is not there — send it without asking the network to look first.
+    """
     template = get_template(store, template_name)
     if not template.approved:
         raise HubError(
@@ -157,6 +163,13 @@ async def reply(
             # a send that may be up carried the text of then: look for that one, and
             # resend that one, even if the template has been rewritten since
             text = json.loads(earlier[1] or "{}").get("text") or text
+        unsure = earlier is not None and earlier[0] in ("pending", "unknown", "manual")
+        answered = earlier is not None and earlier[0] == "done"  # says where, sends nothing
+        if resend and not unsure and not answered:
+            raise HubError(
+                "--resend is for an answer the hub could not verify; this one is "
+                + (earlier[0] if earlier else "not sent yet")
+            )
         params = {"comment_id": ref.network_id, "template": template_name, "text": text}
         action_id, prior = _begin(
             store, key, account, "reply_comment", str(ref.network_id), params, requested_by
@@ -167,7 +180,7 @@ async def reply(
             detail = f"answered before: {data.get('url') or data.get('comment_id')}"
             return ActionOutcome(action_id, ActionResult(True, already=True, detail=detail))
         # an earlier attempt that may have gone out: the plugin must look before sending
-        maybe_sent = prior in ("pending", "unknown", "manual")
+        maybe_sent = prior in ("pending", "unknown", "manual") and not resend
         request = ReplyRequest(ref, text, guid, retry=maybe_sent)
         result = await _perform(store, action_id, prior, account, network.reply_to_comment(request))
         with store.transaction():

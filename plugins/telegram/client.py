@@ -186,7 +186,8 @@ class TelegramClient:
             timeout=read_timeout,  # long polling: the read must outlast the poll
         )
         if not isinstance(body, dict) or "ok" not in body:
-            raise ApiError("Telegram answered JSON without 'ok'", method=method)
+            # a malformed answer says nothing about whether a write was applied
+            raise TransientError("Telegram answered JSON without 'ok'", method=method)
         if not body["ok"]:
             raise classify(int(body.get("error_code") or 400), body, method)
         return body.get("result")

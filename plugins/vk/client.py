@@ -224,7 +224,8 @@ class VkClient:
             headers={"Authorization": f"Bearer {token}"},
         )
         if not isinstance(body, dict) or not ("response" in body or "error" in body):
-            raise ApiError("VK answered JSON without 'response' or 'error'", method=method)
+            # a malformed answer says nothing about whether a write was applied
+            raise TransientError("VK answered JSON without 'response' or 'error'", method=method)
         error = body.get("error")
         if isinstance(error, dict):
             exc = classify(
