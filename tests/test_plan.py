@@ -28,6 +28,8 @@ from hub.plan import drafts, publish, replies
 from hub.plugins import make_plugin_manager
 from hub.store import Store
 
+from .test_plan_attachments import site  # noqa: F401 - a fixture
+
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -667,3 +669,11 @@ def test_a_reply_in_flight_elsewhere_is_not_sent_twice_and_a_person_can_resend(e
     replies.approve_template(store, "other", "head")
     with pytest.raises(HubError, match="--resend is for an answer"):
         asyncio.run(replies.reply(store, pm, config, "A:9012", "other", resend=True))
+
+
+def test_a_picture_by_url_is_approved_as_downloaded(env, site):  # noqa: F811
+    config = env[0]
+    draft = add(env, attachments=[f"{site}/img/park.jpg", f"{site}/news/1"])
+    [photo] = draft.photos
+    assert photo.startswith(str(config.db_path.parent / "attachments"))
+    assert draft.links == (f"{site}/news/1",)

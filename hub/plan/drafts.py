@@ -15,7 +15,6 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -27,6 +26,7 @@ from ..models import Account
 from ..network import PublishRequest
 from ..secrets import token_from_env
 from ..store import Store, utcnow
+from .attachments import check_attachments, is_url
 from .settings import PlanSettings, parse_plan
 
 STATES = ("draft", "approved", "rejected", "published", "failed")
@@ -83,10 +83,6 @@ class Draft:
         return data
 
 
-def is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
-
-
 # --------------------------------------------------------------------------- parsing input
 
 
@@ -106,24 +102,6 @@ def parse_when(value: str, settings: PlanSettings, now: datetime | None = None) 
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=settings.time_zone)
     return moment.astimezone(UTC)
-
-
-def check_attachments(paths: list[str]) -> list[str]:
-    """URLs as given; local files made absolute, refused at once if they are not there."""
-    out = []
-    for item in paths:
-        item = item.strip()
-        if is_url(item):
-            out.append(item)
-            continue
-        path = Path(item).expanduser()
-        if not path.is_file():
-            raise ConfigError(
-                f"attachment {item!r} is not a file here; give an existing image file or an "
-                "http(s) URL"
-            )
-        out.append(str(path.resolve()))
-    return out
 
 
 def _network_classes(pm: pluggy.PluginManager, accounts: list[Account]) -> dict[str, Any]:
@@ -231,7 +209,7 @@ def add_draft(
         raise ConfigError("the draft has no text; give --text, --file or standard input")
     if not accounts:
         raise ConfigError("name at least one account (--account ID, --organization NAME or --all)")
-    files = check_attachments(list(attachments))
+    files = check_attachments(list(attachments), config.db_path.parent / "attachments")
     probe = Draft(0, text, publish_at, "draft", created_by, utcnow(), attachments=files)
     problems = publish_problems(pm, config, accounts, probe)
     if problems:
