@@ -83,7 +83,11 @@ def install(cli: click.Group, pass_ctx) -> None:
         show_default=True,
         help="When to publish: 2026-12-03 09:00 (local time, [plan] time_zone) or now.",
     )
-    @click.option("--attach", multiple=True, help="An image file or an http(s) link (repeatable).")
+    @click.option(
+        "--attach",
+        multiple=True,
+        help="An image file, a picture's URL (downloaded now) or a link (repeatable).",
+    )
     @click.option("--title", help="A short name for the plan.")
     @click.option("--by", help="Who wrote it (default: your user name).")
     @pass_ctx
