@@ -181,8 +181,8 @@ def test_quality_floor_on_labeled_set():
     precision = tp / max(tp + fp, 1)
     recall = tp / max(tp + fn, 1)
     msg = f"precision={precision:.3f} recall={recall:.3f} at score>={THRESHOLD}"
-    assert precision >= 0.95, msg
-    assert recall >= 0.95, msg
+    assert precision >= 0.98, msg
+    assert recall >= 0.98, msg
     assert elapsed < 2.0, f"{elapsed:.2f}s"
 
 
@@ -197,3 +197,116 @@ def test_cli_plan_lint():
     assert report["score"] > 0 and any(f["rule"].startswith("kanc.") for f in report["findings"])
     plain = hub("plan", "lint", "--text", "Приходите в субботу на субботник!")
     assert plain.returncode == 0 and plain.stdout.strip().startswith("score 0 of 100")
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "match"),
+    [
+        ("Лёд представляет опасность для жизни.", "kanc.predstavlyat", "представляет опасность"),
+        ("Нахождение на льду опасно.", "kanc.nahozhdenie", "Нахождение"),
+        ("Заявление находится на рассмотрении.", "kanc.nahoditsya_na", "находится на рассмотрении"),
+        ("Администрация выражает надежду.", "kanc.vyrazhat", "выражает надежду"),
+        ("Надеемся на понимание.", "kanc.na_ponimanie", "Надеемся на понимание"),
+        ("Со стороны жителей есть жалобы.", "kanc.so_storony", "Со стороны жителей"),
+        (
+            "Проект — в информационно-телекоммуникационной сети «Интернет».",
+            "kanc.internet",
+            "информационно-телекоммуникационной",
+        ),
+        ("Обращаем внимание на сроки.", "kanc.obrashchaem_vnimanie", "Обращаем внимание"),
+        ("Напоминаем о недопустимости палов.", "kanc.nedopustimost", "недопустимости"),
+        (
+            "Состоялось проведение литературного вечера.",
+            "kanc.sostoyalos_provedenie",
+            "Состоялось проведение",
+        ),
+        ("Работы сделаны в полном объёме.", "kanc.v_polnom_obeme", "в полном объёме"),
+        ("В части благоустройства есть планы.", "kanc.v_chasti", "В части благоустройства"),
+        ("Голосование будет проходить 8 сентября.", "kanc.budet_prohodit", "будет проходить"),
+        ("Будет производиться уборка снега.", "passive.reflexive", "Будет производиться"),
+        ("Будет производиться уборка снега.", "kanc.proizvodit", "производиться"),
+        ("Запланировано выполнение работ.", "kanc.vypolnenie_rabot", "выполнение работ"),
+        (
+            "Обращаем внимание на недопустимость сжигания травы.",
+            "chain.verbal_nouns",
+            "недопустимость сжигания травы",
+        ),
+        (
+            "Узнайте о порядке предоставления мер социальной поддержки.",
+            "chain.verbal_nouns",
+            "порядке предоставления мер социальной поддержки",
+        ),
+    ],
+)
+def test_new_kanc_rules(text, rule, match):
+    report = lint(text)
+    _check_spans(text, report)
+    found = _by_rule(report, rule)
+    assert found, report.findings
+    assert found[0].match == match
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Со стороны реки дует ветер.", "kanc.so_storony"),
+        ("В части посёлка за рекой нет света.", "kanc.v_chasti"),
+        ("Ярмарка будет проходить каждую субботу.", "kanc.budet_prohodit"),
+        ("Обучение будет проходить в новом классе.", "kanc.budet_prohodit"),
+        ("Здесь производится сыр.", "kanc.proizvodit"),
+        ("Обратите внимание на сроки.", "kanc.obrashchaem_vnimanie"),
+        ("Вечер прошёл тепло.", "kanc.sostoyalos_provedenie"),
+        ("Фотографии ветеранов в рамках развесили в фойе.", "kanc.v_ramkah"),
+        ("В связи со школой у всех тёплые воспоминания.", "kanc.v_svyazi_s"),
+        ("Осуществить мечту помогли всем селом.", "kanc.osushchestvlyat"),
+        ("К Хлестакову является городничий — приходите.", "kanc.yavlyatsya"),
+        ("Открытие катка перенесли.", "chain.verbal_nouns"),
+        ("Приходите на проведение литературного вечера.", "chain.verbal_nouns"),
+        ("Навели порядок во дворе.", "chain.verbal_nouns"),
+    ],
+)
+def test_lookalikes_of_new_rules_are_clean(text, rule):
+    assert not _by_rule(lint(text), rule), lint(text).findings
+
+
+def test_sense_checks_keep_the_official_sense():
+    assert _by_rule(lint("В связи с морозами занятия отменят."), "kanc.v_svyazi_s")
+    assert _by_rule(lint("Мы осуществили ремонт крыши."), "kanc.osushchestvlyat")
+    assert _by_rule(lint("Главной задачей является безопасность."), "kanc.yavlyatsya")
+    assert _by_rule(lint("В рамках проекта построили сквер."), "kanc.v_ramkah")
+
+
+def test_official_short_passive_weighs_more():
+    def sev(text: str) -> int:
+        (found,) = _by_rule(lint(text), "passive.short")
+        return found.severity
+
+    assert sev("Подведены итоги конкурса.") == 2  # participle before its subject
+    assert sev("Определён подрядчик на ремонт клуба.") == 2
+    assert sev("Работы были выполнены подрядной организацией.") == 2  # agent in instrumental
+    assert sev("Проведение слушаний назначено на 12 декабря.") == 2  # an action as subject
+    assert sev("Дорога отремонтирована, спасибо!") == 1
+    assert sev("Решение принято: каток заливаем.") == 1
+    assert sev("Площадь украшена шарами.") == 1
+    for plain in ("Магазин закрыт на обед.", "Мы рады гостям."):
+        assert not lint(plain).findings
+    assert lint("Подведены итоги конкурса рисунков.").score >= THRESHOLD
+    assert lint("Дорога отремонтирована, спасибо дорожникам!").score < THRESHOLD
+
+
+def test_quoted_document_title_is_not_linted():
+    text = "Прочитать закон «О порядке рассмотрения обращений граждан» можно по ссылке."
+    assert lint(text).findings == []
+    outside = "В соответствии с законом «О порядке рассмотрения обращений» ответим за месяц."
+    rules = [f.rule for f in lint(outside).findings]
+    assert rules == ["kanc.v_sootvetstvii_s"]
+    # a quoted name that is not a document title is linted as usual
+    assert _by_rule(lint("Конкурс «В целях добра» открыт."), "kanc.v_celyah")
+
+
+def test_press_opening_formula_only():
+    assert not _by_rule(lint("Сообщаем радостную новость: открылась аптека!"), "press.opening")
+    (mild,) = _by_rule(lint("Информируем: с 1 марта новое расписание."), "press.opening")
+    assert mild.severity == 1
+    (formula,) = _by_rule(lint("Сообщаем о проведении праздника."), "press.opening")
+    assert formula.severity == 3

@@ -10,7 +10,9 @@ a fresh set, then write another holdout). One line:
 editor could argue either way (labelled anyway).
 
 Measured at the product threshold 20 when written: precision 0.886, recall 0.830, F1 0.857,
-5/47 hard negatives flagged. The floors sit a little under, so a regression fails:
+5/47 hard negatives flagged. The rules were then revised using this set's misses (so it is no
+longer independent; a fresh holdout2 is being written): precision 0.968, recall 0.979, F1 0.974,
+0/47 hard negatives. The floors sit a little under, so a regression fails:
 
     python bench/lint.py                      # the holdout: P/R/F1 at 10..40, speed
     python bench/lint.py --mistakes           # every miss with the rules that fired
@@ -27,9 +29,9 @@ from hub.plan.lint import lint
 HOLDOUT = Path(__file__).parent / "data" / "bureaucratese_holdout.jsonl"
 THRESHOLD = 20.0
 
-PRECISION_FLOOR = 0.86
-RECALL_FLOOR = 0.80
-HARD_NEGATIVE_FPR_CEILING = 0.13
+PRECISION_FLOOR = 0.95
+RECALL_FLOOR = 0.96
+HARD_NEGATIVE_FPR_CEILING = 0.03
 
 
 def _rows() -> list[dict]:
@@ -99,3 +101,20 @@ def test_the_floors_can_fail(rows):
     assert not _passes(_measure(rows, [False] * len(rows)))
     crude = [any(w in r["text"].lower() for w in ("в связи", "в рамках", "является")) for r in rows]
     assert not _passes(_measure(rows, crude))
+
+
+# The second held-out set, written by someone else without seeing the rules, any earlier set
+# or the tests, *after* the rules were revised on the first: the honest figure. Measured at
+# 20 when it arrived: before the revision precision 0.850, recall 0.864, F1 0.857, 16/76 hard
+# negatives flagged; after it precision 0.885, recall 0.928, F1 0.906, 12/76. Never tune on it.
+HOLDOUT2 = Path(__file__).parent / "data" / "bureaucratese_holdout2.jsonl"
+
+
+def test_floors_on_the_second_held_out_set():
+    with HOLDOUT2.open(encoding="utf-8") as f:
+        rows2 = [json.loads(line) for line in f if line.strip()]
+    assert len(rows2) >= 250 and sum(map(_hard, rows2)) >= 60
+    m = _measure(rows2, [lint(r["text"]).score >= THRESHOLD for r in rows2])
+    assert m["precision"] >= 0.87, m
+    assert m["recall"] >= 0.91, m
+    assert m["hard_fpr"] <= 0.18, m

@@ -122,9 +122,7 @@ async def publish_draft(
     if draft.state not in ("approved", "failed"):
         raise HubError(f"draft #{draft_id} is {draft.state}; only an approved draft goes out")
     todo = [
-        t
-        for t in draft.targets
-        if t.state != "published" and (t.state != "failed" or retry_failed)
+        t for t in draft.targets if t.state != "published" and (t.state != "failed" or retry_failed)
     ]
     if draft.state == "failed" and not todo:
         raise HubError(f"draft #{draft_id} failed; 'hub plan publish {draft_id}' tries again")

@@ -65,10 +65,8 @@ def parse_plan(raw_config: dict[str, Any]) -> PlanSettings:
     )
     norms_raw = table.get("norms", {})
     if not isinstance(norms_raw, dict):
-        raise ConfigError('[plan.norms] must be a table of organization = posts per week')
-    norms = {
-        str(org): _whole(n, f"[plan.norms] {org!r}", 1, 100) for org, n in norms_raw.items()
-    }
+        raise ConfigError("[plan.norms] must be a table of organization = posts per week")
+    norms = {str(org): _whole(n, f"[plan.norms] {org!r}", 1, 100) for org, n in norms_raw.items()}
     threshold = _whole(
         table.get("lint_threshold", DEFAULT_LINT_THRESHOLD), "[plan] lint_threshold", 0, 100
     )
