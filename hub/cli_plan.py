@@ -184,6 +184,11 @@ def install(cli: click.Group, pass_ctx) -> None:
         config = obj.config()
         draft = drafts.reject(obj.store(config), draft_id, _operator(by), reason)
         click.echo(f"draft #{draft.id} rejected by {draft.rejected_by}: {draft.reject_reason}")
+        for t in draft.targets:
+            if t.state == "published":
+                click.echo(f"  already up on {t.account_id}: {t.url} (delete it there if need be)")
+            else:
+                click.echo(f"  {t.account_id}: will not get it")
 
     @plan.command(name="publish")
     @click.argument("draft_id", type=DRAFT_ID, required=False)

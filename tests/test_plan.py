@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -307,7 +308,7 @@ def test_rejecting_and_approving_follow_the_states(env):
     going = approved(env)
     PlanNetwork.modes = ["lost_after"]
     due(env)
-    with pytest.raises(HubError, match="already going out on A"):
+    with pytest.raises(HubError, match="may be going up on A right now"):
         drafts.reject(store, going.id, "head", "changed my mind")
     with pytest.raises(NotFoundError, match="#999"):
         drafts.approve(store, config, 999, "head")
@@ -349,7 +350,10 @@ def test_attachments_split_into_photos_and_links(env, tmp_path):
     photo = tmp_path / "a.jpg"
     photo.write_bytes(b"\xff\xd8\xff")
     draft = approved(env, attachments=[str(photo), "https://admin.example.ru/news/1"])
-    assert draft.photos == (str(photo.resolve()),)
+    [kept] = draft.photos  # a copy as approved: changing the file later changes nothing
+    assert kept != str(photo.resolve()) and Path(kept).read_bytes() == b"\xff\xd8\xff"
+    photo.write_bytes(b"\xff\xd8\xff changed after approval")
+    assert Path(kept).read_bytes() == b"\xff\xd8\xff"
     assert draft.links == ("https://admin.example.ru/news/1",)
     due(env)
     assert "https://admin.example.ru/news/1" in PlanNetwork.walls["a"][0].text
@@ -677,3 +681,20 @@ def test_a_picture_by_url_is_approved_as_downloaded(env, site):  # noqa: F811
     [photo] = draft.photos
     assert photo.startswith(str(config.db_path.parent / "attachments"))
     assert draft.links == (f"{site}/news/1",)
+
+
+def test_a_draft_stopped_part_way_never_reaches_the_other_accounts(env):
+    config, pm, store = env
+    draft = approved(env, accounts=("A", "B"))
+    PlanNetwork.modes = ["ok", "unapplied"]  # A is up, B waits for the next run
+    due(env)
+    stopped = drafts.reject(store, draft.id, "head", "ошибка в тексте")
+    assert stopped.state == "rejected"
+    assert [(t.account_id, t.state) for t in stopped.targets] == [
+        ("A", "published"),
+        ("B", "pending"),
+    ]
+    assert due(env) == []
+    with pytest.raises(HubError, match="rejected"):
+        asyncio.run(publish.publish_draft(store, pm, config, draft.id, retry_failed=True))
+    assert PlanNetwork.calls == ["A", "B"] and len(PlanNetwork.walls["b"]) == 0

@@ -1,8 +1,9 @@
 """A draft's attachments: local images, images by URL, and links.
 
-An image given by URL is downloaded when the draft is written and kept beside
-the database, so what goes out is exactly the picture that was approved — a
-picture on a website can change between approval and publication. Any other
+A picture — a local file or one given by URL — is copied beside the database
+when the draft is written, so what goes out is exactly the picture that was
+approved: a file on a laptop or a website can change between approval and
+publication. Any other
 URL is a link (VK's link attachment, an OK link block, a line under a Telegram
 post). The rule is by the URL's ending, so a specialist can predict it.
 """
@@ -20,6 +21,7 @@ from ..secrets import redact
 
 IMAGE_ENDINGS = (".jpg", ".jpeg", ".png", ".gif")
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # Telegram's limit for a photo, the smallest of the three
+MAX_LOCAL_BYTES = 50 * 1024 * 1024  # VK's, the largest: each network's own limit is checked later
 MAGIC = {
     b"\xff\xd8\xff": ".jpg",
     b"\x89PNG\r\n\x1a\n": ".png",
@@ -68,6 +70,11 @@ def download_image(url: str, folder: Path, *, timeout: float = 30.0) -> Path:
     ext = _kind(bytes(data[:8]))
     if ext is None:
         raise ConfigError(f"{redact(url)} is not a JPEG, PNG or GIF picture")
+    return _keep(bytes(data), ext, folder)
+
+
+def _keep(data: bytes, ext: str, folder: Path) -> Path:
+    """The bytes under a name made of their hash: the same picture is kept once."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (hashlib.sha256(data).hexdigest()[:32] + ext)
     if not path.exists():
@@ -77,8 +84,25 @@ def download_image(url: str, folder: Path, *, timeout: float = 30.0) -> Path:
     return path
 
 
+def copy_local(item: str, folder: Path) -> Path:
+    """A local file copied as it is now; the networks' own checks judge it later."""
+    path = Path(item).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"attachment {item!r} is not a file here; give an existing image file or an "
+            "http(s) URL"
+        )
+    if path.stat().st_size > MAX_LOCAL_BYTES:
+        raise ConfigError(f"attachment {item!r} is over 50 MB; attach a smaller picture")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read attachment {item!r}: {exc.strerror}") from None
+    return _keep(data, path.suffix.lower() or ".bin", folder)
+
+
 def check_attachments(items: list[str], folder: Path) -> list[str]:
-    """Links as given; images by URL downloaded into ``folder``; local files made absolute."""
+    """Links as given; pictures (by URL or local) copied into ``folder`` as they are now."""
     out = []
     for item in items:
         item = item.strip()
@@ -87,11 +111,5 @@ def check_attachments(items: list[str], folder: Path) -> list[str]:
         elif is_url(item):
             out.append(item)
         else:
-            path = Path(item).expanduser()
-            if not path.is_file():
-                raise ConfigError(
-                    f"attachment {item!r} is not a file here; give an existing image file or an "
-                    "http(s) URL"
-                )
-            out.append(str(path.resolve()))
+            out.append(str(copy_local(item, folder).resolve()))
     return out

@@ -280,19 +280,23 @@ def approve(store: Store, config: Config, draft_id: int, by: str) -> tuple[Draft
 
 
 def reject(store: Store, draft_id: int, by: str, reason: str) -> Draft:
-    """Refuse a draft (or withdraw an approved one that has not started going out)."""
+    """Refuse a draft, or stop one part-way: accounts it has not reached never get it.
+
+    Posts already up stay up (the hub does not delete them; ``hub plan show`` lists
+    their URLs). A publication whose outcome is not known yet must be settled
+    first, or the draft could be called off while its post is going up.
+    """
     if not reason.strip():
         raise ConfigError("say why with --reason; the specialist needs to know what to change")
     with store.transaction(immediate=True):
         draft = load_draft(store, draft_id)
         if draft.state not in ("draft", "approved", "failed"):
             raise HubError(f"draft #{draft_id} is {draft.state}; it can no longer be rejected")
-        # a failed row posted nothing, so a draft refused somewhere can still be withdrawn
-        started = [t.account_id for t in draft.targets if t.state not in ("pending", "failed")]
-        if started:
+        unsettled = [t.account_id for t in draft.targets if t.state in ("sending", "unknown")]
+        if unsettled:
             raise HubError(
-                f"draft #{draft_id} is already going out on {', '.join(started)}; "
-                "delete the post on the network if it must go"
+                f"draft #{draft_id} may be going up on {', '.join(unsettled)} right now; run "
+                "'hub plan publish' to settle it (or 'hub plan resolve'), then reject"
             )
         now = utcnow()
         store.db.execute(
