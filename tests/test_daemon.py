@@ -103,6 +103,21 @@ def test_a_rejected_token_parks_its_account_and_the_others_go_on(tmp_path, emu):
     assert "vk1.a.revoked" not in err
 
 
+def test_a_missing_token_variable_parks_only_its_account(tmp_path, emu):
+    config = write_config(tmp_path, emu)
+    text = config.read_text().replace(f'token_env = "{TOKEN_ENV}"', 'token_env = "HUB_UNSET"', 1)
+    config.write_text(text + FAST)
+    proc = start_daemon(config, "--cycles", "2")
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    logged = events(err)
+    parked = [e for e in logged if e["event"] == "account parked until its config changes"]
+    assert [e["account"] for e in parked] == ["acc-1"] and "HUB_UNSET" in parked[0]["error"]
+    synced = {e["account"] for e in logged if e["event"] == "account sync"}
+    assert synced == {"acc-2"}
+    assert not [e for e in logged if e["event"] == "sync not started"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

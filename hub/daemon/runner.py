@@ -24,7 +24,7 @@ from ..config import Config, load_config
 from ..errors import HubError
 from ..log import get_logger
 from ..registry import overdue_warning, sync_registry
-from ..secrets import redact
+from ..secrets import redact, token_from_env
 from ..store import Store
 from ..sync import run_sync
 from .metrics import Metrics, serve_metrics
@@ -233,7 +233,32 @@ class Daemon:
             log.error("weekly compliance summary skipped", error=str(exc))
         self._summary_week = week
 
+    def _without_tokens(self, accounts: list) -> list:
+        """Park the accounts whose token variable is missing, so the others still sync.
+
+        The variable cannot appear in a running process: the fix is to set it and
+        restart (or change the config, which also tries parked accounts again).
+        """
+        ready = []
+        for account in accounts:
+            try:
+                token_from_env(account)
+            except HubError as exc:
+                self.parked[account.id] = self._config_mtime
+                log.error(
+                    "account parked until its config changes",
+                    account=account.id,
+                    error=str(exc),
+                    fix=f"set ${account.token_env} for the daemon and restart it",
+                )
+                continue
+            ready.append(account)
+        return ready
+
     async def _sync(self, store: Store, accounts: list) -> None:
+        accounts = self._without_tokens(accounts)
+        if not accounts:
+            return
         try:
             runs = await run_sync(store, self.pm, self.config, accounts)
         except HubError as exc:  # a config problem (a token variable gone): say it, go on
