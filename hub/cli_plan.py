@@ -296,6 +296,12 @@ def install(cli: click.Group, pass_ctx) -> None:
         )  # fmt: skip
         url = outcome.result.data.get("url")
         click.echo(outcome.summary(f"reply to {comment}") + (f" {url}" if url else ""))
+        store = obj.store(config, create=False)
+        row = store.db.execute(
+            "SELECT params_json FROM actions WHERE id = ?", [outcome.action_id]
+        ).fetchone()
+        if row and not outcome.result.already:
+            click.echo(f"  «{json.loads(row[0]).get('text', '')}»")
 
     @cli.group()
     def templates():

@@ -698,3 +698,24 @@ def test_a_draft_stopped_part_way_never_reaches_the_other_accounts(env):
     with pytest.raises(HubError, match="rejected"):
         asyncio.run(publish.publish_draft(store, pm, config, draft.id, retry_failed=True))
     assert PlanNetwork.calls == ["A", "B"] and len(PlanNetwork.walls["b"]) == 0
+
+
+def test_no_reply_to_the_community_itself_or_to_a_deleted_comment(env):
+    config, pm, store = env
+    store.sync_accounts_from_config(config.accounts)
+    store_comment(store)
+    store.db.execute(
+        "INSERT INTO comments (account_id, network_id, post_network_id, author_id, published_at,"
+        " text, deleted_at) VALUES ('A', 9013, 1, 55502, '2026-12-01T10:00:00Z', 'x', "
+        "'2026-12-01T11:00:00Z')"
+    )
+    store.db.execute("UPDATE comments SET author_id = -1 WHERE network_id = 9012")
+    store.db.execute("""UPDATE accounts SET raw_json = '{"id": 1}' WHERE id = 'A'""")
+    store.db.conn.commit()
+    replies.add_template(store, "thanks", "Спасибо!", "smm")
+    replies.approve_template(store, "thanks", "head")
+    with pytest.raises(HubError, match="written by the community itself"):
+        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    with pytest.raises(HubError, match="was deleted"):
+        asyncio.run(replies.reply(store, pm, config, "A:9013", "thanks"))
+    assert PlanNetwork.replies == []

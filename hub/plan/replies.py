@@ -21,6 +21,7 @@ import pluggy
 from ..actions import ActionOutcome, _begin, _perform, _record_success, find_comment
 from ..config import Config
 from ..errors import ConfigError, HubError, NotFoundError
+from ..moderation.pipeline import own_author_ids
 from ..network import REPLY_COMMENT, ActionResult, ReplyRequest
 from ..store import Store, utcnow
 from ..sync import open_networks
@@ -147,8 +148,17 @@ async def reply(
             f"template {template_name!r} is not approved; "
             f"'hub templates approve {template_name}' first"
         )
-    _, ref = find_comment(store, config, comment)
+    local_id, ref = find_comment(store, config, comment)
     account = ref.account
+    if ref.author_id is not None and ref.author_id in own_author_ids(store, account):
+        raise HubError(
+            f"comment {comment} was written by the community itself; answer residents' comments"
+        )
+    deleted = store.db.execute(
+        "SELECT deleted_at FROM comments WHERE id = ?", [local_id]
+    ).fetchone()[0]
+    if deleted:
+        raise HubError(f"comment {comment} was deleted ({deleted}); there is nothing to answer")
     text = template.text.format(author=_author_name(store, account.network, ref.author_id)).strip()
     network = open_networks(pm, config, [account])[account.network]
     try:
