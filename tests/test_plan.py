@@ -421,6 +421,7 @@ def test_templates_are_checked(env):
         ({"posts_per_week": 0}, "posts_per_week must be a whole number from 1 to 100"),
         ({"lint_threshold": "high"}, "lint_threshold must be"),
         ({"norms": {"Школа": -1}}, "'Школа' must be a whole number"),
+        ({"norms": {"Шкала": 2}}, "names organization «Шкала», which no"),
         ({"cadence": 3}, "unknown key 'cadence'"),
     ],
 )
@@ -430,7 +431,11 @@ def test_a_broken_plan_table_stops_the_config(tmp_path, table, message):
 
 
 def test_norms_fall_back_to_the_default(tmp_path):
-    config = parse_config({"plan": {"posts_per_week": 4, "norms": {"Школа": 2}}})
+    accounts = [{"id": "s", "network": "vk", "external_id": "1", "organization": "Школа",
+                 "token_env": "T"}]  # fmt: skip
+    config = parse_config(
+        {"plan": {"posts_per_week": 4, "norms": {"Школа": 2}}, "accounts": accounts}
+    )
     settings = drafts.parse_plan(config.raw)
     assert (settings.norm_for("Школа"), settings.norm_for("Администрация")) == (2, 4)
 

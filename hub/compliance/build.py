@@ -93,14 +93,28 @@ def _account_notes(line: dict[str, Any], running: bool) -> list[str]:
     if page["synced_at"] is None:
         notes.append("page never synced: run 'hub sync'")
     elif page["missing"]:
-        notes.append("page lacks " + ", ".join(f.replace("_", " ") for f in page["missing"]))
+        notes.append(
+            "page lacks " + ", ".join(f.replace("_", " ") for f in page["missing"])
+            + " (fill them in the page's settings on the network; the next sync sees them)"
+        )
     account = line["account"]
     if line["two_factor"]["status"] != GREEN:
-        state = "is off" if line["two_factor"]["attested"] is False else "is not attested"
-        notes.append(f"2FA {state} (hub accounts attest {account} --2fa)")
+        if line["two_factor"]["attested"] is False:
+            notes.append(
+                "2FA is off: turn it on in the account's security settings, then record it "
+                f"(hub accounts attest {account} --2fa)"
+            )
+        else:
+            notes.append(
+                "2FA not recorded: once it is on in the account's security settings, record it "
+                f"(hub accounts attest {account} --2fa)"
+            )
     if line["gospabliki"]["status"] != GREEN:
-        state = "not connected" if line["gospabliki"]["connected"] is False else "not stated"
-        notes.append(f"Gospabliki {state} (hub accounts attest {account} --gospabliki)")
+        state = "not connected" if line["gospabliki"]["connected"] is False else "not recorded"
+        notes.append(
+            f"Gospabliki {state}: once the account is connected on the Gospabliki platform, "
+            f"record it (hub accounts attest {account} --gospabliki)"
+        )
     removal = line["removal"]
     if removal["status"] != GREEN:
         if removal["max_seconds"] is not None:

@@ -39,6 +39,18 @@ def _whole(value: Any, label: str, low: int, high: int) -> int:
     return value
 
 
+def _organizations(raw_config: dict[str, Any]) -> set[str]:
+    """Organization names the config declares, as tables or as accounts' owners."""
+    names = set()
+    for table in raw_config.get("organizations") or []:
+        if isinstance(table, dict) and isinstance(table.get("name"), str):
+            names.add(table["name"])
+    for account in raw_config.get("accounts") or []:
+        if isinstance(account, dict) and isinstance(account.get("organization"), str):
+            names.add(account["organization"])
+    return names
+
+
 def parse_plan(raw_config: dict[str, Any]) -> PlanSettings:
     """Read and check ``[plan]``; every mistake is one ConfigError line naming the key."""
     table = raw_config.get("plan", {})
@@ -67,6 +79,14 @@ def parse_plan(raw_config: dict[str, Any]) -> PlanSettings:
     if not isinstance(norms_raw, dict):
         raise ConfigError("[plan.norms] must be a table of organization = posts per week")
     norms = {str(org): _whole(n, f"[plan.norms] {org!r}", 1, 100) for org, n in norms_raw.items()}
+    known = _organizations(raw_config)
+    for org in norms:
+        if org not in known:
+            listed = ", ".join(f"«{k}»" for k in sorted(known)) or "none declared"
+            raise ConfigError(
+                f"[plan.norms] names organization «{org}», which no [[organizations]] or account "
+                f"declares (a typo?); known: {listed}"
+            )
     threshold = _whole(
         table.get("lint_threshold", DEFAULT_LINT_THRESHOLD), "[plan] lint_threshold", 0, 100
     )
