@@ -399,7 +399,8 @@ def emulator():
     help="Keep the demo's config and database here (default: a temporary folder).",
 )
 def demo(directory):
-    """Start the VK emulator, sync it twice, delete a comment and ban a user."""
+    """The whole hub on the built-in emulators: sync, moderation, content plan, compliance,
+    registry and reports to Gospabliki, in a fresh folder."""
     from .demo import run_demo
 
     run_demo(directory)

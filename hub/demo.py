@@ -41,6 +41,20 @@ ORGANIZATIONS = [
     ),
     ("МБОУ «Амурзетская СОШ»", "subordinate", "Администрация Октябрьского района"),
 ]
+#: organizations with no page of their own in the demo, and why (the registry shows it)
+EXEMPT = {"МБОУ «Амурзетская СОШ»": "новости школы публикует администрация района"}
+
+
+def _page_names(vk, ok, tg) -> dict[tuple[str, object], str]:
+    """What each emulated page is called (the emulators name them after administrations)."""
+    names: dict[tuple[str, object], str] = {}
+    for gid, community in vk.state.communities.items():
+        names[("vk", gid)] = community.name
+    for gid, group in ok.state.groups.items():
+        names[("ok", gid)] = group.name
+    for ref in tg.channel_refs():
+        names[("telegram", ref)] = tg.world.channel(ref).title
+    return names
 
 
 def _toml(value) -> str:
@@ -79,6 +93,8 @@ def _config_text(folder: Path, vk, ok, tg, stub) -> str:
         lines += ["[[organizations]]", f"name = {_toml(name)}", f'level = "{level}"']
         if parent:
             lines.append(f"parent = {_toml(parent)}")
+        if name in EXEMPT:
+            lines += ["exempt = true", f"exempt_reason = {_toml(EXEMPT[name])}"]
         lines += [
             'email = "info@example.ru"',
             'website = "https://klochki.ru"',
@@ -90,14 +106,18 @@ def _config_text(folder: Path, vk, ok, tg, stub) -> str:
     refs = [("vk", g, "HUB_DEMO_VK_TOKEN") for g in vk.community_ids()]
     refs += [("ok", g, "HUB_DEMO_OK_TOKEN") for g in ok.group_ids()]
     refs += [("telegram", r, "HUB_DEMO_TG_TOKEN") for r in tg.channel_refs()]
+    names = _page_names(vk, ok, tg)
     for n, (network, ref, token_env) in enumerate(refs):
+        # a page belongs to the organization it is named after, as in life
+        owner = names.get((network, ref))
+        owner = owner if owner in orgs else orgs[n % len(orgs)]
         prefix = "tg" if network == "telegram" else network
         lines += [
             "[[accounts]]",
             f'id = "{prefix}-{n + 1}"',
             f'network = "{network}"',
             f"external_id = {_toml(ref)}",
-            f"organization = {_toml(orgs[n % len(orgs)])}",
+            f"organization = {_toml(owner)}",
             f'token_env = "{token_env}"',
             "",
         ]
@@ -224,7 +244,11 @@ def _show_compliance(store: Store, config, folder: Path, pm) -> None:
     from .compliance.render import to_table
     from .compliance.week import week_of
     from .plan.settings import parse_plan
+    from .registry.model import attest
 
+    # what the responsible person has recorded so far: two accounts protected and connected
+    for account_id in ("vk-1", "tg-4"):
+        attest(store, account_id, {"two_factor": True, "gospabliki": True}, actor="Иванова М. П.")
     week = week_of(datetime.now(UTC), parse_plan(config.raw).time_zone)
     report = compliance_report(store, config, week, page_fields=network_page_fields(pm))
     click.echo("\n" + to_table(report))
@@ -279,6 +303,9 @@ def _show(store: Store, config, folder: Path, pm) -> None:
         f"notices to the regional centre: {notices.get('sent', 0)} sent, "
         f"{notices.get('pending', 0)} pending"
     )
+    cfg = folder / "hub.toml"
     click.echo(
-        f"\ndatabase {config.db_path}; try: hub --config {folder / 'hub.toml'} moderation queue"
+        f"\ndatabase {config.db_path}. The emulators stopped with the demo; what reads only the "
+        f"database still works:\n  hub --config {cfg} moderation queue\n"
+        f"  hub --config {cfg} plan list\n  hub --config {cfg} compliance --format html"
     )
