@@ -21,12 +21,18 @@ DRAFT_ID = click.IntRange(1, 2**63 - 1)
 
 def _accounts(config, account_ids, organization, all_accounts):
     if all_accounts:
+        if not config.accounts:
+            raise ConfigError("no accounts are declared; add [[accounts]] to the config first")
         return list(config.accounts)
     chosen = [config.account(a) for a in account_ids]
     if organization:
         chosen += [a for a in config.accounts if a.organization == organization]
         if not any(a.organization == organization for a in config.accounts):
-            raise ConfigError(f"no account belongs to organization {organization!r}")
+            known = sorted({a.organization for a in config.accounts if a.organization})
+            raise ConfigError(
+                f"no account belongs to organization «{organization}»; the accounts' "
+                f"organizations are: {', '.join(f'«{k}»' for k in known) or 'none'}"
+            )
     seen: dict[str, object] = {}
     for account in chosen:
         seen.setdefault(account.id, account)
@@ -251,6 +257,8 @@ def install(cli: click.Group, pass_ctx) -> None:
         if draft_id is not None:
             config = obj.config()
             text = drafts.load_draft(obj.store(config, create=False), draft_id).text
+        if text is None and sys.stdin.isatty():
+            raise ConfigError("give a draft number, --text '...', or pipe the text in")
         report = lint(
             text if text is not None else sys.stdin.read(), max_sentence_words=max_sentence_words
         )
@@ -273,7 +281,8 @@ def install(cli: click.Group, pass_ctx) -> None:
             return
         for f in report.findings:
             click.echo(f"{f.rule:<24} «{f.match}» → {f.suggestion}")
-        click.echo(f"score {report.score:.0f} of 100 ({len(report.findings)} findings)")
+        count = len(report.findings)
+        click.echo(f"score {report.score:.0f} of 100 ({count} finding{'' if count == 1 else 's'})")
 
     @cli.command(name="reply")
     @click.argument("comment")
@@ -315,8 +324,18 @@ def install(cli: click.Group, pass_ctx) -> None:
     def templates_add(obj, name, text, by):
         """Write a template (rewriting one withdraws its approval)."""
         config = obj.config()
-        template = replies.add_template(obj.store(config), name, text, _operator(by))
-        click.echo(f"template {template.name!r} written; approve it: hub templates approve {name}")
+        store = obj.store(config)
+        before = {t.name: t for t in replies.list_templates(store)}.get(name)
+        template = replies.add_template(store, name, text, _operator(by))
+        if template.approved:
+            click.echo(f"template {name!r} unchanged (approved by {template.approved_by})")
+        elif before is not None and before.approved:
+            click.echo(
+                f"template {name!r} rewritten; its approval by {before.approved_by} is withdrawn: "
+                f"hub templates approve {name}"
+            )
+        else:
+            click.echo(f"template {name!r} written; approve it: hub templates approve {name}")
 
     @templates.command(name="approve")
     @click.argument("name")

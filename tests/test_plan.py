@@ -724,3 +724,19 @@ def test_no_reply_to_the_community_itself_or_to_a_deleted_comment(env):
     with pytest.raises(HubError, match="was deleted"):
         asyncio.run(replies.reply(store, pm, config, "A:9013", "thanks"))
     assert PlanNetwork.replies == []
+
+
+def test_the_same_template_text_keeps_its_approval(env):
+    store = env[2]
+    replies.add_template(store, "thanks", "Спасибо", "smm")
+    replies.approve_template(store, "thanks", "head")
+    assert replies.add_template(store, "thanks", "  Спасибо ", "smm").approved_by == "head"
+
+
+def test_approving_twice_says_who_did(env):
+    config, _, store = env
+    draft = approved(env)
+    with pytest.raises(HubError, match=r"is approved by head at .*only a draft"):
+        drafts.approve(store, config, draft.id, "other")
+    with pytest.raises(HubError, match="approve it first"):
+        asyncio.run(publish.publish_draft(store, env[1], config, add(env).id))

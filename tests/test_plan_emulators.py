@@ -199,6 +199,8 @@ def test_cli_refuses_bad_input_in_one_line(world, tmp_path):
         (("plan", "add", "--account", vk, "--text", TEXT, "--attach", str(tmp_path / "x.jpg")),
          "is not a file"),
         (("plan", "approve", "42"), "draft #42 does not exist"),
+        (("plan", "add", "--organization", "Нет такой", "--text", TEXT),
+         "the accounts' organizations are: «Администрация"),
         (("plan", "resolve", "1", vk), "exactly one of"),
         (("reply", "1", "--template", "nope"), "no reply template"),
     ]  # fmt: skip

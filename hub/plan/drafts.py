@@ -213,7 +213,7 @@ def add_draft(
     probe = Draft(0, text, publish_at, "draft", created_by, utcnow(), attachments=files)
     problems = publish_problems(pm, config, accounts, probe)
     if problems:
-        raise HubError("the draft cannot go out as written: " + "; ".join(problems))
+        raise ConfigError("the draft cannot go out as written: " + "; ".join(problems))
     report = lint(text)
     now = utcnow()
     store.sync_accounts_from_config(config.accounts)
@@ -253,8 +253,11 @@ def approve(store: Store, config: Config, draft_id: int, by: str) -> tuple[Draft
     with store.transaction(immediate=True):
         draft = load_draft(store, draft_id)
         if draft.state != "draft":
+            who = (
+                f" by {draft.approved_by} at {draft.approved_at}" if draft.approved_by else ""
+            )
             raise HubError(
-                f"draft #{draft_id} is {draft.state}; only a draft can be approved"
+                f"draft #{draft_id} is {draft.state}{who}; only a draft can be approved"
                 + (" (write a new one)" if draft.state == "rejected" else "")
             )
         now = utcnow()

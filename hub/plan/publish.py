@@ -120,7 +120,8 @@ async def publish_draft(
     if draft.state == "published":
         return []
     if draft.state not in ("approved", "failed"):
-        raise HubError(f"draft #{draft_id} is {draft.state}; only an approved draft goes out")
+        hint = f": approve it first (hub plan approve {draft_id})" if draft.state == "draft" else ""
+        raise HubError(f"draft #{draft_id} is {draft.state}; only an approved draft goes out{hint}")
     todo = [
         t for t in draft.targets if t.state != "published" and (t.state != "failed" or retry_failed)
     ]

@@ -75,6 +75,11 @@ def add_template(store: Store, name: str, text: str, by: str) -> Template:
             f"template name {name!r}: use lower-case latin letters, digits, - and _ (like thanks)"
         )
     text = _check_text(text)
+    existing = store.db.execute(
+        "SELECT text FROM reply_templates WHERE name = ?", [name]
+    ).fetchone()
+    if existing and existing[0] == text:  # the same words: the approval stands
+        return get_template(store, name)
     now = utcnow()
     with store.transaction(immediate=True):
         store.db.execute(
