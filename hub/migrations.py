@@ -500,3 +500,12 @@ def m007_content_plan(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL
         )"""
     )
+
+
+@migration
+def m008_hub_state(db: sqlite_utils.Database) -> None:
+    """Small facts the hub keeps between runs (the last week whose summary was logged)."""
+    db.execute(
+        "CREATE TABLE hub_state "
+        "(key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )

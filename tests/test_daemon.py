@@ -63,6 +63,9 @@ def test_cycles_sync_everything_and_log_json(tmp_path, emu):
     assert db_state(tmp_path / "hub.db") == emulator_state(emu)
     weekly = [e for e in logged if e["event"] == "weekly compliance"]
     assert len(weekly) == 1, weekly  # the week just ended, once, not every cycle
+    again = start_daemon(config, "--cycles", "1")
+    _out, err = again.communicate(timeout=60)
+    assert not [e for e in events(err) if e["event"] == "weekly compliance"]  # nor every start
 
 
 def test_sigterm_mid_sync_stops_quickly_and_a_restart_loses_nothing(tmp_path, emu):

@@ -220,17 +220,29 @@ class Daemon:
         self._weekly_summary(store)
 
     def _weekly_summary(self, store: Store) -> None:
-        """Log the compliance summary of the week just ended, once per week (and per start)."""
+        """Log the compliance summary of the week just ended, once a week (kept in hub_state)."""
         from ..compliance import log_weekly_summary, network_page_fields
         from ..compliance.summary import summary_week
 
-        week = summary_week(self.config, datetime.now(UTC))
+        week = summary_week(self.config, datetime.now(UTC)).label
         if week == self._summary_week:
             return
-        try:
-            log_weekly_summary(store, self.config, page_fields=network_page_fields(self.pm))
-        except HubError as exc:
-            log.error("weekly compliance summary skipped", error=str(exc))
+        row = store.db.execute(
+            "SELECT value FROM hub_state WHERE key = 'weekly_summary_logged'"
+        ).fetchone()
+        if row is None or row[0] != week:  # once a week, not once per start
+            try:
+                log_weekly_summary(store, self.config, page_fields=network_page_fields(self.pm))
+            except HubError as exc:
+                log.error("weekly compliance summary skipped", error=str(exc))
+                return
+            with store.transaction():
+                store.db.execute(
+                    "INSERT INTO hub_state (key, value, updated_at) VALUES "
+                    "('weekly_summary_logged', ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                    "value = excluded.value, updated_at = excluded.updated_at",
+                    [week, datetime.now(UTC).isoformat(timespec="seconds")],
+                )
         self._summary_week = week
 
     def _without_tokens(self, accounts: list) -> list:
