@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import datetime
 
 import click
 
@@ -44,15 +45,23 @@ def _local(moment, config) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") + f" ({zone.key})"
 
 
+def _at(stamp: str | None, config) -> str:
+    """A stored UTC time, shown in the municipality's time like every other time here."""
+    if not stamp:
+        return "-"
+    return _local(datetime.fromisoformat(stamp.replace("Z", "+00:00")), config)
+
+
 def _show(draft: drafts.Draft, config) -> None:
     title = f" «{draft.title}»" if draft.title else ""
     click.echo(f"draft #{draft.id}{title}: {draft.state}, at {_local(draft.publish_at, config)}")
-    click.echo(f"  written by {draft.created_by} at {draft.created_at}")
+    click.echo(f"  written by {draft.created_by} at {_at(draft.created_at, config)}")
     if draft.approved_by:
-        click.echo(f"  approved by {draft.approved_by} at {draft.approved_at}")
+        click.echo(f"  approved by {draft.approved_by} at {_at(draft.approved_at, config)}")
     if draft.rejected_by:
         click.echo(
-            f"  rejected by {draft.rejected_by} at {draft.rejected_at}: {draft.reject_reason}"
+            f"  rejected by {draft.rejected_by} at {_at(draft.rejected_at, config)}: "
+            f"{draft.reject_reason}"
         )
     click.echo(f"  bureaucratese score {draft.lint_score}")
     for item in draft.attachments:
@@ -60,7 +69,8 @@ def _show(draft: drafts.Draft, config) -> None:
     for t in draft.targets:
         where = f" {t.url}" if t.url else ""
         error = f" — {t.error}" if t.error else ""
-        click.echo(f"  {t.account_id}: {t.state}{where}{error}")
+        when = f" at {_at(t.published_at, config)}" if t.published_at else ""
+        click.echo(f"  {t.account_id}: {t.state}{when}{where}{error}")
 
 
 def _report(outcomes: list[publish.TargetOutcome]) -> None:

@@ -78,7 +78,7 @@ class Draft:
     def as_dict(self) -> dict[str, Any]:
         """The JSON form ``hub plan list/show --json`` print (no secrets live in a draft)."""
         data = {k: v for k, v in self.__dict__.items() if k != "targets"}
-        data["publish_at"] = self.publish_at.isoformat()
+        data["publish_at"] = self.publish_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         data["targets"] = [t.__dict__ for t in self.targets]
         return data
 
