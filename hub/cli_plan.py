@@ -45,6 +45,14 @@ def _local(moment, config) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") + f" ({zone.key})"
 
 
+def _headline(draft: drafts.Draft, width: int = 72) -> str:
+    """The title, else the first line cut at a word, for a one-line list."""
+    text = draft.title or draft.text.strip().splitlines()[0]
+    if len(text) <= width:
+        return text
+    return text[:width].rsplit(" ", 1)[0] + " …"
+
+
 def _at(stamp: str | None, config) -> str:
     """A stored UTC time, shown in the municipality's time like every other time here."""
     if not stamp:
@@ -148,10 +156,10 @@ def install(cli: click.Group, pass_ctx) -> None:
             click.echo("no drafts" + (f" in state {state}" if state else ""))
         for d in items:
             targets = ", ".join(f"{t.account_id}={t.state}" for t in d.targets)
-            first = d.text.splitlines()[0][:50]
-            click.echo(
-                f"#{d.id:<4} {d.state:<9} {_local(d.publish_at, config)}  {first}  [{targets}]"
-            )
+            out = [t.published_at for t in d.targets if t.published_at]
+            when = f"out {_at(max(out), config)}" if out else f"at {_local(d.publish_at, config)}"
+            click.echo(f"#{d.id:<4} {d.state:<9} {when}  [{targets}]")
+            click.echo(f"      {_headline(d)}")
 
     @plan.command(name="show")
     @click.argument("draft_id", type=DRAFT_ID)

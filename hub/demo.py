@@ -277,7 +277,8 @@ def _show(store: Store, config, folder: Path, pm) -> None:
     )
     for decision, account, text, reason in store.db.execute(
         "SELECT v.decision, v.account_id, c.text, v.reason FROM verdicts v JOIN comments c "
-        "ON c.id = v.comment_id WHERE v.decision != 'keep' ORDER BY v.decision, v.id LIMIT 5"
+        "ON c.id = v.comment_id WHERE v.decision != 'keep' GROUP BY c.text "
+        "ORDER BY v.decision, MIN(v.id) LIMIT 5"
     ):
         click.echo(f"  {decision:<6} {account:<6} «{text[:42]}» — {reason}")
     criticism = store.db.execute("SELECT COUNT(*) FROM verdicts WHERE criticism = 1").fetchone()[0]
