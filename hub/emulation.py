@@ -304,6 +304,7 @@ class LoopbackEmulator:
         self._thread: threading.Thread | None = None
         self._activity_stop = threading.Event()
         self._lost_answers: dict[str, int] = {}
+        self._lost_delay: dict[str, float] = {}
         self._lost_lock = threading.Lock()
 
     # ------------------------------------------------------------------ live activity
@@ -435,26 +436,32 @@ class LoopbackEmulator:
             self._stats.count(http500=1)
         return fault
 
-    def lose_answers(self, method: str, count: int = 1) -> None:
+    def lose_answers(self, method: str, count: int = 1, *, delay_seconds: float = 0.0) -> None:
         """Apply the next ``count`` calls of the write ``method``, then drop their answers.
 
         The ambiguous failure a publisher must survive: the post exists, the client
-        saw only a broken connection. Set through ``POST /_emulator/faults`` with
-        ``{"lose_answer": {"wall.post": 1}}`` too.
+        saw only a broken connection — or, with ``delay_seconds`` longer than the
+        client's timeout, a timeout. Set through ``POST /_emulator/faults`` with
+        ``{"lose_answer": {"wall.post": 1}, "lose_answer_delay_seconds": 2}`` too.
         """
         with self._lost_lock:
             self._lost_answers[method] = max(0, int(count))
+            self._lost_delay[method] = max(0.0, float(delay_seconds))
 
     def answer_lost(self, method: str) -> bool:
         """True (once per armed count) when this applied call's answer is to be dropped.
 
-        An emulator calls it after applying a write and answers :data:`ANSWER_LOST`.
+        An emulator calls it after applying a write and answers :data:`ANSWER_LOST`;
+        the armed delay is waited here, so the client times out first.
         """
         with self._lost_lock:
             left = self._lost_answers.get(method, 0)
             if left <= 0:
                 return False
             self._lost_answers[method] = left - 1
+            delay = self._lost_delay.get(method, 0.0)
+        if delay:
+            time.sleep(delay)
         return True
 
     # ------------------------------------------------------------------ /_emulator/*
@@ -502,8 +509,9 @@ class LoopbackEmulator:
         return {"ok": True}
 
     def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
+        delay = float(data.pop("lose_answer_delay_seconds", 0) or 0)
         for method, count in dict(data.pop("lose_answer", None) or {}).items():
-            self.lose_answers(str(method), int(count))
+            self.lose_answers(str(method), int(count), delay_seconds=delay)
         self._faults.set(
             **{kind: int(data.get(kind, 0)) for kind in self._faults.kinds},
             slow_ms=None if data.get("slow_ms") is None else int(data["slow_ms"]),

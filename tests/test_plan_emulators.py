@@ -52,6 +52,8 @@ def world(tmp_path, monkeypatch):
         path = tmp_path / "hub.toml"
         text = _config_text(tmp_path, vk, ok, tg, stub)
         text = text[: text.index("[gospabliki]")] + text[text.index("[daemon]") :]
+        for name in ("vk", "ok", "telegram"):  # short, so an injected timeout is quick
+            text = text.replace(f"[networks.{name}]\n", f"[networks.{name}]\ntimeout_seconds = 1\n")
         path.write_text(text, encoding="utf-8")
         config = load_config(path)
         yield SimpleNamespace(
@@ -107,8 +109,10 @@ def test_a_draft_goes_out_on_every_network_once_approved(world):
     assert "already out on every account" in again.stdout
 
 
+@pytest.mark.parametrize("how", ["timeout", "dropped"])
 @pytest.mark.parametrize("network", ["vk", "ok", "telegram"])
-def test_an_answer_lost_after_the_post_was_created_is_never_a_second_post(world, network):
+def test_an_answer_lost_after_the_post_was_created_is_never_a_second_post(world, network, how):
+    """The emulator creates the post, then times out (or hangs up) instead of answering."""
     account = account_of(world, network)
     pm = plugins.make_plugin_manager()
     store = Store.open(world.config.db_path)
@@ -120,9 +124,11 @@ def test_an_answer_lost_after_the_post_was_created_is_never_a_second_post(world,
             created_by="smm",
         )  # fmt: skip
         drafts.approve(store, world.config, draft.id, "head")
-        world.emus[network].lose_answers(WRITE[network])
+        delay = 1.5 if how == "timeout" else 0.0  # longer than the client's 1 s timeout
+        world.emus[network].lose_answers(WRITE[network], delay_seconds=delay)
         [first] = asyncio.run(publish.publish_due(store, pm, world.config))
         assert first.state == "unknown", first
+        assert ("Timeout" in first.detail) == (how == "timeout"), first.detail
         [second] = asyncio.run(publish.publish_due(store, pm, world.config))
         assert second.state == "published" and second.url, second
         target = drafts.load_draft(store, draft.id).targets[0]

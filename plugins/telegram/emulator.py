@@ -414,8 +414,9 @@ class TelegramEmulator(LoopbackEmulator):
             self.poller.conflicts = max(0, int(conflict))
 
     def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
+        delay = float(data.pop("lose_answer_delay_seconds", 0) or 0)
         for method, count in dict(data.pop("lose_answer", None) or {}).items():
-            self.lose_answers(str(method), int(count))  # {"lose_answer": {"sendMessage": 1}}
+            self.lose_answers(str(method), int(count), delay_seconds=delay)
         keys = ("http500", "retry_after", "retry_after_seconds", "conflict")
         slow = data.get("slow_ms")
         self.set_faults(
