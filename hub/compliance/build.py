@@ -20,6 +20,12 @@ up (worst status wins; posts are summed and it says how many accounts met the no
 and adds its own overdue notices; an organization that is not exempt and has no
 account is red, an exempt one without accounts green.
 
+Why a line is not green is said twice: ``notes`` (English phrases, in check order)
+and ``reasons`` (the same phrases as {check, reason, status, text}, red ones first), so a
+reader can tell which reason made the line red and which only yellow. ``reason`` is a
+stable key for the problem (``posts_short``, ``page_missing``, ``removal_still_up``…) that
+the Russian page translates; each removal figure earns its own status.
+
 The JSON shape (``schema: pablik-hub/compliance@1``) is documented in :mod:`.render`.
 """
 
@@ -73,9 +79,25 @@ def _flag(value: bool | None) -> str:
     return YELLOW if value is None else GREEN if value else RED
 
 
-def _account_notes(line: dict[str, Any], running: bool) -> list[str]:
-    """Why a line is not green, one short English phrase per check."""
-    notes = []
+def _by_severity(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Red reasons first, then yellow; in check order within a status (a stable sort)."""
+    rank = {RED: 0, YELLOW: 1, GREEN: 2}
+    return sorted(reasons, key=lambda r: rank[r["status"]])
+
+
+def _account_reasons(
+    line: dict[str, Any], running: bool, targets: ComplianceSettings
+) -> list[dict[str, Any]]:
+    """Why a line is not green: per problem its check, a key naming it, the status it earns
+    and a short English phrase. Each removal figure is judged on its own, so a comment still
+    up for ten minutes is not called red because another one stayed up two days: such a
+    figure comes out green here (it stays in ``notes``, never in ``reasons``)."""
+    reasons = []
+
+    def add(check: str, reason: str, text: str, status: str | None = None) -> None:
+        status = status or line[check]["status"]
+        reasons.append({"check": check, "reason": reason, "status": status, "text": text})
+
     posts = line["posts"]
     if posts["status"] != GREEN:
         text = f"{posts['count']} of {posts['norm']} posts"
@@ -88,45 +110,66 @@ def _account_notes(line: dict[str, Any], running: bool) -> list[str]:
             )
         else:
             text += f": {posts['short']} short"
-        notes.append(text)
+        add("posts", "posts_short", text)
     page = line["page"]
     if page["synced_at"] is None:
-        notes.append("page never synced: run 'hub sync'")
+        add("page", "page_not_synced", "page never synced: run 'hub sync'")
     elif page["missing"]:
-        notes.append(
-            "page lacks " + ", ".join(f.replace("_", " ") for f in page["missing"])
-            + " (fill them in the page's settings on the network; the next sync sees them)"
+        add(
+            "page",
+            "page_missing",
+            "page lacks "
+            + ", ".join(f.replace("_", " ") for f in page["missing"])
+            + " (fill them in the page's settings on the network; the next sync sees them)",
         )
     account = line["account"]
     if line["two_factor"]["status"] != GREEN:
         if line["two_factor"]["attested"] is False:
-            notes.append(
+            add(
+                "two_factor",
+                "two_factor_off",
                 "2FA is off: turn it on in the account's security settings, then record it "
-                f"(hub accounts attest {account} --2fa)"
+                f"(hub accounts attest {account} --2fa)",
             )
         else:
-            notes.append(
+            add(
+                "two_factor",
+                "two_factor_unknown",
                 "2FA not recorded: once it is on in the account's security settings, record it "
-                f"(hub accounts attest {account} --2fa)"
+                f"(hub accounts attest {account} --2fa)",
             )
     if line["gospabliki"]["status"] != GREEN:
         state = "not connected" if line["gospabliki"]["connected"] is False else "not recorded"
-        notes.append(
+        add(
+            "gospabliki",
+            "gospabliki_off" if line["gospabliki"]["connected"] is False else "gospabliki_unknown",
             f"Gospabliki {state}: once the account is connected on the Gospabliki platform, "
-            f"record it (hub accounts attest {account} --gospabliki)"
+            f"record it (hub accounts attest {account} --gospabliki)",
         )
     removal = line["removal"]
     if removal["status"] != GREEN:
         if removal["max_seconds"] is not None:
-            notes.append(f"an offending comment stayed up {duration(removal['max_seconds'])}")
+            add(
+                "removal",
+                "removal_slow",
+                f"an offending comment stayed up {duration(removal['max_seconds'])}",
+                targets.removal_status(removal["max_seconds"]),
+            )
         if removal["still_up"]:
-            notes.append(
+            add(
+                "removal",
+                "removal_still_up",
                 f"{_plural(removal['still_up'], 'offending comment', 'offending comments')} "
-                f"still up, the oldest {duration(removal['oldest_still_up_seconds'])}"
+                f"still up, the oldest {duration(removal['oldest_still_up_seconds'])}",
+                targets.removal_status(removal["oldest_still_up_seconds"]),
             )
     if line["notices"]["overdue"]:
-        notes.append(f"{_plural(line['notices']['overdue'], 'notice', 'notices')} overdue")
-    return notes
+        add(
+            "notices",
+            "notices_overdue",
+            f"{_plural(line['notices']['overdue'], 'notice', 'notices')} overdue",
+        )
+    return reasons
 
 
 def duration(seconds: float | None) -> str:
@@ -196,7 +239,9 @@ def _account_line(
         "notices": {"overdue": len(mine), "items": mine, "status": RED if mine else GREEN},
     }
     line["status"] = worst(line[c]["status"] for c in CHECKS)
-    line["notes"] = _account_notes(line, when.running)
+    reasons = _account_reasons(line, when.running, targets)
+    line["notes"] = [r["text"] for r in reasons]
+    line["reasons"] = _by_severity([r for r in reasons if r["status"] != GREEN])
     return line
 
 
@@ -240,15 +285,44 @@ def _org_line(
     }
     statuses = [out[c]["status"] for c in CHECKS]
     notes = [f"{line['account']}: {line['status']}" for line in lines if line["status"] != GREEN]
+    reasons = []
+    for status in (RED, YELLOW):
+        ids_ = [line["account"] for line in lines if line["status"] == status]
+        if ids_:
+            reasons.append(
+                {
+                    "check": "accounts",
+                    "reason": "accounts_not_green",
+                    "status": status,
+                    "accounts": ids_,
+                    "text": (
+                        f"{'account' if len(ids_) == 1 else 'accounts'} {', '.join(ids_)} "
+                        f"({'its' if len(ids_) == 1 else 'their'} reasons are listed above)"
+                    ),
+                }
+            )
     if not lines and not exempt:
         statuses.append(RED)
         notes.append("no official account, and the organization is not exempt")
+        reasons.append(
+            {
+                "check": "accounts",
+                "reason": "no_accounts",
+                "status": RED,
+                "accounts": [],
+                "text": notes[-1],
+            }
+        )
     elif not lines:
         notes.append("exempt from having pages")
     if mine:
         notes.append(f"{_plural(len(mine), 'notice', 'notices')} overdue")
+        reasons.append(
+            {"check": "notices", "reason": "notices_overdue", "status": RED, "text": notes[-1]}
+        )
     out["status"] = worst(statuses)
     out["notes"] = notes
+    out["reasons"] = _by_severity(reasons)
     return out
 
 

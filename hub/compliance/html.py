@@ -4,22 +4,48 @@ Self-contained like the registry page (:mod:`hub.registry.page`, whose style it
 shares): inline CSS, no scripts, fonts or images, and a Content-Security-Policy that
 forbids loading anything. Accessible: ``lang="ru"``, tables with captions and
 ``scope`` on every header cell, and each line's status written as words («в норме»,
-«требует внимания», «нарушение») — the colour only repeats it. Every value from the
-store or the config goes through :func:`esc`.
+«требует внимания», «нарушение») — the colour only repeats it. Each check's cell is
+tinted with its own status and starts with a sign (✓, !, ✗) whose word is in the
+text for screen readers and in the legend for everyone. Under each table, «Что
+исправить» lists why every line that is not in the norm is not, worst first, each
+reason led by its status word.
+
+The heading names the week by its dates («с 30 ноября по 6 декабря 2026 г.»); the ISO
+label stays in small print. Wide tables scroll inside their own box with the first
+column held in place, so «Итог» is never pushed off the page; on a phone each row is
+a card (the registry page's layout). Every value from the store or the config goes
+through :func:`esc`.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import date
 from typing import Any
 
 from ..registry.page import CSS as REGISTRY_CSS
-from ..registry.page import esc
+from ..registry.page import PALETTE, esc
 from .render import local_time
 from .settings import GREEN, RED, YELLOW
 
 STATUS_TEXT = {GREEN: "в норме", YELLOW: "требует внимания", RED: "нарушение"}
+#: a sign per status, so a cell's status never rests on its colour alone
+STATUS_SIGN = {GREEN: "✓", YELLOW: "!", RED: "✗"}
+MONTHS = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
 #: (text, background) per status, each pair above WCAG AA's 4.5:1 contrast
 STATUS_COLOURS = {
     GREEN: ("#14532d", "#dcfce7"),
@@ -41,12 +67,12 @@ ORG_COLUMNS = [
     "Страниц заполнено полностью",
     "Двухфакторная защита",
     "Подключено к Госпабликам",
+    "Удаление нарушающих комментариев",
     "Просроченные уведомления",
     "Итог",
 ]
 ACCOUNT_COLUMNS = [
     "Страница",
-    "Организация",
     "Публикации за неделю",
     "Оформление и контакты",
     "Двухфакторная защита",
@@ -55,14 +81,48 @@ ACCOUNT_COLUMNS = [
     "Просроченные уведомления",
     "Итог",
 ]
-CSS = REGISTRY_CSS + "".join(
-    f".st-{s}{{color:{fg};background:{bg};font-weight:600;padding:0 .25rem;white-space:nowrap}}"
-    for s, (fg, bg) in STATUS_COLOURS.items()
+CSS = (
+    REGISTRY_CSS
+    + "header h1,header p,main,footer{max-width:88rem}"
+    + ".iso{font-size:.8rem}"
+    + ".wrap{overflow-x:auto;position:relative;margin:1rem 0}.wrap table{margin:0;font-size:.9rem}"
+    + ".wrap th,.wrap td{padding:.375rem;hyphens:auto}"
+    + ".wrap:focus-visible{outline:3px solid #b35c00;outline-offset:2px}"
+    + f"tbody th{{background:{PALETTE['background']}}}"
+    + ".wrap tr>:first-child{position:sticky;left:0;z-index:1}"
+    + "thead tr>:first-child{z-index:2}"
+    + ".mark{font-weight:700}"
+    + ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);"
+    + "white-space:nowrap}"
+    + ".fix li{margin:.25rem 0}"
+    + "".join(
+        f".st-{s}{{color:{fg};background:{bg};font-weight:600;padding:0 .25rem;white-space:nowrap}}"
+        f"td.c-{s}{{color:{fg};background:{bg}}}"
+        for s, (fg, bg) in STATUS_COLOURS.items()
+    )
+    + "@media (max-width:40rem){.wrap{overflow-x:visible}"
+    + ".wrap tr>:first-child{position:static}}"
 )
 
 
 def _day(iso_date: str) -> str:
     return f"{iso_date[8:10]}.{iso_date[5:7]}.{iso_date[0:4]}"
+
+
+def _date_words(day: date, *, year: bool) -> str:
+    text = f"{day.day} {MONTHS[day.month - 1]}"
+    return f"{text} {day.year} г." if year else text
+
+
+def week_words(monday: str, sunday: str) -> str:
+    """«с 2 по 8 марта 2026 г.», «с 30 ноября по 6 декабря 2026 г.», and across a new year
+    «с 28 декабря 2026 г. по 3 января 2027 г.»: how a head of administration reads a week."""
+    first, last = date.fromisoformat(monday), date.fromisoformat(sunday)
+    if first.year != last.year:
+        return f"с {_date_words(first, year=True)} по {_date_words(last, year=True)}"
+    if first.month != last.month:
+        return f"с {_date_words(first, year=False)} по {_date_words(last, year=True)}"
+    return f"с {first.day} по {_date_words(last, year=True)}"
 
 
 def _gen_plural(n: int) -> str:
@@ -84,7 +144,20 @@ def _duration(seconds: float | None) -> str:
 
 
 def _status(status: str) -> str:
-    return f'<span class="st-{status}">{STATUS_TEXT[status]}</span>'
+    return (
+        f'<span class="st-{status}"><span aria-hidden="true">{STATUS_SIGN[status]} </span>'
+        f"{STATUS_TEXT[status]}</span>"
+    )
+
+
+def _check(label: str, status: str, value: str) -> str:
+    """A check's cell: tinted with its status, led by the status's sign; the word is
+    read out by screen readers (and named in the legend above the tables)."""
+    return (
+        f'<td class="c-{status}" data-label="{label}">'
+        f'<span class="mark" aria-hidden="true">{STATUS_SIGN[status]}</span> '
+        f'<span class="sr">{STATUS_TEXT[status]}: </span>{value}</td>'
+    )
 
 
 def _posts(posts: dict[str, Any]) -> str:
@@ -121,6 +194,19 @@ def _yes_no(value: bool | None, yes: str, no: str) -> str:
     return "нет сведений" if value is None else yes if value else no
 
 
+def _org_removal(removal: dict[str, Any], still_up: int) -> str:
+    if not removal["removed"] and not still_up:
+        return "нарушающих комментариев не было"
+    parts = []
+    if removal["removed"]:
+        parts.append(
+            f"удалено {removal['removed']}, дольше всего — {_duration(removal['max_seconds'])}"
+        )
+    if still_up:
+        parts.append(f"ещё не удалено {still_up}")
+    return esc("; ".join(parts))
+
+
 def _removal(removal: dict[str, Any]) -> str:
     if not removal["removed"] and not removal["still_up"]:
         return "нарушающих комментариев не было"
@@ -150,36 +236,48 @@ def _cell(label: str, value: str) -> str:
     return f'<td data-label="{label}">{value}</td>'
 
 
+def _account_name(a: dict[str, Any]) -> str:
+    return esc(a["title"] or a["account"])
+
+
 def _account_row(a: dict[str, Any]) -> str:
-    name = esc(a["title"] or a["account"])
+    name = _account_name(a)
     if a["url"]:
         name = f'<a href="{esc(a["url"])}">{name}</a>'
+    where = f"{esc(a['account'])}, {esc(a['network'])}"
+    if a["organization"] != a["title"]:
+        where += f"; {esc(a['organization'])}"
     return (
-        f'<tr><th scope="row">{name}<br><span class="muted">{esc(a["account"])}, '
-        f"{esc(a['network'])}</span></th>"
-        + _cell("Организация", esc(a["organization"]))
-        + _cell("Публикации за неделю", _posts(a["posts"]))
-        + _cell("Оформление и контакты", _page(a["page"]))
-        + _cell(
+        f'<tr><th scope="row">{name}<br><span class="muted">{where}</span></th>'
+        + _check("Публикации за неделю", a["posts"]["status"], _posts(a["posts"]))
+        + _check("Оформление и контакты", a["page"]["status"], _page(a["page"]))
+        + _check(
             "Двухфакторная защита",
+            a["two_factor"]["status"],
             _yes_no(a["two_factor"]["attested"], "включена", "не включена"),
         )
-        + _cell("Госпаблики", _yes_no(a["gospabliki"]["connected"], "подключён", "не подключён"))
-        + _cell("Удаление нарушающих комментариев", _removal(a["removal"]))
-        + _cell("Просроченные уведомления", _notices(a["notices"]))
+        + _check(
+            "Госпаблики",
+            a["gospabliki"]["status"],
+            _yes_no(a["gospabliki"]["connected"], "подключён", "не подключён"),
+        )
+        + _check("Удаление нарушающих комментариев", a["removal"]["status"], _removal(a["removal"]))
+        + _check("Просроченные уведомления", a["notices"]["status"], _notices(a["notices"]))
         + _cell("Итог", _status(a["status"]))
         + "</tr>"
     )
 
 
-def _org_row(o: dict[str, Any]) -> str:
+def _org_row(o: dict[str, Any], still_up: int) -> str:
     n = len(o["accounts"])
     if not n:
         what = "освобождена от ведения страниц" if o["exempt"] else "официальных страниц нет"
         return (
             f'<tr><th scope="row">{esc(o["organization"])}</th>'
-            f'<td colspan="5" data-label="Страницы">{what}</td>'
-            + _cell("Просроченные уведомления", _notices(o["notices"]))
+            + _check("Страницы", GREEN if o["exempt"] else RED, what).replace(
+                "<td ", '<td colspan="6" ', 1
+            )
+            + _check("Просроченные уведомления", o["notices"]["status"], _notices(o["notices"]))
             + _cell("Итог", _status(o["status"]))
             + "</tr>"
         )
@@ -189,14 +287,159 @@ def _org_row(o: dict[str, Any]) -> str:
             "Публикаций за неделю",
             f"{o['posts']['count']} (норма {o['posts']['norm']} на каждую страницу)",
         )
-        + _cell("Страниц с нормой публикаций", f"{o['posts']['accounts_meeting_norm']} из {n}")
-        + _cell("Страниц заполнено полностью", f"{o['page']['complete']} из {n}")
-        + _cell("Двухфакторная защита", f"{o['two_factor']['attested']} из {n}")
-        + _cell("Подключено к Госпабликам", f"{o['gospabliki']['connected']} из {n}")
-        + _cell("Просроченные уведомления", _notices(o["notices"]))
+        + _check(
+            "Страниц с нормой публикаций",
+            o["posts"]["status"],
+            f"{o['posts']['accounts_meeting_norm']} из {n}",
+        )
+        + _check(
+            "Страниц заполнено полностью", o["page"]["status"], f"{o['page']['complete']} из {n}"
+        )
+        + _check(
+            "Двухфакторная защита",
+            o["two_factor"]["status"],
+            f"{o['two_factor']['attested']} из {n}",
+        )
+        + _check(
+            "Подключено к Госпабликам",
+            o["gospabliki"]["status"],
+            f"{o['gospabliki']['connected']} из {n}",
+        )
+        + _check(
+            "Удаление нарушающих комментариев",
+            o["removal"]["status"],
+            _org_removal(o["removal"], still_up),
+        )
+        + _check("Просроченные уведомления", o["notices"]["status"], _notices(o["notices"]))
         + _cell("Итог", _status(o["status"]))
         + "</tr>"
     )
+
+
+def _attest(account: str, flag: str) -> str:
+    return f"<code>hub accounts attest {esc(account)} {flag}</code>"
+
+
+def _account_fix(a: dict[str, Any], reason: str, targets: dict[str, int]) -> str:
+    """One reason of ``reasons`` (its ``reason`` key), in Russian, as HTML."""
+    posts, page, removal = a["posts"], a["page"], a["removal"]
+    if reason == "posts_short":
+        text = f"опубликовано {posts['count']} из {posts['norm']}"
+        if posts["planned"] is None:
+            return esc(f"{text}; не хватает {posts['short']} {_gen_plural(posts['short'])}")
+        if not posts["short"]:
+            return esc(
+                f"{text}, запланировано ещё {posts['planned']}: норма будет выполнена к "
+                "воскресенью, если запланированное выйдет"
+            )
+        text += (
+            f", запланировано ещё {posts['planned']}"
+            if posts["planned"]
+            else ", больше ничего не запланировано"
+        )
+        return esc(
+            f"{text}; к воскресенью не хватит {posts['short']} {_gen_plural(posts['short'])}: "
+            "подготовьте и утвердите публикации в контент-плане"
+        )
+    if reason == "page_not_synced":
+        return "страница ещё не синхронизирована: выполните <code>hub sync</code>"
+    if reason == "page_missing":
+        return esc(
+            "на странице не заполнено: "
+            + ", ".join(FIELD_TEXT[f] for f in page["missing"])
+            + " — заполните в настройках страницы в соцсети, следующая синхронизация это учтёт"
+        )
+    if reason == "two_factor_off":
+        return (
+            "двухфакторная защита выключена: включите её в настройках безопасности аккаунта "
+            f"и отметьте это командой {_attest(a['account'], '--2fa')}"
+        )
+    if reason == "two_factor_unknown":
+        return (
+            "нет сведений о двухфакторной защите: когда она включена в настройках безопасности "
+            f"аккаунта, отметьте это командой {_attest(a['account'], '--2fa')}"
+        )
+    if reason == "gospabliki_off":
+        return (
+            "страница не подключена к Госпабликам: подключите её на платформе «Госпаблики» "
+            f"и отметьте это командой {_attest(a['account'], '--gospabliki')}"
+        )
+    if reason == "gospabliki_unknown":
+        return (
+            "нет сведений о подключении к Госпабликам: когда страница подключена на платформе "
+            f"«Госпаблики», отметьте это командой {_attest(a['account'], '--gospabliki')}"
+        )
+    if reason == "removal_slow":
+        return esc(
+            "нарушающий комментарий оставался на странице "
+            f"{_duration(removal['max_seconds'])} (в норме — не дольше "
+            f"{_duration(targets['removal_green_seconds'])}, допустимо — до "
+            f"{_duration(targets['removal_yellow_seconds'])})"
+        )
+    if reason == "removal_still_up":
+        return esc(
+            f"не удалено нарушающих комментариев: {removal['still_up']}, самый давний — "
+            f"уже {_duration(removal['oldest_still_up_seconds'])}; удалите их"
+        )
+    return _overdue(a["notices"])  # notices_overdue
+
+
+def _account_fixes(a: dict[str, Any], targets: dict[str, int]) -> list[tuple[str, str]]:
+    """(status, HTML) per reason, in the order of ``reasons`` (red first)."""
+    return [(r["status"], _account_fix(a, r["reason"], targets)) for r in a["reasons"]]
+
+
+def _overdue(notices: dict[str, Any]) -> str:
+    dues = ", ".join(_day(n["due_date"]) for n in notices["items"])
+    return esc(f"просрочены уведомления в ЦУР: {notices['overdue']} (срок: {dues}); направьте их")
+
+
+def _org_fixes(o: dict[str, Any], anchors: dict[str, str]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for reason in o["reasons"]:
+        if reason["reason"] == "notices_overdue":
+            out.append((reason["status"], _overdue(o["notices"])))
+        elif reason["reason"] == "no_accounts":
+            out.append(
+                (
+                    reason["status"],
+                    "нет ни одной официальной страницы, а организация не освобождена от их "
+                    "ведения: заведите страницу и внесите её в конфигурацию Pablik Hub",
+                )
+            )
+        else:
+            names = ", ".join(
+                f'<a href="#{anchors[i]}">{esc(i)}</a>' if i in anchors else esc(i)
+                for i in reason["accounts"]
+            )
+            many = len(reason["accounts"]) > 1
+            out.append(
+                (
+                    reason["status"],
+                    f"{'страницы' if many else 'страница'} {names} (что исправить — ниже)",
+                )
+            )
+    return out
+
+
+def _fix_list(
+    heading: str,
+    anchor: str,
+    items: list[tuple[str, str, list[tuple[str, str]], str]],
+    empty: str,
+) -> str:
+    """«Что исправить»: per line not in the norm its name, status and reasons, worst first.
+
+    ``items`` are (anchor of the entry, name, [(status, reason)], line status)."""
+    if not items:
+        return f'<h2 id="{anchor}">{heading}</h2>\n<p>{empty}</p>'
+    body = "\n".join(
+        f'<li id="{entry}"><strong>{name}</strong> — {_status(status)}<ul>'
+        + "".join(f"<li>{_status(s)}: {text}</li>" for s, text in fixes)
+        + "</ul></li>"
+        for entry, name, fixes, status in items
+    )
+    return f'<h2 id="{anchor}">{heading}</h2>\n<ul class="fix">\n{body}\n</ul>'
 
 
 def _head(cols: list[str]) -> str:
@@ -216,9 +459,44 @@ def render_html(report: dict[str, Any]) -> str:
         "upcoming": "Неделя ещё не началась; показан прогноз по утверждённому контент-плану.",
     }[report["state"]]
     totals = report["totals"]["accounts"]
-    title = f"Соблюдение порядка ведения официальных страниц — неделя {report['week']}"
+    title = "Соблюдение порядка ведения официальных страниц — неделя " + week_words(
+        report["from"], report["to"]
+    )
+    heading = esc(title).replace(" г.", "\u00a0г.")  # «2026 г.» never splits over lines
+    accounts = {a["account"]: a for a in report["accounts"]}
+    #: an account's entry under «Что исправить» (ids from the config may hold any character)
+    anchors = {a["account"]: f"fix-account-{n}" for n, a in enumerate(report["accounts"], 1)}
     account_rows = "\n".join(_account_row(a) for a in report["accounts"])
-    org_rows = "\n".join(_org_row(o) for o in report["organizations"])
+    org_rows = "\n".join(
+        _org_row(o, sum(accounts[i]["removal"]["still_up"] for i in o["accounts"] if i in accounts))
+        for o in report["organizations"]
+    )
+    org_fixes = _fix_list(
+        "Что исправить: организации",
+        "fix-organizations",
+        [
+            (f"fix-org-{n}", esc(o["organization"]), _org_fixes(o, anchors), o["status"])
+            for n, o in enumerate(report["organizations"], 1)
+            if o["status"] != GREEN
+        ],
+        "Все организации в норме.",
+    )
+    account_fixes = _fix_list(
+        "Что исправить: страницы",
+        "fix-accounts",
+        [
+            (
+                anchors[a["account"]],
+                f"{_account_name(a)} ({esc(a['account'])}, {esc(a['network'])})",
+                _account_fixes(a, report["targets"]),
+                a["status"],
+            )
+            for a in report["accounts"]
+            if a["status"] != GREEN
+        ],
+        "Все страницы в норме.",
+    )
+    legend = ", ".join(f"{_status(s)}" for s in (GREEN, YELLOW, RED))
     return f"""<!DOCTYPE html>
 <html lang="ru">
 <head>
@@ -231,27 +509,35 @@ def render_html(report: dict[str, Any]) -> str:
 </head>
 <body>
 <header>
-<h1>{esc(title)}</h1>
-<p>{_day(report["from"])} — {_day(report["to"])}, часовой пояс {esc(report["time_zone"])}.
-{state}</p>
+<h1>{heading}</h1>
+<p>Понедельник {_day(report["from"])} — воскресенье {_day(report["to"])}, часовой пояс
+{esc(report["time_zone"])}. {state}
+<small class="iso">(Неделя {esc(report["week"])} по ISO 8601.)</small></p>
 </header>
 <main>
 <p>Страниц: {sum(totals.values())}; в норме — {totals[GREEN]}, требуют внимания —
-{totals[YELLOW]}, с нарушениями — {totals[RED]}. Итог строки — худший из её показателей.</p>
+{totals[YELLOW]}, с нарушениями — {totals[RED]}. Итог строки — худший из её показателей;
+каждый показатель отмечен своим знаком и цветом: {legend}.</p>
+<div class="wrap" role="region" aria-labelledby="cap-organizations" tabindex="0">
 <table>
-<caption>Организации</caption>
+<caption id="cap-organizations">Организации</caption>
 {_head(ORG_COLUMNS)}
 <tbody>
 {org_rows}
 </tbody>
 </table>
+</div>
+{org_fixes}
+<div class="wrap" role="region" aria-labelledby="cap-accounts" tabindex="0">
 <table>
-<caption>Официальные страницы</caption>
+<caption id="cap-accounts">Официальные страницы</caption>
 {_head(ACCOUNT_COLUMNS)}
 <tbody>
 {account_rows}
 </tbody>
 </table>
+</div>
+{account_fixes}
 <h2>Как оценивается</h2>
 <ul>
 <li>Публикации: собственные публикации страницы за неделю (понедельник — воскресенье по

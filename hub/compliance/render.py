@@ -12,16 +12,23 @@ gets a new schema name):
   (UTC), ``state`` (finished | in_progress | upcoming), ``targets``
   (``removal_green_seconds``, ``removal_yellow_seconds``);
 - ``accounts[]``: ``account``, ``network``, ``organization``, ``title``, ``url``,
-  ``status``, ``notes`` (why not green, English), and per check a dict with its
-  ``status``: ``posts`` {count, norm, planned, forecast, short} (planned/forecast
-  null in a finished week), ``page`` {synced_at, fields {description, contacts,
+  ``status``, ``notes`` (why not green, English), ``reasons`` (the notes as [{check,
+  reason, status, text}], red before yellow: which problem made the line red and which
+  only yellow; ``reason`` is a stable key such as ``posts_short``, ``page_not_synced``,
+  ``page_missing``, ``two_factor_off``, ``two_factor_unknown``, ``gospabliki_off``,
+  ``gospabliki_unknown``, ``removal_slow``, ``removal_still_up``, ``notices_overdue``; a
+  removal figure within the green target is left out), and per check a dict with its
+  ``status``: ``posts`` {count, norm, planned, forecast, short} (planned/forecast null
+  in a finished week), ``page`` {synced_at, fields {description, contacts,
   working_hours, website, avatar, cover: present | missing | not_offered | unknown},
-  missing}, ``two_factor`` {attested}, ``gospabliki`` {connected} (true, false or
-  null = nothing on record), ``removal`` {removed, median_seconds, max_seconds,
-  from_first_seen, still_up, oldest_still_up_seconds}, ``notices`` {overdue,
-  items [{id, kind, organization, account, due_date, delivered}]};
+  missing}, ``two_factor`` {attested}, ``gospabliki`` {connected} (true, false or null =
+  nothing on record), ``removal`` {removed, median_seconds, max_seconds,
+  from_first_seen, still_up, oldest_still_up_seconds}, ``notices`` {overdue, items [{id,
+  kind, organization, account, due_date, delivered}]};
 - ``organizations[]``: ``organization``, ``level``, ``exempt``, ``declared``,
-  ``accounts`` (ids), ``status``, ``notes``, and ``posts`` {count, norm,
+  ``accounts`` (ids), ``status``, ``notes``, ``reasons`` ([{check, reason, status,
+  text}], red first: ``accounts_not_green`` with the ``accounts`` at that status,
+  ``no_accounts`` (no page and not exempt), ``notices_overdue``), and ``posts`` {count, norm,
   accounts_meeting_norm}, ``page`` {complete}, ``two_factor`` {attested},
   ``gospabliki`` {connected}, ``removal`` {removed, max_seconds}, ``notices``
   {overdue, items}, each with its ``status``;
@@ -31,6 +38,8 @@ gets a new schema name):
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +50,14 @@ from .build import duration
 from .settings import GREEN, RED, YELLOW
 
 COLOURS = {GREEN: "green", YELLOW: "yellow", RED: "red"}
+#: the "why not green" list fits a terminal this wide; longer reasons wrap, indented
+WIDTH = 100
+#: a reason starts after its status word, padded so the texts line up ("yellow: " is widest)
+REASON_INDENT = 4
+STATUS_WIDTH = len("yellow: ")
+#: a command to run ("(hub accounts attest vk-2 --2fa)", "'hub sync'") is never split
+COMMAND_RE = re.compile(r"\(hub [^)]*\)|'hub [^']*'")
+GLUE = "\x00"
 
 
 def to_json(report: dict[str, Any]) -> str:
@@ -104,6 +121,32 @@ def _grid(header: list[str], rows: list[list[str]], statuses: list[str]) -> list
     for row, status in zip(rows, statuses, strict=True):
         cells = [c.ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True)]
         out.append("  ".join([*cells, click.style(row[-1], fg=COLOURS[status], bold=True)]))
+    return out
+
+
+def _why(name: str, reasons: list[dict[str, Any]]) -> list[str]:
+    """``  vk-2:`` then a line per reason, worst first, each led by its status word.
+
+    Long reasons wrap at :data:`WIDTH` with the continuation under the reason's text.
+    """
+    out = [f"  {name}:"]
+    hang = " " * (REASON_INDENT + STATUS_WIDTH)
+    for reason in reasons:
+        status = reason["status"]
+        text = COMMAND_RE.sub(lambda m: m.group().replace(" ", GLUE), reason["text"])
+        wrapped = textwrap.wrap(
+            text,
+            width=WIDTH,
+            initial_indent=hang,
+            subsequent_indent=hang,
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+        wrapped = [line.replace(GLUE, " ") for line in wrapped]
+        word = click.style(status, fg=COLOURS[status], bold=True)
+        pad = " " * (STATUS_WIDTH - len(status) - 1)
+        out.append(" " * REASON_INDENT + word + ":" + pad + wrapped[0][len(hang) :])
+        out += wrapped[1:]
     return out
 
 
@@ -178,14 +221,11 @@ def to_table(report: dict[str, Any]) -> str:
             [_org_row(o) for o in orgs],
             [o["status"] for o in orgs],
         )
-    why = [f"  {a['account']}: {'; '.join(a['notes'])}" for a in accounts if a["notes"]]
-    why += [
-        f"  {o['organization']}: {'; '.join(o['notes'])}"
-        for o in orgs
-        if o["notes"] and o["status"] != GREEN
-    ]
+    why = [_why(a["account"], a["reasons"]) for a in accounts if a["reasons"]]
+    why += [_why(o["organization"], o["reasons"]) for o in orgs if o["status"] != GREEN]
     if why:
-        lines += ["", "Why not green:", *why]
+        lines += ["", "Why not green (red: makes the line red; yellow: only yellow):"]
+        lines += [line for block in why for line in block]
     totals = report["totals"]["accounts"]
     lines += [
         "",
