@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -136,6 +136,10 @@ def install(cli: click.Group, pass_ctx) -> None:
             f"draft #{draft.id} written for {', '.join(t.account_id for t in draft.targets)}, "
             f"to go out at {_local(draft.publish_at, config)} once approved"
         )
+        if when.strip().lower() != "now" and draft.publish_at < datetime.now(UTC) - timedelta(
+            minutes=15
+        ):
+            click.echo("warning: that time has passed; it goes out as soon as it is approved")
         if findings:
             click.echo(f"bureaucratese score {draft.lint_score}; consider:")
             for line in findings:

@@ -90,6 +90,10 @@ def test_a_draft_goes_out_on_every_network_once_approved(world):
                 "--by", "smm")  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert "draft #1 written for" in added.stdout
+    assert "that time has passed" not in added.stdout
+    late = cli(world, "plan", "add", "--account", ids[0], "--text", TEXT, "--at", "2026-01-05 9:00")
+    assert late.returncode == 0 and "warning: that time has passed" in late.stdout
+    assert cli(world, "plan", "reject", "2", "--reason", "дубль").returncode == 0
     early = cli(world, "plan", "publish")
     assert early.returncode == 0 and "nothing is due" in early.stdout  # not approved yet
     approved = cli(world, "plan", "approve", "1", "--by", "Глава")
