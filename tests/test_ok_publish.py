@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from hub import images
 from hub.errors import ApiError, AuthError, RateLimitedError, TransientError
 from hub.models import Account
 from hub.network import (
@@ -210,7 +211,7 @@ def test_publish_problems(account: Account, photo: str, tmp_path: Path) -> None:
     ]
     assert check(links=[LINK] * 11) == ["11 links; the hub sends at most 10 to OK"]
     for image in (b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"\xff\xd8\xff\xdb"):
-        assert publish.image_type(image + b"rest")
+        assert images.kind(image + b"rest")
 
 
 def test_publish_problems_names_a_too_large_photo(

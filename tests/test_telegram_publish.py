@@ -21,6 +21,7 @@ import structlog
 
 from hub import plugins
 from hub.errors import ApiError, AuthError, EntityGoneError, TransientError
+from hub.images import size_of
 from hub.log import configure_logging
 from hub.models import Account
 from hub.network import PUBLISH_POST, REPLY_COMMENT, CommentRef, PublishRequest, ReplyRequest
@@ -35,7 +36,6 @@ from hub_telegram.publish import (
     POST_FIX,
     REPLY_FIX,
     compose_text,
-    image_size,
     publish_problems,
 )
 from hub_telegram.testing import TelegramDriver
@@ -183,8 +183,8 @@ def test_publish_problems_say_what_telegram_would_refuse(tmp_path):
     assert problems(links=("city.example/x",)) == [
         "link 'city.example/x' is not an http(s) address: correct it or drop it"
     ]
-    assert image_size(jpeg(640, 480)) == (640, 480) and image_size(png(3, 2)) == (3, 2)
-    assert image_size(b"GIF89a" + struct.pack("<HH", 5, 7)) == (5, 7)
+    assert size_of(jpeg(640, 480)) == ("jpeg", 640, 480) and size_of(png(3, 2)) == ("png", 3, 2)
+    assert size_of(b"GIF89a" + struct.pack("<HH", 5, 7)) == ("gif", 5, 7)
 
 
 # --------------------------------------------------------------------------- publishing

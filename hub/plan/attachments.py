@@ -16,18 +16,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .. import images
 from ..errors import ConfigError
 from ..secrets import redact
 
 IMAGE_ENDINGS = (".jpg", ".jpeg", ".png", ".gif")
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # Telegram's limit for a photo, the smallest of the three
 MAX_LOCAL_BYTES = 50 * 1024 * 1024  # VK's, the largest: each network's own limit is checked later
-MAGIC = {
-    b"\xff\xd8\xff": ".jpg",
-    b"\x89PNG\r\n\x1a\n": ".png",
-    b"GIF87a": ".gif",
-    b"GIF89a": ".gif",
-}
 
 
 def is_url(value: str) -> bool:
@@ -36,10 +31,6 @@ def is_url(value: str) -> bool:
 
 def is_image_url(value: str) -> bool:
     return is_url(value) and urlsplit(value).path.lower().endswith(IMAGE_ENDINGS)
-
-
-def _kind(data: bytes) -> str | None:
-    return next((ext for magic, ext in MAGIC.items() if data.startswith(magic)), None)
 
 
 def download_image(url: str, folder: Path, *, timeout: float = 30.0) -> Path:
@@ -67,10 +58,10 @@ def download_image(url: str, folder: Path, *, timeout: float = 30.0) -> Path:
             f"cannot download the image {redact(url)} ({type(exc).__name__}); "
             "check the link, or save the picture and attach the file"
         ) from None
-    ext = _kind(bytes(data[:8]))
-    if ext is None:
+    found = images.kind(bytes(data[:8]))
+    if found is None:
         raise ConfigError(f"{redact(url)} is not a JPEG, PNG or GIF picture")
-    return _keep(bytes(data), ext, folder)
+    return _keep(bytes(data), images.EXTENSION[found], folder)
 
 
 def _keep(data: bytes, ext: str, folder: Path) -> Path:

@@ -30,6 +30,7 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from hub import images
 from hub.emulation import HTTP500, LoopbackEmulator, Reply
 
 from .emulator_data import Group, OkState, Topic
@@ -46,7 +47,6 @@ MAX_PHOTOS = 20  # inferred: per topic and per upload URL (error 600 / PARAM cou
 MAX_PHOTO_BYTES = 30 * 1024 * 1024  # inferred (error 500)
 MAX_COMMENT = 3000  # the limit the 2017 docs give editDiscussionComment
 UPLOAD_TTL_MS = 86_400_000  # the ttl_ms of the documented upload example (a day)
-IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
 
 
 @dataclass
@@ -99,7 +99,7 @@ def photos_get_upload_url(call: Call) -> dict[str, Any]:
 
 def image_format_ok(data: bytes) -> bool:
     """JPEG, PNG or GIF by magic bytes: what the upload server recognizes."""
-    return any(data.startswith(magic) for magic in IMAGE_MAGIC)
+    return images.kind(data) is not None
 
 
 def multipart_files(content_type: str, body: bytes) -> list[bytes]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from hub import images
 from hub.errors import ApiError, AuthError, RateLimitedError, TransientError
 from hub.models import Account
 from hub.network import ActionResult, CommentsResult, Published, PublishRequest, ReplyRequest
@@ -39,12 +40,6 @@ MAX_TEXT = 4000  # inferred: error 601 has no documented number
 MAX_PHOTOS = 20  # inferred: error 600 has no documented number
 MAX_LINKS = 10  # ours: each link is a media block (error 600)
 MAX_PHOTO_BYTES = 30 * 1024 * 1024  # inferred: error 500 has no documented number
-IMAGE_TYPES = {
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"GIF87a": "image/gif",
-    b"GIF89a": "image/gif",
-}
 ADD_COMMENT = "discussions.addDiscussionComment"
 #: what OK answers a method this application may not call (notes §4.2: "verify live")
 WRITES_CLOSED = {3, 10, 200}
@@ -66,11 +61,6 @@ REFUSALS = {
 # --------------------------------------------------------------------------- checks
 
 
-def image_type(head: bytes) -> str | None:
-    """The MIME type of a JPEG, PNG or GIF by its first bytes; None for anything else."""
-    return next((mime for magic, mime in IMAGE_TYPES.items() if head.startswith(magic)), None)
-
-
 def photo_problem(path: str) -> str | None:
     """Why OK would not take this local file as a photo, or None."""
     file = Path(path)
@@ -84,7 +74,7 @@ def photo_problem(path: str) -> str | None:
         size = file.stat().st_size
     except OSError as exc:
         return f"the photo {path} cannot be read ({exc.strerror or exc})"
-    if image_type(head) is None:
+    if images.kind(head) is None:
         return f"the photo {path} is not a JPEG, PNG or GIF image"
     if size > MAX_PHOTO_BYTES:
         return f"the photo {path} is {size / 2**20:.1f} MB; OK takes at most 30 MB"
@@ -173,7 +163,7 @@ async def upload_photos(
             data = Path(path).read_bytes()
         except OSError as exc:
             raise ApiError(f"the photo {path} cannot be read ({exc.strerror or exc})") from None
-        files.append((Path(path).name, data, image_type(data) or "application/octet-stream"))
+        files.append((Path(path).name, data, images.content_type(data)))
     stored = await with_retries(lambda: client.upload(url, files))
     photos = stored.get("photos") if isinstance(stored, dict) else None
     tokens = []

@@ -272,6 +272,22 @@ def _reply_target(call: Call) -> int | None:
     return call.integer("reply_to_message_id")
 
 
+def _reply_place(call: Call, ch: Channel) -> tuple[int | None, int | None]:
+    """(thread, reply_to) of a bot's message in the discussion group: the reply target's, if any.
+
+    Answering a channel post's automatic forward opens that post's thread; answering a
+    comment joins the comment's thread. No target: a message outside any thread.
+    """
+    target_id = _reply_target(call)
+    if target_id is None:
+        return None, None
+    target = _live(ch, True, target_id)
+    if target is None:
+        raise bad("message to be replied not found")
+    thread = target.message_id if target.forward_of is not None else target.thread_id
+    return thread, target.message_id
+
+
 def send_message(call: Call) -> dict[str, Any]:
     """A post (its forward then arrives as an update) or a message in the group."""
     ch, is_group = _member_chat(call)
@@ -285,14 +301,7 @@ def send_message(call: Call) -> dict[str, Any]:
             raise bad("need administrator rights in the channel chat")
         post = call.world.publish(ch, call.now, text, by_bot=call.bot.id)
         return message_json(ch, post)
-    thread = reply_to = None
-    target_id = _reply_target(call)
-    if target_id is not None:
-        target = _live(ch, True, target_id)
-        if target is None:
-            raise bad("message to be replied not found")
-        thread = target.message_id if target.forward_of is not None else target.thread_id
-        reply_to = target.message_id
+    thread, reply_to = _reply_place(call, ch)
     bot = call.bot.user()
     m = call.world.comment(
         ch, thread, call.now, text, sender=bot, reply_to=reply_to, by_bot=call.bot.id

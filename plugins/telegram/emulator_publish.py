@@ -15,14 +15,14 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from hub import images
+
 from .emulator_json import message_json
-from .emulator_methods import _admin, _live, _member_chat, _reply_target
+from .emulator_methods import _admin, _member_chat, _reply_place
 from .emulator_protocol import Call, Upload, bad
 
 MAX_CAPTION = 1024
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # "10 MB max size for photos" (multipart upload)
-#: the magic numbers of the formats Telegram turns into a photo
-IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
 FILE_ID_PREFIX = "AgAC"  # photo file_ids the emulator hands out (emulator_json.photo_json)
 
 
@@ -32,7 +32,7 @@ def _photo_key(call: Call) -> str:
     if isinstance(photo, Upload):
         if len(photo.data) > MAX_PHOTO_BYTES:
             raise bad("PHOTO_SAVE_FILE_INVALID")
-        if not photo.data.startswith(IMAGE_MAGIC):
+        if images.kind(photo.data) is None:  # Telegram turns JPEG, PNG and GIF into photos
             raise bad("IMAGE_PROCESS_FAILED")
         return "upload-" + hashlib.sha256(photo.data).hexdigest()[:24]
     if photo is None or photo == "":
@@ -57,14 +57,7 @@ def send_photo(call: Call) -> dict[str, Any]:
     if not is_group:
         post = call.world.publish(ch, call.now, caption, key, by_bot=call.bot.id)
         return message_json(ch, post)
-    thread = reply_to = None
-    target_id = _reply_target(call)
-    if target_id is not None:
-        target = _live(ch, True, target_id)
-        if target is None:
-            raise bad("message to be replied not found")
-        thread = target.message_id if target.forward_of is not None else target.thread_id
-        reply_to = target.message_id
+    thread, reply_to = _reply_place(call, ch)
     m = call.world.comment(
         ch, thread, call.now, caption, sender=call.bot.user(), reply_to=reply_to, by_bot=call.bot.id
     )

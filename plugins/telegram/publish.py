@@ -13,10 +13,10 @@ at most 10 MB whose sides add up to 10,000 pixels at most (ratio ≤ 20).
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hub import images
 from hub.errors import ApiError, AuthError, EntityGoneError, RateLimitedError, TransientError
 from hub.models import Account
 from hub.network import ActionResult, Published, PublishRequest, ReplyRequest
@@ -31,12 +31,6 @@ MAX_CAPTION = 1024
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_SIDES = 10_000  # width + height
 MAX_RATIO = 20
-IMAGE_TYPES = {
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"GIF87a": "image/gif",
-    b"GIF89a": "image/gif",
-}
 POST_FIX = (
     "make the bot an administrator of the channel with the right to post messages "
     "('hub accounts check' shows gaps)"
@@ -65,32 +59,6 @@ def compose_text(request: PublishRequest) -> str:
     return text
 
 
-def image_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from a JPEG, PNG or GIF header; None when it cannot be read."""
-    if data.startswith(b"\x89PNG") and len(data) >= 24:
-        return struct.unpack(">II", data[16:24])
-    if data.startswith(b"GIF") and len(data) >= 10:
-        return struct.unpack("<HH", data[6:10])
-    i = 2
-    while data.startswith(b"\xff\xd8") and i + 9 < len(data):
-        if data[i] != 0xFF:
-            return None
-        marker = data[i + 1]
-        if marker == 0xFF:  # padding
-            i += 1
-            continue
-        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
-            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
-            return width, height
-        i += 2 + length
-    return None
-
-
-def _image_type(data: bytes) -> str | None:
-    return next((kind for magic, kind in IMAGE_TYPES.items() if data.startswith(magic)), None)
-
-
 def photo_problem(path: str) -> str | None:
     """Why Telegram would not take this file as a photo, or None."""
     file = Path(path)
@@ -108,12 +76,15 @@ def photo_problem(path: str) -> str | None:
         data = file.read_bytes()
     except OSError as exc:
         return f"photo {path} cannot be read ({exc.strerror}): check its permissions"
-    if _image_type(data) is None:
+    if images.kind(data) is None:
         return f"photo {path} is not a JPEG, PNG or GIF image: save it as JPEG"
-    dims = image_size(data)
-    if dims and (sum(dims) > MAX_SIDES or max(dims) > MAX_RATIO * max(1, min(dims))):
+    found = images.size_of(data)
+    if found is None:  # a size the header does not give: Telegram itself judges it
+        return None
+    _, width, height = found
+    if width + height > MAX_SIDES or max(width, height) > MAX_RATIO * min(width, height):
         return (
-            f"photo {path} is {dims[0]}×{dims[1]} pixels; Telegram wants width + height at most "
+            f"photo {path} is {width}×{height} pixels; Telegram wants width + height at most "
             f"{MAX_SIDES:,} and one side at most {MAX_RATIO} times the other: resize it"
         )
     return None
@@ -176,7 +147,7 @@ async def publish(net: TelegramNetwork, request: PublishRequest) -> Published:
             data = path.read_bytes()
             if text:
                 params["caption"] = text
-            photo = (path.name, data, _image_type(data) or "application/octet-stream")
+            photo = (path.name, data, images.content_type(data))
             message = await net.client.call(
                 token, "sendPhoto", params, retry=False, files={"photo": photo}
             )

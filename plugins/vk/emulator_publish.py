@@ -33,7 +33,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import images
+from hub import images
+
+from . import images as vk_images
 from .emulator_data import Comment, Community, EmulatorState, Post
 from .emulator_methods import (
     POST_COMMENTS_DENIED,
@@ -117,9 +119,9 @@ def upload_answer(state: EmulatorState, query: str, content_type: str, body: byt
     if com is None or params.get("hash") != _sign(state, "address", gid, mid):
         return {"error": "ERR_UPLOAD_BAD_URL: the upload address is not valid"}
     data = multipart_field(content_type, body, "photo")
-    info = images.size_of(data) if data and len(data) <= images.MAX_BYTES else None
+    info = images.size_of(data) if data and len(data) <= vk_images.MAX_BYTES else None
     photo = "[]"  # what VK's upload server says of a file it could not take as a photo
-    if info is not None and not images.problems(info[1], info[2]):
+    if info is not None and not vk_images.problems(info[1], info[2]):
         key = _sign(state, "upload", gid, len(com.uploads))[:10]
         com.uploads[key] = {"kind": info[0], "width": info[1], "height": info[2], "saved": None}
         photo = json.dumps(

@@ -1,95 +1,16 @@
-"""What kind of image a file is, and its size in pixels, from its first bytes.
+"""VK's own limits on a wall photo; reading the image itself is :mod:`hub.images`.
 
 VK takes JPEG, PNG and GIF for wall photos, up to 50 MB, with width + height at
 most 14,000 px and sides no more than 1:20 apart (dev.vk.com/en/api/upload/wall-photo).
 The plugin checks a draft's photos against that the day the draft is written, and
-the emulator's upload server applies the same rule, so both read images here.
-Standard library only: a header is enough, no image library is needed.
+the emulator's upload server applies the same rule, so both read the limits here.
 """
 
 from __future__ import annotations
 
-import io
-import struct
-from typing import BinaryIO
-
 MAX_BYTES = 50 * 1024 * 1024
 MAX_SIDES_SUM = 14_000
 MAX_ASPECT = 20
-KINDS = ("jpeg", "png", "gif")
-MIME = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif"}
-
-#: JPEG start-of-frame markers (baseline, progressive, lossless...): they carry the size
-_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-
-
-def kind(head: bytes) -> str | None:
-    """``jpeg``, ``png`` or ``gif`` by the file's magic bytes; None for anything else."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    return None
-
-
-def size(fp: BinaryIO) -> tuple[str, int, int] | None:
-    """(kind, width, height) of the image in ``fp`` (read from its start), or None if unreadable."""
-    fp.seek(0)
-    head = fp.read(32)
-    found = kind(head)
-    if found == "png" and len(head) >= 24 and head[12:16] == b"IHDR":
-        width, height = struct.unpack(">II", head[16:24])
-    elif found == "gif" and len(head) >= 10:
-        width, height = struct.unpack("<HH", head[6:10])
-    elif found == "jpeg":
-        dims = _jpeg_size(fp)
-        if dims is None:
-            return None
-        width, height = dims
-    else:
-        return None
-    if width <= 0 or height <= 0:
-        return None
-    return found, width, height
-
-
-def size_of(data: bytes) -> tuple[str, int, int] | None:
-    """:func:`size` of an image held in memory."""
-    return size(io.BytesIO(data))
-
-
-def _jpeg_size(fp: BinaryIO) -> tuple[int, int] | None:
-    """Walk the JPEG segments to the first start-of-frame (EXIF and ICC blocks come first)."""
-    fp.seek(2)
-    while True:
-        marker = fp.read(2)
-        if len(marker) < 2 or marker[0] != 0xFF:
-            return None
-        code = marker[1]
-        while code == 0xFF:  # fill bytes before a marker
-            nxt = fp.read(1)
-            if not nxt:
-                return None
-            code = nxt[0]
-        if code in (0xD8, 0x01) or 0xD0 <= code <= 0xD7:  # markers without a length
-            continue
-        raw = fp.read(2)
-        if len(raw) < 2:
-            return None
-        length = struct.unpack(">H", raw)[0]
-        if length < 2:
-            return None
-        if code in _SOF:
-            body = fp.read(5)
-            if len(body) < 5:
-                return None
-            height, width = struct.unpack(">HH", body[1:5])
-            return width, height
-        if code == 0xD9:  # end of image before any frame
-            return None
-        fp.seek(length - 2, 1)
 
 
 def problems(width: int, height: int) -> list[str]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from hub import images
 from hub.errors import (
     ApiError,
     AuthError,
@@ -34,7 +35,8 @@ from hub.log import get_logger
 from hub.models import Account, Post
 from hub.network import ActionResult, CommentsRequest, Published, PublishRequest, ReplyRequest
 
-from . import images, mapping
+from . import images as vk_images
+from . import mapping
 
 if TYPE_CHECKING:
     from .network import VkNetwork
@@ -94,11 +96,11 @@ def photo_problems(path: str) -> list[str]:
         return [f"{name} cannot be read ({exc.strerror or exc}); check its permissions"]
     if length == 0:
         return [f"{name} is empty"]
-    if length > images.MAX_BYTES:
+    if length > vk_images.MAX_BYTES:
         return [f"{name} is {length / 2**20:.1f} MB; VK takes photos of at most 50 MB"]
     if found is None:
         return [f"{name} is not a JPEG, PNG or GIF image (the kinds VK takes), or it is damaged"]
-    return [f"{name} {why}" for why in images.problems(found[1], found[2])]
+    return [f"{name} {why}" for why in vk_images.problems(found[1], found[2])]
 
 
 # --------------------------------------------------------------------------- publish
@@ -144,7 +146,7 @@ async def _upload_photos(net: VkNetwork, token: str, gid: int, photos: tuple[str
         for path in photos:
             content = await asyncio.to_thread(Path(path).read_bytes)
             found = images.size_of(content)
-            mime = images.MIME.get(found[0] if found else "", "application/octet-stream")
+            mime = images.mime(found[0] if found else None) or "application/octet-stream"
             uploaded = await net.client.upload(
                 server["upload_url"], "photo", os.path.basename(path), content, mime
             )
