@@ -8,7 +8,7 @@ pymorphy3 lemma, ``"^prefix"`` matches a lemma prefix and ``"a|b"`` alternates.
 PHRASES: list[tuple[str, tuple[str, ...], str, int]] = [
     ("kanc.v_celyah", ("=в", "=целях"), "«чтобы» или «для»", 3),
     # «в рамках» + genitive («в рамках проекта»), not photos hung «в рамках» (picture frames):
-    # the genitive is checked in lint._sense_ok.
+    # the genitive is checked in lint_rules._sense_ok.
     ("kanc.v_ramkah", ("=в", "=рамках"), "«на», «во время», «по» — или просто уберите", 3),
     (
         "kanc.osushchestvlyat",

@@ -19,58 +19,52 @@ immediate transaction that also re-reads the row and its draft, so a row another
 process has published, a draft rejected meanwhile, or a check under way is left
 alone. A send is cut off after ``SEND_DEADLINE`` (its row becomes ``unknown``),
 so a ``sending`` row older than ``IN_FLIGHT`` is surely a crashed one.
+
+What lives where: this module sends — which drafts are due, the claim on a row and the
+call to the network. The checks after a lost answer (``find_post``, ``_reconcile``) and
+``resolve`` are in :mod:`hub.plan.reconcile`; the row writes, :class:`TargetOutcome` and
+:func:`stamp` in :mod:`hub.plan.outbox`. ``TargetOutcome``, ``stamp`` and ``resolve`` stay
+importable from here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pluggy
 
 from ..config import Config
-from ..errors import ApiError, HubError, NotFoundError, RateLimitedError, TransientError
+from ..errors import ApiError, HubError, RateLimitedError, TransientError
 from ..log import get_logger
 from ..models import Account
-from ..network import PUBLISH_POST, Network, Published
+from ..network import PUBLISH_POST, Network
 from ..secrets import redact
-from ..store import Store, iso, utcnow
-from ..sync import describe_error, open_networks, run_sync
-from .drafts import Draft, Target, load_draft, settle_draft_state
+from ..store import Store, utcnow
+from ..sync import describe_error, open_networks
+from .drafts import Draft, Target, load_draft
+from .outbox import IN_FLIGHT, TargetOutcome, _fail, _record_published, _set, stamp
+from .reconcile import _reconcile, resolve
+
+__all__ = [
+    "IN_FLIGHT",
+    "SEND_DEADLINE",
+    "TargetOutcome",
+    "due_draft_ids",
+    "publish_draft",
+    "publish_due",
+    "resolve",
+    "stamp",
+]
 
 log = get_logger("hub.plan")
 
-#: a ``sending`` row younger than this may be in flight in another hub process: leave it
-IN_FLIGHT = timedelta(minutes=10)
 #: a send still running after this is abandoned as ``unknown`` (well inside IN_FLIGHT)
 SEND_DEADLINE = timedelta(minutes=5)
-#: how far before the first attempt a found post may be dated (clocks differ)
-CLOCK_SKEW = timedelta(hours=24)
-
-
-@dataclass
-class TargetOutcome:
-    draft_id: int
-    account_id: str
-    state: str
-    detail: str = ""
-    url: str | None = None
-
-    def line(self) -> str:
-        where = f" {self.url}" if self.url else ""
-        detail = f": {self.detail}" if self.detail else ""
-        return f"draft #{self.draft_id} on {self.account_id}: {self.state}{where}{detail}"
 
 
 def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
-
-
-def stamp(moment: datetime) -> str:
-    """The store's way of writing a time: ISO UTC with a Z, so text order is time order."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def due_draft_ids(store: Store, now: datetime | None = None) -> list[int]:
@@ -309,164 +303,4 @@ async def _send(
         )
         log.error("publication unknown", draft=draft.id, account=account.id, error=message)
         return _set(store, draft, account, "unknown", message)
-    return _record_published(store, draft, account, published)
-
-
-def _record_published(
-    store: Store, draft: Draft, account: Account, published: Published
-) -> TargetOutcome:
-    with store.transaction():
-        if published.post is not None:
-            store.upsert_posts(account, [published.post])
-        store.db.execute(
-            "UPDATE draft_targets SET state = 'published', post_network_id = ?, url = ?, "
-            "published_at = ?, error = NULL, updated_at = ? WHERE draft_id = ? AND account_id = ?",
-            [
-                published.post_network_id,
-                published.url,
-                iso(published.post.published_at) if published.post else utcnow(),
-                utcnow(),
-                draft.id,
-                account.id,
-            ],
-        )
-        settle_draft_state(store, draft.id)
-    log.info("published", draft=draft.id, account=account.id, url=published.url)
-    return TargetOutcome(draft.id, account.id, "published", url=published.url)
-
-
-def _set(store: Store, draft: Draft, account: Account, state: str, error: str) -> TargetOutcome:
-    with store.transaction():
-        store.db.execute(
-            "UPDATE draft_targets SET state = ?, error = ?, updated_at = ? "
-            "WHERE draft_id = ? AND account_id = ?",
-            [state, error, utcnow(), draft.id, account.id],
-        )
-        settle_draft_state(store, draft.id)
-    return TargetOutcome(draft.id, account.id, state, error)
-
-
-def _fail(store: Store, draft: Draft, target: Target, error: str) -> TargetOutcome:
-    log.warning("publication failed", draft=draft.id, account=target.account_id, error=error)
-    with store.transaction():
-        store.db.execute(
-            "UPDATE draft_targets SET state = 'failed', error = ?, updated_at = ? "
-            "WHERE draft_id = ? AND account_id = ?",
-            [error, utcnow(), draft.id, target.account_id],
-        )
-        settle_draft_state(store, draft.id)
-    return TargetOutcome(draft.id, target.account_id, "failed", error)
-
-
-# --------------------------------------------------------------------------- reconciling
-
-
-def _normal(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
-def find_post(
-    store: Store,
-    account: Account,
-    text: str,
-    since: datetime,
-    first_sent: datetime | None = None,
-) -> tuple[int, str] | None:
-    """A stored post of the account carrying the draft's text, published since ``since``.
-
-    Posts another draft already claimed are skipped, so two drafts with the same
-    text are never both settled by one post; so are posts the hub had already
-    stored before ``first_sent`` (a post written by hand the day before cannot be
-    the answer to this send). Containment rather than equality: a network may add
-    to the text (Telegram gets the links appended); an exact match is preferred,
-    then the newest.
-    """
-    wanted = _normal(text)
-    seen = stamp(first_sent) if first_sent else ""
-    rows = store.db.execute(
-        "SELECT network_id, url, text FROM posts WHERE account_id = ? AND published_at >= ? "
-        "AND deleted_at IS NULL AND (first_seen_at IS NULL OR first_seen_at >= ?) "
-        "AND network_id NOT IN (SELECT post_network_id FROM draft_targets "
-        "WHERE account_id = ? AND post_network_id IS NOT NULL) ORDER BY published_at DESC",
-        [account.id, stamp(since), seen, account.id],
-    ).fetchall()
-    matches = [r for r in rows if wanted and wanted in _normal(r[2] or "")]
-    exact = [r for r in matches if _normal(r[2] or "") == wanted]
-    for network_id, url, _ in exact or matches:
-        return network_id, url
-    return None
-
-
-async def _reconcile(
-    store: Store,
-    pm: pluggy.PluginManager,
-    config: Config,
-    network: Network,
-    draft: Draft,
-    account: Account,
-) -> TargetOutcome | None:
-    """Settle a row whose last send may have worked; None = surely not posted, send it."""
-    if not await network.sees_own_posts(account):
-        message = (
-            f"{network.title} does not show the hub its own posts on {account.id}, so the hub "
-            "cannot tell whether the post went up; look at the page, then run "
-            f"'hub plan resolve {draft.id} {account.id} --post-id N' or '--not-published'"
-        )
-        return _set(store, draft, account, "unknown", message)
-    runs = await run_sync(store, pm, config, [account])
-    run = next(r for r in runs if r.account.id == account.id)
-    if run.status != "ok":
-        message = f"could not check the page before sending again ({run.error}); will retry"
-        return _set(store, draft, account, "unknown", message)
-    first = store.db.execute(
-        "SELECT first_sent_at FROM draft_targets WHERE draft_id = ? AND account_id = ?",
-        [draft.id, account.id],
-    ).fetchone()[0]
-    first_sent = datetime.fromisoformat(first) if first else None
-    since = first_sent - CLOCK_SKEW if first_sent else datetime(2000, 1, 1, tzinfo=UTC)
-    found = find_post(store, account, draft.text, since, first_sent)
-    if found is None:
-        log.info("publication not found; sending again", draft=draft.id, account=account.id)
-        return None
-    network_id, url = found
-    log.info("publication found after a lost answer", draft=draft.id, account=account.id)
-    published = Published(network_id, url or network.post_url(account, network_id))
-    return _record_published(store, draft, account, published)
-
-
-def resolve(
-    store: Store,
-    config: Config,
-    network: Network,
-    draft_id: int,
-    account_id: str,
-    *,
-    post_id: int | None,
-    by: str,
-) -> TargetOutcome:
-    """A person settles an ``unknown`` row: the post is up (its id), or it is not (send again)."""
-    account = config.account(account_id)
-    draft = load_draft(store, draft_id)
-    target = next((t for t in draft.targets if t.account_id == account_id), None)
-    if target is None:
-        raise NotFoundError(f"draft #{draft_id} is not for {account_id}")
-    if target.state not in ("unknown", "sending"):
-        raise HubError(
-            f"draft #{draft_id} on {account_id} is {target.state}; only an unknown one is resolved"
-        )
-    if target.state == "sending":
-        row = store.db.execute(
-            "SELECT updated_at FROM draft_targets WHERE draft_id = ? AND account_id = ?",
-            [draft_id, account_id],
-        ).fetchone()
-        age = datetime.now(UTC) - datetime.fromisoformat(row[0])
-        if age < IN_FLIGHT:
-            wait = int((IN_FLIGHT - age).total_seconds() // 60) + 1
-            raise HubError(
-                f"draft #{draft_id} on {account_id} is being sent by a hub process right now; "
-                f"wait {wait} minute(s) and look at 'hub plan show {draft_id}' again"
-            )
-    if post_id is None:
-        return _set(store, draft, account, "pending", f"not published, said {by}; sent next run")
-    published = Published(post_id, network.post_url(account, post_id))
     return _record_published(store, draft, account, published)
