@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 
+from .russian import MONTHS_GENITIVE
+
 STREETS = (
     "Ленина",
     "Советская",
@@ -31,20 +33,7 @@ STREETS = (
     "Кооперативная",
 )
 
-MONTHS_GEN = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
+MONTHS_GEN = MONTHS_GENITIVE
 
 POST_TEMPLATES = (
     "Уважаемые жители! С {day} меняется расписание автобусов по маршруту № {n} "

@@ -31,6 +31,7 @@ from datetime import date
 from typing import Any
 
 from ..registry.page import esc
+from ..russian import MONTHS_GENITIVE
 from .html_style import CSS, STATUS_COLOURS, STATUS_SIGN, STATUS_TEXT
 from .html_tables import (
     ACCOUNT_COLUMNS,
@@ -61,20 +62,7 @@ __all__ = [
     "week_words",
 ]
 
-MONTHS = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
+MONTHS = MONTHS_GENITIVE
 
 
 def _date_words(day: date, *, year: bool) -> str:
