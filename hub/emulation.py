@@ -509,14 +509,20 @@ class LoopbackEmulator:
         return {"ok": True}
 
     def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``POST /_emulator/faults``: lost answers here, the emulator's own kinds in
+        :meth:`apply_faults`."""
         delay = float(data.pop("lose_answer_delay_seconds", 0) or 0)
         for method, count in dict(data.pop("lose_answer", None) or {}).items():
             self.lose_answers(str(method), int(count), delay_seconds=delay)
+        self.apply_faults(data)
+        return {"ok": True}
+
+    def apply_faults(self, data: dict[str, Any]) -> None:
+        """Set the fault bursts a control request names; an emulator with more kinds overrides."""
         self._faults.set(
             **{kind: int(data.get(kind, 0)) for kind in self._faults.kinds},
             slow_ms=None if data.get("slow_ms") is None else int(data["slow_ms"]),
         )
-        return {"ok": True}
 
     def _control_mutate(self, data: dict[str, Any]) -> dict[str, Any]:
         kwargs = dict(data)

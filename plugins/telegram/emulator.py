@@ -413,17 +413,13 @@ class TelegramEmulator(LoopbackEmulator):
             self._retry_after_seconds = max(1, int(retry_after_seconds))
             self.poller.conflicts = max(0, int(conflict))
 
-    def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
-        delay = float(data.pop("lose_answer_delay_seconds", 0) or 0)
-        for method, count in dict(data.pop("lose_answer", None) or {}).items():
-            self.lose_answers(str(method), int(count), delay_seconds=delay)
+    def apply_faults(self, data: dict[str, Any]) -> None:
         keys = ("http500", "retry_after", "retry_after_seconds", "conflict")
         slow = data.get("slow_ms")
         self.set_faults(
             **{key: int(data[key]) for key in keys if key in data},
             slow_ms=None if slow is None else int(slow),
         )
-        return {"ok": True}
 
     # ------------------------------------------------------------------ /bot<token>/<method>
 

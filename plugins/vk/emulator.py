@@ -319,16 +319,12 @@ class VkEmulator(LoopbackEmulator):
         """Every Long Poll key handed out so far expires: the next a_check answers failed 2."""
         self._lp_keys.expire_all()
 
-    def _control_faults(self, data: dict[str, Any]) -> dict[str, Any]:
-        delay = float(data.pop("lose_answer_delay_seconds", 0) or 0)
-        for method, count in dict(data.pop("lose_answer", None) or {}).items():
-            self.lose_answers(str(method), int(count), delay_seconds=delay)
+    def apply_faults(self, data: dict[str, Any]) -> None:
         slow = data.get("slow_ms")
         self.set_faults(
             **{key: int(data[key]) for key in (*self._faults.kinds, "lp_failed") if key in data},
             slow_ms=None if slow is None else int(slow),
         )
-        return {"ok": True}
 
     # ------------------------------------------------------------------ /method/*
 
