@@ -29,8 +29,10 @@ async def post_form(
     where: str | None = None,
     errors_in_body: bool = False,
     timeout: float | None = None,
+    files: Any = None,
+    service: str | None = None,
 ) -> tuple[Any, httpx.Headers]:
-    """POST a form; return the decoded JSON body and the response headers.
+    """POST a form (multipart with ``files``); return the decoded JSON body and the headers.
 
     Raises TransientError for what is worth retrying (no connection, a timeout,
     HTTP 5xx or 429, a body that is not JSON: a proxy's error page), with
@@ -39,19 +41,24 @@ async def post_form(
     that puts its token in the path (Telegram) passes the URL without it. With
     ``errors_in_body`` a 4xx answer with a JSON body is returned for the plugin
     to classify (Telegram's status line repeats the error its body explains).
+    ``service`` names what answers when it is not the network's API (an upload
+    server), so every message says who failed.
     """
     where = where or url
+    speaker = service or network
     try:
         response = await client.post(
             url,
             data=data,
             json=json,
+            files=files,
             headers=headers,
             timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
         )
     except httpx.TransportError as exc:
         raise TransientError(
-            f"{network} API at {where} unreachable ({type(exc).__name__}: {redact(str(exc))})",
+            f"{service or network + ' API'} at {where} unreachable "
+            f"({type(exc).__name__}: {redact(str(exc))})",
             method=method,
             maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
         ) from None
@@ -65,16 +72,16 @@ async def post_form(
     )
     status = response.status_code
     if status in (408, 499):  # a proxy gave up waiting: the request may have been applied
-        raise TransientError(f"{network} answered HTTP {status}", method=method)
+        raise TransientError(f"{speaker} answered HTTP {status}", method=method)
     if status >= 500 or (status == 429 and not errors_in_body):
-        raise TransientError(f"{network} answered HTTP {status}", method=method)
+        raise TransientError(f"{speaker} answered HTTP {status}", method=method)
     if status >= 400 and not errors_in_body:
-        raise ApiError(f"{network} answered HTTP {status}", method=method)
+        raise ApiError(f"{speaker} answered HTTP {status}", method=method)
     try:
         body = response.json()
     except ValueError:
         if status >= 400:
-            raise ApiError(f"{network} answered HTTP {status}", method=method) from None
-        message = f"{network} answered with a body that is not JSON"
+            raise ApiError(f"{speaker} answered HTTP {status}", method=method) from None
+        message = f"{speaker} answered with a body that is not JSON"
         raise TransientError(message, method=method) from None
     return body, response.headers

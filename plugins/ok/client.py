@@ -153,27 +153,18 @@ class OkClient:
         so a caller may repeat it.
         """
         parts = urlsplit(url)
-        where = f"{parts.scheme}://{parts.netloc}{parts.path}"
         multipart = [
             (f"pic{n}", (name, data, mime)) for n, (name, data, mime) in enumerate(files, 1)
         ]
-        try:
-            response = await self._http.post(url, files=multipart)
-        except httpx.TransportError as exc:
-            raise TransientError(
-                f"OK upload server at {where} unreachable ({type(exc).__name__})",
-                method="photo upload",
-                maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
-            ) from None
-        log.debug("upload", where=where, status=response.status_code, files=len(files))
-        if response.status_code >= 500 or response.status_code == 429:
-            raise TransientError(f"OK upload server answered HTTP {response.status_code}")
-        if response.status_code >= 400:
-            raise ApiError(f"OK upload server answered HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError:
-            raise TransientError("OK upload server answered with a body that is not JSON") from None
+        body, _ = await post_form(
+            self._http,
+            url,
+            network="OK",
+            service="OK upload server",
+            method="photo upload",
+            files=multipart,
+            where=f"{parts.scheme}://{parts.netloc}{parts.path}",
+        )
         if isinstance(body, dict) and "error_code" in body:
             code = int(body.get("error_code") or 0)
             raise classify(code, str(body.get("error_msg") or ""), "photo upload", self.secret_env)

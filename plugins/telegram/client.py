@@ -90,24 +90,6 @@ def form_fields(params: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-class _WithFiles:
-    """The pooled client as post_form sees it, adding file parts to the form it sends.
-
-    post_form (hub.http) takes no ``files``; going through it anyway keeps one
-    classification of transport failures, which decides whether a lost upload
-    may have been applied.
-    """
-
-    def __init__(self, http: httpx.AsyncClient, files: dict[str, FilePart]):
-        self._http = http
-        self._files = files
-
-    async def post(self, url: str, *, data: Any, json: Any, headers: Any, timeout: Any):
-        return await self._http.post(
-            url, data=data, files=self._files, headers=headers, timeout=timeout
-        )
-
-
 class TelegramClient:
     def __init__(
         self,
@@ -175,12 +157,13 @@ class TelegramClient:
         self.requests += 1
         where = f"{self.api_base}/bot<token>/{method}"
         body, _headers = await post_form(
-            _WithFiles(self._http, files) if files else self._http,  # type: ignore[arg-type]
+            self._http,
             f"{self.api_base}/bot{token}/{method}",
             network="Telegram",
             method=method,
             json=None if files else params,
             data=form_fields(params) if files else None,
+            files=files,
             where=where,
             errors_in_body=True,
             timeout=read_timeout,  # long polling: the read must outlast the poll

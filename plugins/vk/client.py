@@ -186,26 +186,15 @@ class VkClient:
         self, url: str, field: str, filename: str, content: bytes, mime: str
     ) -> dict[str, Any]:
         parts = urlsplit(url)
-        where = f"{parts.scheme}://{parts.netloc}{parts.path}"  # the query holds signatures
-        try:
-            response = await self._http.post(url, files={field: (filename, content, mime)})
-        except httpx.TransportError as exc:
-            raise TransientError(
-                f"VK upload server at {where} unreachable ({type(exc).__name__})",
-                method=UPLOAD,
-                maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
-            ) from None
-        status = response.status_code
-        if status >= 500 or status == 429:
-            raise TransientError(f"VK upload server answered HTTP {status}", method=UPLOAD)
-        if status >= 400:
-            raise ApiError(f"VK upload server answered HTTP {status}", method=UPLOAD)
-        try:
-            body = response.json()  # VK labels it text/html: parse whatever the label
-        except ValueError:
-            raise TransientError(
-                "VK upload server answered with a body that is not JSON", method=UPLOAD
-            ) from None
+        body, _ = await post_form(
+            self._http,
+            url,
+            network="VK",
+            service="VK upload server",
+            method=UPLOAD,
+            files={field: (filename, content, mime)},
+            where=f"{parts.scheme}://{parts.netloc}{parts.path}",  # the query holds signatures
+        )  # VK labels the answer text/html: post_form parses it whatever the label
         if not isinstance(body, dict):
             raise ApiError("VK upload server answered JSON that is not an object", method=UPLOAD)
         return body
