@@ -50,7 +50,7 @@ class ActionOutcome:
         return f"{what}: {state} (action #{self.action_id}){detail}"
 
 
-def _begin(
+def begin_action(
     store: Store,
     key: str,
     account: Account,
@@ -104,7 +104,7 @@ def _recent(stamp: str | None) -> bool:
     return age.total_seconds() < IN_FLIGHT_SECONDS
 
 
-def _record_success(store: Store, action_id: int, result: ActionResult) -> None:
+def record_success(store: Store, action_id: int, result: ActionResult) -> None:
     """``done``; or ``manual`` when the network leaves it to a person (and says how)."""
     data = {"already": result.already, "detail": result.detail, **result.data}
     store.db.execute(
@@ -185,10 +185,10 @@ async def delete_comment(
                 raise HubError(network.missing(needed))
         key = f"delete_comment:{account.id}:{comment.network_id}"
         params = {"comment_id": comment.network_id, "block_author": block_author}
-        action_id, prior = _begin(
+        action_id, prior = begin_action(
             store, key, account, "delete_comment", str(comment.network_id), params, requested_by
         )
-        result = await _perform(
+        result = await perform_action(
             store,
             action_id,
             prior,
@@ -196,7 +196,7 @@ async def delete_comment(
             network.delete_comment(comment, block_author=block_author),
         )
         with store.transaction():
-            _record_success(store, action_id, result)
+            record_success(store, action_id, result)
             if result.done:
                 store.mark_comment_deleted_by_hub(local_id)
         return ActionOutcome(action_id, result)
@@ -298,12 +298,14 @@ async def _restrict(
             "reason": reason,
             "category": category,
         }
-        action_id, prior = _begin(store, key, account, kind, str(user_id), params, requested_by)
+        action_id, prior = begin_action(
+            store, key, account, kind, str(user_id), params, requested_by
+        )
         request = BanRequest(account, user_id, until, reason, category)
         call = network.ban_user(request) if kind == BAN_USER else network.restrict_user(request)
-        result = await _perform(store, action_id, prior, account, call)
+        result = await perform_action(store, action_id, prior, account, call)
         with store.transaction():
-            _record_success(store, action_id, result)
+            record_success(store, action_id, result)
             if result.done and result.data.get("author_messages_removed"):
                 store.mark_author_comments_deleted(account.id, user_id)
         return ActionOutcome(action_id, result)
@@ -318,7 +320,7 @@ def _stored_until(store: Store, key: str) -> int | None:
     return json.loads(row[0]).get("until") if row else None
 
 
-async def _perform(
+async def perform_action(
     store: Store, action_id: int, prior: str | None, account: Account, call
 ) -> ActionResult:
     """Await the network call and record a failure.

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import json
 import sys
 
 import click
 
+from .cli_common import operator_name
 from .errors import HubError
 from .moderation import audit, service
 from .sync import select_accounts
-
-
-def _operator(by: str | None) -> str:
-    try:
-        return by or getpass.getuser()
-    except (KeyError, OSError):  # no user name in a container: ask for --by
-        raise HubError("cannot tell who you are; pass --by NAME") from None
 
 
 def install(cli: click.Group, pass_ctx, warn_overdue) -> None:
@@ -87,7 +80,7 @@ def install(cli: click.Group, pass_ctx, warn_overdue) -> None:
         """Delete review item ITEM_ID's comment (and restrict its author as the policy says)."""
         config = obj.config()
         store = obj.store(config, create=False)
-        item = asyncio.run(service.approve(store, obj.pm, config, item_id, _operator(by)))
+        item = asyncio.run(service.approve(store, obj.pm, config, item_id, operator_name(by)))
         click.echo(f"#{item_id}: {item.outcome}")
         if not item.outcome.startswith("done"):
             raise HubError(f"review item {item_id} was approved but not carried out")
@@ -99,7 +92,7 @@ def install(cli: click.Group, pass_ctx, warn_overdue) -> None:
     def reject(obj, item_id, by):
         """Keep review item ITEM_ID's comment."""
         config = obj.config()
-        service.reject(obj.store(config, create=False), item_id, _operator(by))
+        service.reject(obj.store(config, create=False), item_id, operator_name(by))
         click.echo(f"#{item_id}: kept")
 
     @moderation.command(name="log")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from . import plugins
-from .cli_moderation import _operator
+from .cli_common import operator_name
 from .errors import ConfigError, HubError
 from .plan import drafts, publish, replies
 from .plan.settings import parse_plan
@@ -130,7 +130,7 @@ def install(cli: click.Group, pass_ctx) -> None:
             publish_at=drafts.parse_when(when, settings),
             attachments=list(attach),
             title=title,
-            created_by=_operator(by),
+            created_by=operator_name(by),
         )
         click.echo(
             f"draft #{draft.id} written for {', '.join(t.account_id for t in draft.targets)}, "
@@ -194,7 +194,7 @@ def install(cli: click.Group, pass_ctx) -> None:
     def plan_approve(obj, draft_id, by):
         """Approve a draft: it goes out at its time (the daemon, or 'hub plan publish')."""
         config = obj.config()
-        draft, warning = drafts.approve(obj.store(config), config, draft_id, _operator(by))
+        draft, warning = drafts.approve(obj.store(config), config, draft_id, operator_name(by))
         if warning:
             click.echo(f"warning: {warning}", err=True)
         click.echo(
@@ -210,7 +210,7 @@ def install(cli: click.Group, pass_ctx) -> None:
     def plan_reject(obj, draft_id, reason, by):
         """Refuse a draft (or withdraw an approved one before it goes out)."""
         config = obj.config()
-        draft = drafts.reject(obj.store(config), draft_id, _operator(by), reason)
+        draft = drafts.reject(obj.store(config), draft_id, operator_name(by), reason)
         click.echo(f"draft #{draft.id} rejected by {draft.rejected_by}: {draft.reject_reason}")
         for t in draft.targets:
             if t.state == "published":
@@ -260,7 +260,7 @@ def install(cli: click.Group, pass_ctx) -> None:
         network = network_class(config.network_settings(account.network), token_from_env)
         outcome = publish.resolve(
             obj.store(config), config, network, draft_id, account_id,
-            post_id=post_id, by=_operator(by),
+            post_id=post_id, by=operator_name(by),
         )  # fmt: skip
         click.echo(outcome.line())
 
@@ -322,7 +322,7 @@ def install(cli: click.Group, pass_ctx) -> None:
         outcome = asyncio.run(
             replies.reply(
                 obj.store(config, create=False), obj.pm, config, comment, template_name,
-                _operator(by), resend=resend,
+                operator_name(by), resend=resend,
             )
         )  # fmt: skip
         url = outcome.result.data.get("url")
@@ -348,7 +348,7 @@ def install(cli: click.Group, pass_ctx) -> None:
         config = obj.config()
         store = obj.store(config)
         before = {t.name: t for t in replies.list_templates(store)}.get(name)
-        template = replies.add_template(store, name, text, _operator(by))
+        template = replies.add_template(store, name, text, operator_name(by))
         if template.approved:
             click.echo(f"template {name!r} unchanged (approved by {template.approved_by})")
         elif before is not None and before.approved:
@@ -366,7 +366,7 @@ def install(cli: click.Group, pass_ctx) -> None:
     def templates_approve(obj, name, by):
         """Approve a template so that 'hub reply' can use it."""
         config = obj.config()
-        template = replies.approve_template(obj.store(config), name, _operator(by))
+        template = replies.approve_template(obj.store(config), name, operator_name(by))
         click.echo(f"template {template.name!r} approved by {template.approved_by}")
 
     @templates.command(name="list")

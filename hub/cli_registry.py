@@ -9,7 +9,6 @@ next command would quietly undo the change.
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import date
 from typing import Any
@@ -17,8 +16,9 @@ from typing import Any
 import click
 
 from . import plugins
+from .cli_common import operator_name
 from .config import Config
-from .errors import ConfigError, HubError
+from .errors import ConfigError
 from .registry import export_registry, list_notices, mark_notices_sent, sync_registry
 from .registry.events import list_events
 from .registry.model import (
@@ -49,13 +49,6 @@ def _open(obj) -> tuple[Config, Store]:
     store = obj.store(config)
     sync_registry(store, config)
     return config, store
-
-
-def _actor(by: str | None) -> str:
-    try:
-        return by or getpass.getuser()
-    except (KeyError, OSError):  # no user name in a container: ask for --by
-        raise HubError("cannot tell who you are; pass --by NAME") from None
 
 
 def _echo_json(value: Any) -> None:
@@ -159,7 +152,7 @@ def _install_orgs(cli: click.Group, pass_ctx) -> None:
         _config, store = _open(obj)
         values = _org_values(name, {"level": level, **given})
         with store.transaction():
-            create_org(store, name.strip(), values, actor=_actor(by))
+            create_org(store, name.strip(), values, actor=operator_name(by))
         click.echo(f"added {name}")
 
     @orgs.command(name="set")
@@ -180,7 +173,7 @@ def _install_orgs(cli: click.Group, pass_ctx) -> None:
                 "change it there"
             )
         with store.transaction():
-            changes = update_org(store, name, values, actor=_actor(by))
+            changes = update_org(store, name, values, actor=operator_name(by))
         click.echo(f"{name}: changed {', '.join(changes)}" if changes else f"{name}: no change")
 
 
@@ -217,7 +210,11 @@ def _install_responsible(cli: click.Group, pass_ctx) -> None:
         )
         with store.transaction():
             outcome = set_responsible(
-                store, organization, decl, actor=_actor(by), notices=parse_notices(config.raw)
+                store,
+                organization,
+                decl,
+                actor=operator_name(by),
+                notices=parse_notices(config.raw),
             )
         said = {
             "unchanged": "no change",
@@ -287,7 +284,7 @@ def _install_attest(cli: click.Group, pass_ctx) -> None:
             check_field("phones", changes["service_phone_number"], f"account {account_id!r}")
         if any(v is not None for v in changes.values()):
             with store.transaction():
-                changed = attest(store, account_id, changes, actor=_actor(by))
+                changed = attest(store, account_id, changes, actor=operator_name(by))
             if not as_json:
                 click.echo(
                     f"{account_id}: {'changed ' + ', '.join(changed) if changed else 'no change'}"
@@ -381,7 +378,7 @@ def _install_notices(cli: click.Group, pass_ctx) -> None:
     def notices_mark_sent(obj, ids, receipt, by):
         """Mark notices IDS as reported another way (a letter, the regional portal)."""
         _config, store = _open(obj)
-        changed = mark_notices_sent(store, ids, receipt, actor=_actor(by))
+        changed = mark_notices_sent(store, ids, receipt, actor=operator_name(by))
         click.echo(f"marked {changed} notice(s) as sent")
 
 

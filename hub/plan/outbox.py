@@ -45,7 +45,7 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _record_published(
+def record_published(
     store: Store, draft: Draft, account: Account, published: Published
 ) -> TargetOutcome:
     with store.transaction():
@@ -68,7 +68,9 @@ def _record_published(
     return TargetOutcome(draft.id, account.id, "published", url=published.url)
 
 
-def _set(store: Store, draft: Draft, account: Account, state: str, error: str) -> TargetOutcome:
+def set_target_state(
+    store: Store, draft: Draft, account: Account, state: str, error: str
+) -> TargetOutcome:
     with store.transaction():
         store.db.execute(
             "UPDATE draft_targets SET state = ?, error = ?, updated_at = ? "
@@ -79,7 +81,7 @@ def _set(store: Store, draft: Draft, account: Account, state: str, error: str) -
     return TargetOutcome(draft.id, account.id, state, error)
 
 
-def _fail(store: Store, draft: Draft, target: Target, error: str) -> TargetOutcome:
+def fail_target(store: Store, draft: Draft, target: Target, error: str) -> TargetOutcome:
     log.warning("publication failed", draft=draft.id, account=target.account_id, error=error)
     with store.transaction():
         store.db.execute(

@@ -21,7 +21,7 @@ alone. A send is cut off after ``SEND_DEADLINE`` (its row becomes ``unknown``),
 so a ``sending`` row older than ``IN_FLIGHT`` is surely a crashed one.
 
 What lives where: this module sends — which drafts are due, the claim on a row and the
-call to the network. The checks after a lost answer (``find_post``, ``_reconcile``) and
+call to the network. The checks after a lost answer (``find_post``, ``reconcile``) and
 ``resolve`` are in :mod:`hub.plan.reconcile`; the row writes, :class:`TargetOutcome` and
 :func:`stamp` in :mod:`hub.plan.outbox`. ``TargetOutcome``, ``stamp`` and ``resolve`` stay
 importable from here.
@@ -43,8 +43,8 @@ from ..secrets import redact
 from ..store import Store, utcnow
 from ..sync import describe_error, open_networks
 from .drafts import Draft, Target, load_draft
-from .outbox import IN_FLIGHT, TargetOutcome, _fail, _record_published, _set, stamp
-from .reconcile import _reconcile, resolve
+from .outbox import IN_FLIGHT, TargetOutcome, fail_target, record_published, set_target_state, stamp
+from .reconcile import reconcile, resolve
 
 __all__ = [
     "IN_FLIGHT",
@@ -138,7 +138,7 @@ def _account_gone(store: Store, draft: Draft, target: Target) -> TargetOutcome:
     """A row whose account left the config: failed if never sent, else still to be settled."""
     gone = "the account is no longer in the config"
     if target.state in ("pending", "failed"):
-        return _fail(store, draft, target, gone)
+        return fail_target(store, draft, target, gone)
     message = (
         f"{gone}, and the post may be up: put the account back so the hub can check, or look "
         "at the page yourself"
@@ -174,7 +174,7 @@ async def _publish_target(
         return TargetOutcome(draft.id, account.id, target.state, str(exc))
     try:
         if PUBLISH_POST not in network.capabilities:
-            return _fail(store, draft, target, network.missing(PUBLISH_POST))
+            return fail_target(store, draft, target, network.missing(PUBLISH_POST))
         claim, owner = _claim(store, draft.id, account.id, _now(now), retry_failed=retry_failed)
         if claim in ("done", "gone"):
             return _as_it_is(store, draft.id, account.id)
@@ -184,13 +184,13 @@ async def _publish_target(
             )
         if claim == "check":
             try:
-                found = await _reconcile(store, pm, config, network, draft, account)
+                found = await reconcile(store, pm, config, network, draft, account)
             except HubError as exc:
                 message = (
                     f"could not check the page before sending again "
                     f"({describe_error(account, exc)}); will retry"
                 )
-                return _set(store, draft, account, "unknown", message)
+                return set_target_state(store, draft, account, "unknown", message)
             if found is not None:
                 return found
             claim, _ = _claim(store, draft.id, account.id, _now(now), owner=owner)
@@ -198,7 +198,7 @@ async def _publish_target(
                 return _as_it_is(store, draft.id, account.id)
         problems = network.publish_problems(draft.request_for(account, target.guid))
         if problems:
-            return _fail(store, draft, target, "; ".join(problems))
+            return fail_target(store, draft, target, "; ".join(problems))
         return await _send(store, network, draft, target, account)
     finally:
         await network.aclose()
@@ -280,20 +280,20 @@ async def _send(
             "or may not be up. The hub checks the account before sending again"
         )
         log.warning("publication unknown", draft=draft.id, account=account.id)
-        return _set(store, draft, account, "unknown", message)
+        return set_target_state(store, draft, account, "unknown", message)
     except RateLimitedError as exc:  # flood control: the network did nothing; try next run
-        return _set(store, draft, account, "pending", describe_error(account, exc))
+        return set_target_state(store, draft, account, "pending", describe_error(account, exc))
     except TransientError as exc:
         if not exc.maybe_applied:  # the request never reached the network: try next time
-            return _set(store, draft, account, "pending", describe_error(account, exc))
+            return set_target_state(store, draft, account, "pending", describe_error(account, exc))
         message = (
             f"{describe_error(account, exc)}; the post may or may not be up. The hub checks the "
             "account before sending again"
         )
         log.warning("publication unknown", draft=draft.id, account=account.id)
-        return _set(store, draft, account, "unknown", message)
+        return set_target_state(store, draft, account, "unknown", message)
     except ApiError as exc:
-        return _fail(store, draft, target, describe_error(account, exc))
+        return fail_target(store, draft, target, describe_error(account, exc))
     except Exception as exc:  # a plugin's bug or a missing setting: the call may have gone out
         detail = redact(str(exc))[:200]
         message = (
@@ -302,5 +302,5 @@ async def _send(
             "the account before sending again"
         )
         log.error("publication unknown", draft=draft.id, account=account.id, error=message)
-        return _set(store, draft, account, "unknown", message)
-    return _record_published(store, draft, account, published)
+        return set_target_state(store, draft, account, "unknown", message)
+    return record_published(store, draft, account, published)

@@ -1,7 +1,7 @@
 """Did the post go up? Settling a row whose last send may have worked, before a resend.
 
 An answer lost on the way leaves the row ``unknown`` (a crash leaves it ``sending``);
-:mod:`hub.plan.publish` claims such a row and calls ``_reconcile`` before anything is sent
+:mod:`hub.plan.publish` claims such a row and calls ``reconcile`` before anything is sent
 again. Where the network shows the hub its own posts, the account is synced the usual way
 and :func:`find_post` searches the store for a post with the draft's text published since
 the first attempt: found, the row is recorded as published; not found, the caller sends
@@ -25,7 +25,7 @@ from ..network import Network, Published
 from ..store import Store
 from ..sync import run_sync
 from .drafts import Draft, load_draft
-from .outbox import IN_FLIGHT, TargetOutcome, _record_published, _set, stamp
+from .outbox import IN_FLIGHT, TargetOutcome, record_published, set_target_state, stamp
 
 log = get_logger("hub.plan")
 
@@ -69,7 +69,7 @@ def find_post(
     return None
 
 
-async def _reconcile(
+async def reconcile(
     store: Store,
     pm: pluggy.PluginManager,
     config: Config,
@@ -84,12 +84,12 @@ async def _reconcile(
             "cannot tell whether the post went up; look at the page, then run "
             f"'hub plan resolve {draft.id} {account.id} --post-id N' or '--not-published'"
         )
-        return _set(store, draft, account, "unknown", message)
+        return set_target_state(store, draft, account, "unknown", message)
     runs = await run_sync(store, pm, config, [account])
     run = next(r for r in runs if r.account.id == account.id)
     if run.status != "ok":
         message = f"could not check the page before sending again ({run.error}); will retry"
-        return _set(store, draft, account, "unknown", message)
+        return set_target_state(store, draft, account, "unknown", message)
     first = store.db.execute(
         "SELECT first_sent_at FROM draft_targets WHERE draft_id = ? AND account_id = ?",
         [draft.id, account.id],
@@ -103,7 +103,7 @@ async def _reconcile(
     network_id, url = found
     log.info("publication found after a lost answer", draft=draft.id, account=account.id)
     published = Published(network_id, url or network.post_url(account, network_id))
-    return _record_published(store, draft, account, published)
+    return record_published(store, draft, account, published)
 
 
 def resolve(
@@ -139,6 +139,8 @@ def resolve(
                 f"wait {wait} minute(s) and look at 'hub plan show {draft_id}' again"
             )
     if post_id is None:
-        return _set(store, draft, account, "pending", f"not published, said {by}; sent next run")
+        return set_target_state(
+            store, draft, account, "pending", f"not published, said {by}; sent next run"
+        )
     published = Published(post_id, network.post_url(account, post_id))
-    return _record_published(store, draft, account, published)
+    return record_published(store, draft, account, published)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pluggy
 
-from ..actions import ActionOutcome, _begin, _perform, _record_success, find_comment
+from ..actions import ActionOutcome, begin_action, find_comment, perform_action, record_success
 from ..config import Config
 from ..errors import ConfigError, HubError, NotFoundError
 from ..moderation.pipeline import own_author_ids
@@ -186,7 +186,7 @@ async def reply(
                 + (earlier[0] if earlier else "not sent yet")
             )
         params = {"comment_id": ref.network_id, "template": template_name, "text": text}
-        action_id, prior = _begin(
+        action_id, prior = begin_action(
             store, key, account, "reply_comment", str(ref.network_id), params, requested_by
         )
         if prior == "done":  # answered before: say where, send nothing
@@ -197,9 +197,11 @@ async def reply(
         # an earlier attempt that may have gone out: the plugin must look before sending
         maybe_sent = prior in ("pending", "unknown", "manual") and not resend
         request = ReplyRequest(ref, text, guid, retry=maybe_sent)
-        result = await _perform(store, action_id, prior, account, network.reply_to_comment(request))
+        result = await perform_action(
+            store, action_id, prior, account, network.reply_to_comment(request)
+        )
         with store.transaction():
-            _record_success(store, action_id, result)
+            record_success(store, action_id, result)
         return ActionOutcome(action_id, result)
     finally:
         await network.aclose()
