@@ -6,6 +6,8 @@ transport and the status line say is the same for every network, so it lives her
 
 from __future__ import annotations
 
+import functools
+import ssl
 from typing import Any
 
 import httpx
@@ -15,6 +17,21 @@ from .log import get_logger
 from .secrets import redact
 
 log = get_logger("hub.http")
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default verifying TLS context, built once: building it costs ~30 ms."""
+    return httpx.create_ssl_context()
+
+
+def async_client(**kwargs: Any) -> httpx.AsyncClient:
+    """An httpx client for a plugin or the core; certificates verified as by default.
+
+    Every client shares one TLS context, so opening a network for one action
+    (a deletion, a publication) costs a fraction of a millisecond, not 30 ms.
+    """
+    return httpx.AsyncClient(verify=_tls(), **kwargs)
 
 
 async def post_form(

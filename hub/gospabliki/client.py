@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from hub.errors import ApiError, AuthError, TransientError
-from hub.http import post_form
+from hub.http import async_client, post_form
 from hub.log import get_logger
 from hub.retry import RETRY, backoff_seconds
 from hub.secrets import redact, remember
@@ -103,7 +103,7 @@ async def push_report(
     attempts = max(1, attempts if attempts is not None else RETRY.attempts)
     url = _endpoint_url(endpoint)
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": idempotency_key}
-    async with httpx.AsyncClient(timeout=timeout, transport=transport) as client:
+    async with async_client(timeout=timeout, transport=transport) as client:
         for attempt in range(1, attempts + 1):
             try:
                 body, _headers = await post_form(

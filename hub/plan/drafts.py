@@ -124,9 +124,13 @@ def publish_problems(
     specialist's laptop that has no tokens.
     """
     classes = _network_classes(pm, accounts)
+    networks = {  # one object per network, not per account: each makes an HTTP client
+        name: classes[name](config.network_settings(name), token_from_env)
+        for name in {a.network for a in accounts}
+    }
     problems = []
     for account in accounts:
-        network = classes[account.network](config.network_settings(account.network), token_from_env)
+        network = networks[account.network]
         for problem in network.publish_problems(draft_like.request_for(account, "check")):
             problems.append(f"{account.id}: {problem}")
     return problems

@@ -41,7 +41,7 @@ from ..models import Account
 from ..network import PUBLISH_POST, Network
 from ..secrets import redact
 from ..store import Store, utcnow
-from ..sync import describe_error, open_networks
+from ..sync import NetworkPool, describe_error
 from .drafts import Draft, Target, load_draft
 from .outbox import IN_FLIGHT, TargetOutcome, fail_target, record_published, set_target_state, stamp
 from .reconcile import reconcile, resolve
@@ -88,11 +88,15 @@ async def publish_due(
 ) -> list[TargetOutcome]:
     """What the daemon and ``hub plan publish`` run: every due draft, each account once."""
     outcomes: list[TargetOutcome] = []
-    for draft_id in due_draft_ids(store, now):
-        try:
-            outcomes += await publish_draft(store, pm, config, draft_id, now=now)
-        except HubError as exc:  # rejected or settled meanwhile by another process
-            log.info("draft skipped", draft=draft_id, reason=str(exc))
+    pool = NetworkPool(pm, config)
+    try:
+        for draft_id in due_draft_ids(store, now):
+            try:
+                outcomes += await publish_draft(store, pm, config, draft_id, now=now, pool=pool)
+            except HubError as exc:  # rejected or settled meanwhile by another process
+                log.info("draft skipped", draft=draft_id, reason=str(exc))
+    finally:
+        await pool.aclose()
     return outcomes
 
 
@@ -104,12 +108,22 @@ async def publish_draft(
     *,
     now: datetime | None = None,
     retry_failed: bool = False,
+    pool: NetworkPool | None = None,
 ) -> list[TargetOutcome]:
     """Publish one approved draft on each of its accounts that does not have it yet.
 
     ``retry_failed``: send again where the network refused before (the operator
-    fixed the token or the text); a refusal means nothing was posted.
+    fixed the token or the text); a refusal means nothing was posted. ``pool``:
+    the caller's open networks (one run of many drafts); else opened here.
     """
+    if pool is None:
+        own = NetworkPool(pm, config)
+        try:
+            return await publish_draft(
+                store, pm, config, draft_id, now=now, retry_failed=retry_failed, pool=own
+            )
+        finally:
+            await own.aclose()
     draft = load_draft(store, draft_id)
     if draft.state == "published":
         return []
@@ -129,7 +143,9 @@ async def publish_draft(
             outcomes.append(_account_gone(store, draft, target))
             continue
         outcomes.append(
-            await _publish_target(store, pm, config, draft, target, account, now, retry_failed)
+            await _publish_target(
+                store, pm, config, draft, target, account, now, retry_failed, pool
+            )
         )
     return outcomes
 
@@ -161,9 +177,18 @@ async def _publish_target(
     account: Account,
     now: datetime | None,
     retry_failed: bool = False,
+    pool: NetworkPool | None = None,
 ) -> TargetOutcome:
+    if pool is None:
+        own = NetworkPool(pm, config)
+        try:
+            return await _publish_target(
+                store, pm, config, draft, target, account, now, retry_failed, own
+            )
+        finally:
+            await own.aclose()
     try:
-        network = open_networks(pm, config, [account])[account.network]
+        network = pool.get(account)
     except HubError as exc:  # a token variable not set: nothing was sent; the others go on
         with store.transaction(immediate=True):
             store.db.execute(
@@ -172,36 +197,33 @@ async def _publish_target(
                 [str(exc), utcnow(), draft.id, account.id],
             )
         return TargetOutcome(draft.id, account.id, target.state, str(exc))
-    try:
-        if PUBLISH_POST not in network.capabilities:
-            return fail_target(store, draft, target, network.missing(PUBLISH_POST))
-        claim, owner = _claim(store, draft.id, account.id, _now(now), retry_failed=retry_failed)
-        if claim in ("done", "gone"):
-            return _as_it_is(store, draft.id, account.id)
-        if claim == "busy":
-            return TargetOutcome(
-                draft.id, account.id, "sending", "another hub process is sending it now"
+    if PUBLISH_POST not in network.capabilities:
+        return fail_target(store, draft, target, network.missing(PUBLISH_POST))
+    claim, owner = _claim(store, draft.id, account.id, _now(now), retry_failed=retry_failed)
+    if claim in ("done", "gone"):
+        return _as_it_is(store, draft.id, account.id)
+    if claim == "busy":
+        return TargetOutcome(
+            draft.id, account.id, "sending", "another hub process is sending it now"
+        )
+    if claim == "check":
+        try:
+            found = await reconcile(store, pm, config, network, draft, account)
+        except HubError as exc:
+            message = (
+                f"could not check the page before sending again "
+                f"({describe_error(account, exc)}); will retry"
             )
-        if claim == "check":
-            try:
-                found = await reconcile(store, pm, config, network, draft, account)
-            except HubError as exc:
-                message = (
-                    f"could not check the page before sending again "
-                    f"({describe_error(account, exc)}); will retry"
-                )
-                return set_target_state(store, draft, account, "unknown", message)
-            if found is not None:
-                return found
-            claim, _ = _claim(store, draft.id, account.id, _now(now), owner=owner)
-            if claim != "send":  # another process took the row meanwhile
-                return _as_it_is(store, draft.id, account.id)
-        problems = network.publish_problems(draft.request_for(account, target.guid))
-        if problems:
-            return fail_target(store, draft, target, "; ".join(problems))
-        return await _send(store, network, draft, target, account)
-    finally:
-        await network.aclose()
+            return set_target_state(store, draft, account, "unknown", message)
+        if found is not None:
+            return found
+        claim, _ = _claim(store, draft.id, account.id, _now(now), owner=owner)
+        if claim != "send":  # another process took the row meanwhile
+            return _as_it_is(store, draft.id, account.id)
+    problems = network.publish_problems(draft.request_for(account, target.guid))
+    if problems:
+        return fail_target(store, draft, target, "; ".join(problems))
+    return await _send(store, network, draft, target, account)
 
 
 def _as_it_is(store: Store, draft_id: int, account_id: str) -> TargetOutcome:

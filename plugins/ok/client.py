@@ -16,8 +16,6 @@ import hashlib
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from hub.errors import (
     ApiError,
     AuthError,
@@ -25,7 +23,7 @@ from hub.errors import (
     RateLimitedError,
     TransientError,
 )
-from hub.http import post_form
+from hub.http import async_client, post_form
 from hub.log import get_logger
 from hub.ratelimit import RateLimiter
 from hub.retry import with_retries
@@ -93,7 +91,7 @@ class OkClient:
         self.secret_env = secret_env
         self.limiter = RateLimiter(requests_per_second, scope="ok")
         self.requests = 0
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = async_client(timeout=timeout)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -16,8 +16,6 @@ import json
 import random
 from typing import Any
 
-import httpx
-
 from hub.errors import (
     ApiError,
     AuthError,
@@ -26,7 +24,7 @@ from hub.errors import (
     RateLimitedError,
     TransientError,
 )
-from hub.http import post_form
+from hub.http import async_client, post_form
 from hub.ratelimit import RateLimiter
 from hub.retry import RETRY, backoff_seconds
 
@@ -105,7 +103,7 @@ class TelegramClient:
         self.timeout = timeout
         self.requests = 0
         self.sleep = asyncio.sleep  # tests replace it to see the waits
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = async_client(timeout=timeout)
 
     async def aclose(self) -> None:
         await self._http.aclose()

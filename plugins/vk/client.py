@@ -24,7 +24,7 @@ from hub.errors import (
     RateLimitedError,
     TransientError,
 )
-from hub.http import post_form
+from hub.http import async_client, post_form
 from hub.ratelimit import RateLimiter
 from hub.retry import RETRY, backoff_seconds, with_retries
 
@@ -86,7 +86,7 @@ class VkClient:
         self.version = str(version)
         self.limiter = RateLimiter(float(requests_per_second), scope="vk")
         self.requests = 0
-        self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._http = async_client(timeout=timeout, transport=transport)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from hub.errors import ApiError, TransientError
+from hub.http import async_client
 from hub.models import Comment, Post
 from hub.retry import backoff_seconds
 from hub.secrets import remember
@@ -77,7 +78,7 @@ class LongPoll:
         self.group_id = abs(int(group_id))
         self.timeout_margin = float(timeout_margin)
         self.server_requests = 0  # groups.getLongPollServer calls made
-        self._http = httpx.AsyncClient(transport=transport)
+        self._http = async_client(transport=transport)
         self._server: _Server | None = None
         self._refreshes_in_a_row = 0  # keys taken since an a_check last succeeded
         self._network_errors = 0
