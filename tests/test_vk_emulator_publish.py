@@ -17,7 +17,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from hub_vk.emulator import VkEmulator, emulator_command
+from hub_vk.emulator import VkEmulator
+from hub_vk.emulator_cli import emulator_command
 
 NOW = 1_767_261_600
 TOKEN = "vk1.a.admin-token"

@@ -14,6 +14,6 @@ def register_networks(register):
 
 @hookimpl
 def register_emulators(register):
-    from .emulator import emulator_command
+    from .emulator_cli import emulator_command
 
     register("vk", emulator_command)
