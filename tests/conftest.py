@@ -9,6 +9,9 @@ import pytest
 from hub import secrets
 from hub.retry import RETRY
 
+#: the content plan's scripted network and its ``env`` fixture
+pytest_plugins = ["tests.plan_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):

@@ -7,167 +7,17 @@ the network is in memory so each path of the outbox can be forced exactly.
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from hub.config import parse_config
-from hub.errors import ApiError, ConfigError, HubError, NotFoundError, TransientError
-from hub.hookspecs import hookimpl
-from hub.models import AccountMeta, Post
-from hub.network import (
-    PUBLISH_POST,
-    REPLY_COMMENT,
-    ActionResult,
-    Network,
-    PostPage,
-    Published,
-)
-from hub.plan import drafts, publish, replies
-from hub.plugins import make_plugin_manager
-from hub.store import Store
+from hub.errors import ConfigError, HubError, NotFoundError
+from hub.plan import drafts, publish
 
+from .plan_fixtures import NOW, PlanNetwork, add, approved, due, state
 from .test_plan_attachments import site  # noqa: F401 - a fixture
-
-NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-class PlanNetwork(Network):
-    """A wall in memory; ``mode`` scripts what the next publish_post does."""
-
-    name = "scripted"
-    title = "Scripted"
-    capabilities = frozenset({PUBLISH_POST, REPLY_COMMENT})
-    walls: dict[str, list[Post]] = {}
-    modes: list[str] = []  # per call: ok | lost_after | lost_before | refuse | unapplied
-    calls: list[str] = []
-    sees = True
-    replies: list[tuple] = []
-    #: awaited inside sees_own_posts: what another hub process does while this one checks
-    during_check = None
-
-    async def fetch_account_meta(self, accounts):
-        return [AccountMeta(name=a.id) for a in accounts]
-
-    async def fetch_post_pages(self, requests):
-        return [
-            PostPage(sorted(self.walls[r.account.external_id], key=lambda p: -p.network_id), None)
-            for r in requests
-        ]
-
-    async def fetch_comments(self, requests):
-        raise AssertionError("no comments in these tests")
-
-    def publish_problems(self, request):
-        return ["the text is over 100 characters"] if len(request.text) > 100 else []
-
-    def _post(self, account, text) -> Post:
-        wall = self.walls[account.external_id]
-        nid = max((p.network_id for p in wall), default=0) + 1
-        post = Post(network_id=nid, published_at=int(time.time()), text=text, url=f"u/{nid}")
-        wall.append(post)
-        return post
-
-    async def publish_post(self, request):
-        self.calls.append(request.account.id)
-        mode = self.modes.pop(0) if self.modes else "ok"
-        if mode == "refuse":
-            raise ApiError("access to adding post denied", code=214)
-        if mode == "unapplied":
-            raise TransientError("no connection", maybe_applied=False)
-        if mode == "lost_before":
-            raise TransientError("timed out")
-        post = self._post(
-            request.account, request.text + ("\n" + request.links[0] if request.links else "")
-        )
-        if mode == "lost_after":
-            raise TransientError("timed out")
-        if mode == "crash":  # a plugin bug after the post went up
-            raise KeyError("post_id")
-        return Published(post.network_id, post.url, post)
-
-    async def sees_own_posts(self, account):
-        hook, PlanNetwork.during_check = PlanNetwork.during_check, None
-        if hook is not None:
-            await hook()
-        if self.sees == "error":
-            raise TransientError("getChatMember timed out")
-        return self.sees
-
-    async def reply_to_comment(self, request):
-        self.replies.append((request.comment.network_id, request.text, request.retry))
-        if self.modes and self.modes.pop(0) == "lost_after":
-            raise TransientError("timed out")
-        return ActionResult(True, data={"comment_id": 77, "url": "u/c77"})
-
-    def post_url(self, account, post_network_id):
-        return f"u/{post_network_id}"
-
-
-class Plugin:
-    @hookimpl
-    def register_networks(self, register):
-        register(PlanNetwork)
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("TOK_A", "token-a")
-    PlanNetwork.walls = {"a": [], "b": []}
-    PlanNetwork.modes = []
-    PlanNetwork.calls = []
-    PlanNetwork.sees = True
-    PlanNetwork.replies = []
-    PlanNetwork.during_check = None
-    monkeypatch.delenv("TOK_C", raising=False)
-    config = parse_config(
-        {
-            "database": {"path": str(tmp_path / "hub.db")},
-            "plan": {"time_zone": "Asia/Vladivostok", "lint_threshold": 10},
-            "accounts": [
-                {"id": "A", "network": "scripted", "external_id": "a", "token_env": "TOK_A"},
-                {"id": "B", "network": "scripted", "external_id": "b", "token_env": "TOK_A"},
-            ],
-        }
-    )
-    pm = make_plugin_manager(load_entry_points=False)
-    pm.register(Plugin(), name="scripted")
-    store = Store.open(config.db_path)
-    yield config, pm, store
-    store.close()
-
-
-def add(env, text="Приглашаем на субботник в парке.", accounts=("A",), at=NOW, **kw):
-    config, pm, store = env
-    draft, _ = drafts.add_draft(
-        store,
-        pm,
-        config,
-        accounts=[config.account(a) for a in accounts],
-        text=text,
-        publish_at=at,
-        created_by="author",
-        **kw,
-    )
-    return draft
-
-
-def approved(env, **kw):
-    config, _, store = env
-    draft = add(env, **kw)
-    drafts.approve(store, config, draft.id, "head")
-    return draft
-
-
-def due(env, now=None):
-    config, pm, store = env
-    return asyncio.run(publish.publish_due(store, pm, config, now))
-
-
-def state(env, draft_id):
-    return drafts.load_draft(env[2], draft_id)
 
 
 def test_only_an_approved_draft_goes_out_at_its_time(env):
@@ -357,61 +207,6 @@ def test_attachments_split_into_photos_and_links(env, tmp_path):
     assert draft.links == ("https://admin.example.ru/news/1",)
     due(env)
     assert "https://admin.example.ru/news/1" in PlanNetwork.walls["a"][0].text
-
-
-def store_comment(store):
-    store.db.execute(
-        "INSERT INTO comments (account_id, network_id, post_network_id, author_id, published_at,"
-        " text) VALUES ('A', 9012, 1, 55501, '2026-12-01T10:00:00Z', 'Когда починят дорогу?')"
-    )
-    store.db.execute(
-        "INSERT INTO authors (network, network_id, kind, name) "
-        "VALUES ('scripted', 55501, 'user', 'Анна Петрова')"
-    )
-    store.db.conn.commit()
-
-
-def test_replies_use_approved_templates_once(env):
-    config, pm, store = env
-    store.sync_accounts_from_config(config.accounts)
-    store_comment(store)
-    replies.add_template(store, "thanks", "{author}, спасибо! Передали в дорожную службу.", "smm")
-    with pytest.raises(HubError, match="not approved"):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
-    replies.approve_template(store, "thanks", "head")
-    outcome = asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
-    assert outcome.result.done and outcome.result.data["url"] == "u/c77"
-    assert PlanNetwork.replies == [(9012, "Анна, спасибо! Передали в дорожную службу.", False)]
-    again = asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
-    assert again.result.already and "u/c77" in again.result.detail
-    assert len(PlanNetwork.replies) == 1  # never a second answer
-    row = store.db.execute("SELECT kind, state FROM actions").fetchall()
-    assert row == [("reply_comment", "done")]
-
-
-def test_a_reply_whose_answer_was_lost_is_retried_with_care(env):
-    config, pm, store = env
-    store.sync_accounts_from_config(config.accounts)
-    store_comment(store)
-    replies.add_template(store, "thanks", "Спасибо!", "smm")
-    replies.approve_template(store, "thanks", "head")
-    PlanNetwork.modes = ["lost_after"]
-    with pytest.raises(HubError, match="may or may not have been applied"):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
-    asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
-    assert [r[2] for r in PlanNetwork.replies] == [False, True]  # the plugin was told to look
-
-
-def test_templates_are_checked(env):
-    store = env[2]
-    with pytest.raises(ConfigError, match="may use only"):
-        replies.add_template(store, "x", "Здравствуйте, {name}", "smm")
-    with pytest.raises(ConfigError, match="template name"):
-        replies.add_template(store, "Спасибо", "Спасибо", "smm")
-    replies.add_template(store, "thanks", "Спасибо", "smm")
-    replies.approve_template(store, "thanks", "head")
-    rewritten = replies.add_template(store, "thanks", "Спасибо большое", "smm")
-    assert not rewritten.approved  # a changed text needs a new approval
 
 
 @pytest.mark.parametrize(
@@ -614,26 +409,6 @@ def test_approving_a_draft_whose_time_has_passed_says_it_goes_out_at_once(env):
     assert warning and "goes out at the next run" in warning
 
 
-def test_a_template_with_a_format_spec_is_refused(env):
-    with pytest.raises(ConfigError, match="plain"):
-        replies.add_template(env[2], "x", "{author:>{author}}, спасибо", "smm")
-
-
-def test_a_lost_reply_is_checked_with_the_text_first_sent(env):
-    config, pm, store = env
-    store.sync_accounts_from_config(config.accounts)
-    store_comment(store)
-    replies.add_template(store, "thanks", "Спасибо!", "smm")
-    replies.approve_template(store, "thanks", "head")
-    PlanNetwork.modes = ["lost_after"]
-    with pytest.raises(HubError):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
-    replies.add_template(store, "thanks", "Спасибо большое!", "smm")
-    replies.approve_template(store, "thanks", "head")
-    asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
-    assert [r[1:] for r in PlanNetwork.replies] == [("Спасибо!", False), ("Спасибо!", True)]
-
-
 def test_a_single_digit_hour_is_read(env):
     settings = drafts.parse_plan(env[0].raw)
     moment = drafts.parse_when("2026-12-03 9:00", settings)
@@ -647,37 +422,6 @@ def test_a_draft_refused_on_one_account_can_be_withdrawn_before_the_others_go(en
     due(env)
     assert drafts.reject(store, draft.id, "head", "rewrite it").state == "rejected"
     assert due(env) == [] and PlanNetwork.calls == ["A", "B"]
-
-
-def test_a_reply_in_flight_elsewhere_is_not_sent_twice_and_a_person_can_resend(env):
-    config, pm, store = env
-    store.sync_accounts_from_config(config.accounts)
-    store_comment(store)
-    replies.add_template(store, "thanks", "Спасибо!", "smm")
-    replies.approve_template(store, "thanks", "head")
-    PlanNetwork.modes = ["lost_after"]
-    with pytest.raises(HubError):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
-    # another process is sending it right now: its row is pending and fresh
-    store.db.execute(
-        "UPDATE actions SET state = 'pending', updated_at = ?", [publish.stamp(datetime.now(UTC))]
-    )
-    store.db.conn.commit()
-    with pytest.raises(HubError, match="being carried out right now"):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
-    assert len(PlanNetwork.replies) == 1
-    # a crash left it long ago: the repeat asks the network to look (retry=True) ...
-    store.db.execute("UPDATE actions SET updated_at = '2026-01-01T00:00:00Z'")
-    store.db.conn.commit()
-    # ... unless a person looked and says it is not there
-    asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks", resend=True))
-    assert [r[2] for r in PlanNetwork.replies] == [False, False]
-    again = asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks", resend=True))
-    assert again.result.already and len(PlanNetwork.replies) == 2  # done stays done
-    replies.add_template(store, "other", "Разберёмся.", "smm")
-    replies.approve_template(store, "other", "head")
-    with pytest.raises(HubError, match="--resend is for an answer"):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "other", resend=True))
 
 
 def test_a_picture_by_url_is_approved_as_downloaded(env, site):  # noqa: F811
@@ -703,34 +447,6 @@ def test_a_draft_stopped_part_way_never_reaches_the_other_accounts(env):
     with pytest.raises(HubError, match="rejected"):
         asyncio.run(publish.publish_draft(store, pm, config, draft.id, retry_failed=True))
     assert PlanNetwork.calls == ["A", "B"] and len(PlanNetwork.walls["b"]) == 0
-
-
-def test_no_reply_to_the_community_itself_or_to_a_deleted_comment(env):
-    config, pm, store = env
-    store.sync_accounts_from_config(config.accounts)
-    store_comment(store)
-    store.db.execute(
-        "INSERT INTO comments (account_id, network_id, post_network_id, author_id, published_at,"
-        " text, deleted_at) VALUES ('A', 9013, 1, 55502, '2026-12-01T10:00:00Z', 'x', "
-        "'2026-12-01T11:00:00Z')"
-    )
-    store.db.execute("UPDATE comments SET author_id = -1 WHERE network_id = 9012")
-    store.db.execute("""UPDATE accounts SET raw_json = '{"id": 1}' WHERE id = 'A'""")
-    store.db.conn.commit()
-    replies.add_template(store, "thanks", "Спасибо!", "smm")
-    replies.approve_template(store, "thanks", "head")
-    with pytest.raises(HubError, match="written by the community itself"):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
-    with pytest.raises(HubError, match="was deleted"):
-        asyncio.run(replies.reply(store, pm, config, "A:9013", "thanks"))
-    assert PlanNetwork.replies == []
-
-
-def test_the_same_template_text_keeps_its_approval(env):
-    store = env[2]
-    replies.add_template(store, "thanks", "Спасибо", "smm")
-    replies.approve_template(store, "thanks", "head")
-    assert replies.add_template(store, "thanks", "  Спасибо ", "smm").approved_by == "head"
 
 
 def test_approving_twice_says_who_did(env):
