@@ -284,6 +284,7 @@ class LoopbackEmulator:
     error_page = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
     token_param = "access_token"  # counted in stats()["tokens_in_url"] when sent in a URL
     touched_ids: tuple[str, ...] = ()  # a mutation returning None answers the first of these
+    server_class: type[LoopbackServer] = LoopbackServer  # a hardened one for an exposed stub
 
     def __init__(
         self,
@@ -334,7 +335,7 @@ class LoopbackEmulator:
         """Bind and serve in a daemon thread (port 0 picks a free port)."""
         if self._server is not None:
             return self
-        server = LoopbackServer((self.host, self._port), self)
+        server = self.server_class((self.host, self._port), self)
         self._server = server
         self._port = server.server_address[1]
         self._thread = threading.Thread(

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -297,6 +300,209 @@ def test_a_stub_needs_a_token(tmp_path: Path) -> None:
         GospablikiStub(db_path=tmp_path / "gp.db", tokens=["", "  "])
 
 
+# --------------------------------------------------------------------------- exposure
+# The stub must stand being reachable by anyone: control endpoints off unless asked for,
+# the token checked before a body is read, bodies capped, a listen backlog for 50 clients.
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def raw_request(port: int, head: str, body: bytes = b"", timeout: float = 5) -> bytes:
+    """Send a request's head (and the first bytes of its body), return what comes back.
+
+    The body may be far shorter than its Content-Length: a server that waits for the rest
+    before answering times out here instead of answering.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
+        conn.sendall(head.replace("\n", "\r\n").encode("ascii") + b"\r\n" + body)
+        answer = b""
+        try:
+            while b"\r\n\r\n" not in answer or not _complete(answer):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        except TimeoutError:
+            return answer or b"(no answer within %.0f s)" % timeout
+        return answer
+
+
+def _complete(answer: bytes) -> bool:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    match = re.search(rb"(?i)content-length: *(\d+)", head)
+    return match is not None and len(body) >= int(match.group(1))
+
+
+def status_of(answer: bytes) -> int:
+    match = re.match(rb"HTTP/1\.[01] (\d{3}) ", answer)
+    assert match, answer[:200]
+    return int(match.group(1))
+
+
+def json_of(answer: bytes) -> Any:
+    return json.loads(answer.partition(b"\r\n\r\n")[2])
+
+
+def test_control_endpoints_are_off_unless_asked_for(
+    api: httpx.Client, stub: GospablikiStub
+) -> None:
+    base = stub.base_url + "/_emulator"
+    anyone = httpx.post(f"{base}/faults", json={"http500": 1000, "slow_ms": 20000}, timeout=5)
+    assert anyone.status_code == 401
+    for verb, action in [("POST", "faults"), ("GET", "state"), ("GET", "stats")]:
+        answer = httpx.request(verb, f"{base}/{action}", json={"http500": 9}, headers=AUTH)
+        assert answer.status_code == 404 and answer.json()["error"] == "not_found", action
+    assert post(api, sample_report(), timeout=2).status_code == 201  # no fault, no delay
+
+
+def test_test_controls_still_need_the_token(tmp_path: Path) -> None:
+    with GospablikiStub(db_path=tmp_path / "gp.db", tokens=[TOKEN], test_controls=True) as stub:
+        base = stub.base_url + "/_emulator"
+        for auth in ({}, {"Authorization": "Bearer wrong-token-value"}):
+            answer = httpx.post(f"{base}/faults", json={"http500": 1}, headers=auth, timeout=5)
+            assert answer.status_code == 401
+            assert httpx.get(f"{base}/state", headers=auth, timeout=5).status_code == 401
+        assert httpx.post(f"{base}/faults", json={"http500": 1}, headers=AUTH).json() == {
+            "ok": True
+        }
+        headers = {**AUTH, "Idempotency-Key": KEY}
+        reports = f"{stub.url}/reports"
+        assert httpx.post(reports, json=sample_report(), headers=headers).status_code == 500
+        assert httpx.post(reports, json=sample_report(), headers=headers).status_code == 201
+        assert httpx.get(f"{base}/state", headers=AUTH).json()["reports"] == 1
+
+
+BIG = 100 * 1024 * 1024  # declared, never sent
+
+
+@pytest.mark.parametrize(
+    ("request_line", "auth", "status"),
+    [
+        ("POST /api/v1/reports", "", 401),
+        ("POST /api/v1/reports", f"Authorization: Bearer {TOKEN}\n", 413),
+        ("GET /api/v1/health", "", 413),
+        ("POST /_emulator/faults", "", 401),
+        ("POST /_emulator/faults", f"Authorization: Bearer {TOKEN}\n", 404),
+        ("POST /anything", "", 401),
+    ],
+)
+def test_a_huge_body_is_refused_before_it_is_read(
+    stub: GospablikiStub, request_line: str, auth: str, status: int
+) -> None:
+    head = (
+        f"{request_line} HTTP/1.1\nHost: stub\n{auth}Content-Type: application/json\n"
+        f"Idempotency-Key: {KEY}\nContent-Length: {BIG}\n"
+    )
+    answer = raw_request(stub.port, head, b'{"municipality": "', timeout=5)
+    assert status_of(answer) == status
+    assert re.search(rb"(?im)^connection: close", answer)  # the unread rest is not a request
+    assert json_of(answer)["error"] in {"unauthorized", "too_large", "not_found"}
+    assert TOKEN.encode() not in answer
+    assert stub.snapshot()["reports"] == 0
+
+
+def test_control_bodies_are_capped_too(tmp_path: Path) -> None:
+    with GospablikiStub(db_path=tmp_path / "gp.db", tokens=[TOKEN], test_controls=True) as stub:
+        head = (
+            f"POST /_emulator/faults HTTP/1.1\nHost: stub\nAuthorization: Bearer {TOKEN}\n"
+            f"Content-Length: {BIG}\n"
+        )
+        answer = raw_request(stub.port, head, b"{", timeout=5)
+        assert status_of(answer) == 413 and json_of(answer)["error"] == "too_large"
+
+
+def test_a_streamed_body_is_read_up_to_the_limit(tmp_path: Path) -> None:
+    """No Content-Length (chunked): a report is read whole, an endless stream is cut off."""
+    with GospablikiStub(db_path=tmp_path / "gp.db", tokens=[TOKEN], max_body=64 * 1024) as stub:
+        headers = {**AUTH, "Idempotency-Key": KEY, "Content-Type": "application/json"}
+        report = json.dumps(sample_report()).encode()
+        pieces = iter([report[:100], report[100:]])
+        with httpx.Client(base_url=stub.url, headers=headers, timeout=10) as client:
+            answer = client.post("/reports", content=pieces)
+            assert answer.status_code == 201, answer.text
+            endless = (b"x" * 16384 for _ in range(10_000))  # 160 MB if it were all read
+            answer = client.post("/reports", content=endless)
+            assert answer.status_code == 413 and answer.json()["error"] == "too_large"
+            assert "65536" in answer.json()["message"]
+            # The same client carries on: the cut-off connection was not reused.
+            assert client.get("/reports").json()["reports"][0]["receipt"]
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        "Content-Length: lots\n",
+        "Content-Length: -1\n",
+        "Content-Length: 2\nContent-Length: 3\n",
+        "Content-Length: 2\nTransfer-Encoding: chunked\n",
+        "Transfer-Encoding: gzip\n",
+    ],
+)
+def test_a_malformed_framing_is_a_400_not_a_traceback(
+    stub: GospablikiStub, framing: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    head = f"POST /api/v1/reports HTTP/1.1\nHost: stub\nAuthorization: Bearer {TOKEN}\n{framing}"
+    answer = raw_request(stub.port, head, b"{}")
+    assert status_of(answer) == 400 and json_of(answer)["error"] == "bad_request"
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_fifty_clients_connecting_at_once_all_get_in(stub: GospablikiStub) -> None:
+    """Fifty connections wait in the kernel's accept queue while the server is busy.
+
+    Accepting is held back, so what gets in is what the listen backlog lets in (with
+    a backlog of 5, six did; the rest were dropped, or reset on some systems).
+    """
+    server = stub._server
+    assert server is not None
+    release = threading.Event()
+    handle_one = server._handle_request_noblock
+
+    def held_back() -> None:
+        release.wait(10)
+        handle_one()
+
+    server._handle_request_noblock = held_back  # type: ignore[method-assign]
+    clients = [socket.socket() for _ in range(50)]
+    try:
+        for client in clients:
+            client.setblocking(False)
+            client.connect_ex(("127.0.0.1", stub.port))
+        deadline = time.monotonic() + 3
+        pending = set(clients)
+        while pending and time.monotonic() < deadline:
+            _, writable, _ = select.select([], list(pending), [], 0.1)
+            pending -= set(writable)
+        failed = [
+            c for c in clients if c in pending or c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        ]
+        assert len(failed) == 0, f"{len(failed)} of 50 connections did not get in"
+        release.set()
+        request = b"GET /api/v1/health HTTP/1.1\r\nHost: stub\r\nConnection: close\r\n\r\n"
+        for client in clients:
+            client.setblocking(True)
+            client.settimeout(10)
+            client.sendall(request)
+        answers = [client.recv(65536) for client in clients]
+        assert all(a.startswith(b"HTTP/1.1 200") for a in answers)
+    finally:
+        release.set()
+        for client in clients:
+            client.close()
+
+
+def test_the_listen_backlog_fits_fifty_clients(stub: GospablikiStub) -> None:
+    assert stub._server is not None and stub._server.request_queue_size >= 128
+
+
+def test_a_slow_client_does_not_hold_up_the_others(stub: GospablikiStub) -> None:
+    with socket.create_connection(("127.0.0.1", stub.port), timeout=5) as slow:
+        slow.sendall(b"POST /api/v1/reports HTTP/1.1\r\nHost: stub\r\nContent-Le")  # and stops
+        started = time.monotonic()
+        assert httpx.get(f"{stub.url}/health", timeout=5).status_code == 200
+        assert time.monotonic() - started < 2
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -326,6 +532,8 @@ def test_cli_prints_its_banner_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert (
             httpx.post(f"{url}/reports", json=sample_report(), headers=headers).status_code == 201
         )
+        stats = url.removesuffix("/api/v1") + "/_emulator/stats"
+        assert httpx.get(stats, headers=headers).status_code == 404  # no test controls
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
     finally:
@@ -334,6 +542,25 @@ def test_cli_prints_its_banner_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert TOKEN not in banner + out + err
     assert rows(db, "reports") == 1
+
+
+def test_cli_enables_test_controls_only_with_the_flag(tmp_path: Path) -> None:
+    env = {**os.environ, "HUB_GOSPABLIKI_TOKEN": TOKEN}
+    proc = run_cli("--port", "0", "--db", str(tmp_path / "c.db"), "--enable-test-controls", env=env)
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline().strip()
+        match = re.search(r"(http://\S+)/api/v1", banner)
+        assert match and "test controls" in banner, banner
+        stats = match.group(1) + "/_emulator/stats"
+        assert httpx.get(stats, timeout=5).status_code == 401
+        assert httpx.get(stats, headers=AUTH, timeout=5).json()["errors"] == {"401": 1}
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
 
 
 def test_cli_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:

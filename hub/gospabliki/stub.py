@@ -11,6 +11,12 @@ Faults come from :mod:`hub.emulation`: ``http500`` answers an HTML error page be
 anything is stored (a proxy failing), ``lost_reply`` stores the report and *then*
 answers 500 (the answer lost on the way back), which is the case idempotency keys
 exist for. Tokens are compared in constant time and never logged, echoed or stored.
+
+It is a server you could expose (:mod:`.stub_server`): the token is checked from a
+request's head before its body is read, bodies are capped (``max_body`` for reports),
+and the harness's ``/_emulator/*`` control endpoints — which can fail or slow every
+request — are off unless the stub is started with ``test_controls=True``
+(``--enable-test-controls``), and even then need the token.
 """
 
 from __future__ import annotations
@@ -32,10 +38,13 @@ from hub.emulation import HTTP500, Faults, LoopbackEmulator, Reply, Stats, serve
 from hub.secrets import remember
 
 from .schema import content_hash, validate_report
+from .stub_server import StubServer
 from .stub_store import StubStore, StubStoreError
 
 API_PREFIX = "/api/v1"
 MAX_BODY = 5 * 1024 * 1024  # 5 MB: a district's registry and statistics are far smaller
+SMALL_BODY = 64 * 1024  # any other route's body, a control request's included
+CONTROL_PREFIX = "/_emulator/"  # the harness's test-only endpoints
 LOST_REPLY = "lost_reply"  # fault kind: stored, then answered 500
 TOKEN_ENV = "HUB_GOSPABLIKI_TOKEN"
 IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9_-]{8,128}")
@@ -104,6 +113,7 @@ class GospablikiStub(LoopbackEmulator):
     thread_name = "gospabliki-stub"
     server_software = "gospabliki-stub"
     token_param = "access_token"
+    server_class = StubServer
 
     def __init__(
         self,
@@ -117,6 +127,8 @@ class GospablikiStub(LoopbackEmulator):
         slow_ms: int = 0,
         seed: int = 1,
         now: float | None = None,
+        test_controls: bool = False,
+        max_body: int = MAX_BODY,
     ) -> None:
         super().__init__(
             host=host,
@@ -143,6 +155,8 @@ class GospablikiStub(LoopbackEmulator):
         for token in self._tokens:
             remember(token.decode("utf-8"))  # so hub.secrets.redact masks it anywhere
         self.store = StubStore(db_path)
+        self.test_controls = test_controls
+        self.max_body = max_body
 
     @property
     def url(self) -> str:
@@ -169,12 +183,40 @@ class GospablikiStub(LoopbackEmulator):
 
     # ------------------------------------------------------------------ requests
 
+    def admit(self, verb: str, path: str, query: str, headers: Mapping[str, str]) -> Reply | None:
+        """Refuse from the head alone, before a byte of the body is read; None goes on.
+
+        Everything but the health probe needs the token, the control endpoints too;
+        without ``test_controls`` they do not exist.
+        """
+        operation, _, _ = match_route(verb, path)
+        if operation in PUBLIC:
+            return None
+        refused = self._check_token(headers)
+        if refused is None and path.startswith(CONTROL_PREFIX) and not self.test_controls:
+            refused = self._error(404, "not_found", f"no such endpoint: {path}")
+        if refused is not None:
+            params = parse_qsl(query, keep_blank_values=True)
+            in_url = any(key == self.token_param for key, _ in params)
+            self._stats.count(
+                requests=1, by_method=operation or "unknown", tokens_in_url=int(in_url)
+            )
+        return refused
+
+    def body_limit(self, verb: str, path: str) -> int:
+        operation, _, _ = match_route(verb, path)
+        return self.max_body if operation == "createReport" else SMALL_BODY
+
+    def refuse(self, status: int, error: str, message: str) -> Reply:
+        return self._error(status, error, message)
+
     def handle(
         self, verb: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> Reply:
         """``/api/v1/*`` is the API; the harness answers the rest (``/_emulator/*``, 404)."""
         if path != API_PREFIX and not path.startswith(API_PREFIX + "/"):
-            return super().handle(verb, path, query, headers, body)
+            refused = self.admit(verb, path, query, headers)  # again: handle is public
+            return refused or super().handle(verb, path, query, headers, body)
         params = parse_qsl(query, keep_blank_values=True)
         operation, _, _ = match_route(verb, path)
         if operation == "getHealth":
@@ -233,10 +275,9 @@ class GospablikiStub(LoopbackEmulator):
         return self._error(401, "unauthorized", message, {"WWW-Authenticate": challenge})
 
     def _create_report(self, headers: Mapping[str, str], body: bytes) -> Reply:
-        if len(body) > MAX_BODY:
-            return self._error(
-                413, "too_large", f"the body is {len(body)} bytes; the limit is {MAX_BODY} (5 MB)"
-            )
+        if len(body) > self.max_body:
+            message = f"the body is {len(body)} bytes; the limit is {self.max_body} bytes"
+            return self._error(413, "too_large", message)
         media_type, *type_params = _header(headers, "Content-Type").lower().split(";")
         charset = next((p.split("=", 1)[1].strip() for p in type_params if "=" in p), "utf-8")
         if media_type.strip() != "application/json" or charset.strip('"') != "utf-8":
@@ -337,7 +378,27 @@ class MissingTokenError(click.ClickException):
     multiple=True,
     help=f"an accepted bearer token (repeatable); default: ${TOKEN_ENV}, which keeps it out of ps",
 )
-def stub_command(host: str, port: int, db_path: Path, tokens: tuple[str, ...]) -> None:
+@click.option(
+    "--max-body",
+    default=MAX_BODY,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="the largest report body accepted, in bytes (larger ones get 413)",
+)
+@click.option(
+    "--enable-test-controls",
+    "test_controls",
+    is_flag=True,
+    help="serve /_emulator/* (faults, counters: they can fail every report); for tests only",
+)
+def stub_command(
+    host: str,
+    port: int,
+    db_path: Path,
+    tokens: tuple[str, ...],
+    max_body: int,
+    test_controls: bool,
+) -> None:
     """Run the Gospabliki reporting stub in the foreground (Ctrl-C or SIGTERM stops it)."""
     tokens = tuple(t for t in tokens if t.strip()) or tuple(
         t for t in [os.environ.get(TOKEN_ENV, "").strip()] if t
@@ -345,10 +406,18 @@ def stub_command(host: str, port: int, db_path: Path, tokens: tuple[str, ...]) -
     if not tokens:
         raise MissingTokenError(f"no token: pass --token or set {TOKEN_ENV}")
     try:
-        stub = GospablikiStub(host=host, port=port, db_path=db_path, tokens=tokens)
+        stub = GospablikiStub(
+            host=host,
+            port=port,
+            db_path=db_path,
+            tokens=tokens,
+            max_body=max_body,
+            test_controls=test_controls,
+        )
     except StubStoreError as exc:
         raise click.ClickException(str(exc)) from None
-    serve_until_signalled(stub.start(), f"Gospabliki stub on {stub.url} (db {db_path})")
+    controls = ", test controls on /_emulator/" if test_controls else ""
+    serve_until_signalled(stub.start(), f"Gospabliki stub on {stub.url} (db {db_path}{controls})")
 
 
 if __name__ == "__main__":
