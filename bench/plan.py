@@ -81,8 +81,10 @@ def bench_publishing(n_drafts: int) -> None:
         seconds = time.perf_counter() - started
         after = _requests(emus)
         ok = sum(o.state == "published" for o in outcomes)
-        print(f"publishing: {n_drafts} drafts × 3 networks = {len(outcomes)} publications, "
-              f"{ok} published in {seconds:.2f} s ({seconds / len(outcomes) * 1000:.0f} ms each)")
+        print(
+            f"publishing: {n_drafts} drafts × 3 networks = {len(outcomes)} publications, "
+            f"{ok} published in {seconds:.2f} s ({seconds / len(outcomes) * 1000:.0f} ms each)"
+        )
         for name in WRITE:
             per = (after[name] - before[name]) / n_drafts
             print(f"  {name:<9} {per:.1f} HTTP requests per publication")
@@ -101,8 +103,10 @@ def bench_publishing(n_drafts: int) -> None:
             seconds = time.perf_counter() - started
             cost = _requests(emus)[network] - before
             attempts = drafts.load_draft(store, draft.id).targets[0].attempts
-            print(f"  lost answer on {network:<9}: reconciled to {outcome.state} with {cost} "
-                  f"requests in {seconds:.2f} s, sent {attempts} time(s)")
+            print(
+                f"  lost answer on {network:<9}: reconciled to {outcome.state} with {cost} "
+                f"requests in {seconds:.2f} s, sent {attempts} time(s)"
+            )
 
 
 def _synthetic(folder: Path, n_accounts: int, posts: int, comments: int):
@@ -157,9 +161,11 @@ def bench_compliance(n_accounts: int, posts: int, comments: int) -> None:
         report = compliance_report(store, config, week, page_fields=fields)
         to_table(report), to_json(report)
         timings.append(time.perf_counter() - started)
-    print(f"compliance: {n_accounts} accounts, {n_posts:,} posts, {n_comments:,} comments; "
-          f"week {week}: best {min(timings):.2f} s, worst {max(timings):.2f} s "
-          f"({len(report['accounts'])} account lines)")
+    print(
+        f"compliance: {n_accounts} accounts, {n_posts:,} posts, {n_comments:,} comments; "
+        f"week {week}: best {min(timings):.2f} s, worst {max(timings):.2f} s "
+        f"({len(report['accounts'])} account lines)"
+    )
     store.close()
 
 

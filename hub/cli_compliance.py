@@ -17,8 +17,10 @@ from .compliance.html import render_html
 from .compliance.render import to_json, to_table
 from .compliance.week import week_of
 from .errors import ConfigError
+from .i18n import _
 from .plan.settings import parse_plan
 from .registry import sync_registry
+from .safe_text import public_copy, terminal_text
 
 FORMATS = ("table", "json", "html")
 
@@ -44,14 +46,17 @@ def install(cli: click.Group, pass_ctx) -> None:
     def compliance(obj, week, fmt):
         """Posts against the norm, page completeness, 2FA, Gospabliki, removals, notices."""
         if fmt not in FORMATS:
-            raise ConfigError(f"--format must be table, json or html, not {fmt!r}")
+            raise ConfigError(
+                _("--format must be table, json or html, not {value!r}").format(value=fmt)
+            )
         chosen = parse_week(week) if week is not None else None
         config = obj.config()
         plan = parse_plan(config.raw)
         parse_compliance(config.raw)  # a broken [compliance] stops before the database opens
         store = obj.store(config, create=False)
         try:
-            sync_registry(store, config)
+            if not store.readonly:  # read-only (hub.cli_common): as the hub last synced it
+                sync_registry(store, config)
             report = compliance_report(
                 store,
                 config,
@@ -61,8 +66,8 @@ def install(cli: click.Group, pass_ctx) -> None:
         finally:
             store.close()
         if fmt == "json":
-            click.echo(to_json(report))
+            click.echo(terminal_text(to_json(report)))
         elif fmt == "html":
             click.echo(render_html(report), nl=False)
-        else:
-            click.echo(to_table(report))
+        else:  # the table's own colours stay: the pages' names lose their controls instead
+            click.echo(to_table(public_copy(report)))

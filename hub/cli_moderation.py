@@ -9,10 +9,15 @@ import sys
 
 import click
 
+from . import unfinished
 from .cli_common import operator_name
 from .errors import HubError
+from .i18n import _, ngettext
+from .live import interruptible, say
 from .moderation import audit, service
+from .safe_text import terminal_text
 from .sync import select_accounts
+from .verdicts import CATEGORIES
 
 
 def install(cli: click.Group, pass_ctx, warn_overdue) -> None:
@@ -25,75 +30,192 @@ def install(cli: click.Group, pass_ctx, warn_overdue) -> None:
         config = obj.config()
         accounts = select_accounts(config, account_ids)
         store = obj.store(config, create=False)
-        report = asyncio.run(service.moderate(store, obj.pm, config, accounts, dry_run=dry_run))
-        for item in report.judged:
+        tally = {"judged": 0, "delete": 0, "review": 0, "deleted": 0}
+
+        def on_item(stage: str, item) -> None:  # each line as it happens, flushed
+            if stage == "carried_out":
+                tally["deleted"] += item.outcome.startswith("done")
+                say(terminal_text(f"  #{item.comment_id}: {item.outcome}"))
+                return
+            tally["judged"] += 1
+            tally[item.decision] = tally.get(item.decision, 0) + 1
             if item.decision != "keep" or item.verdict.criticism:
                 v = item.verdict
-                flag = " [criticism]" if v.criticism else ""
-                click.echo(
-                    f"{item.decision:<6} #{item.comment_id} {item.account.id} "
-                    f"{v.category or '-'} {v.rule}{flag}: {v.reason}"
+                flag = _(" [criticism]") if v.criticism else ""
+                say(
+                    terminal_text(  # a reason quotes the comment
+                        f"{item.decision:<6} #{item.comment_id} {item.account.id} "
+                        f"{v.category or '-'} {v.rule}{flag}: {v.reason}"
+                    )
                 )
-        for item in report.carried_out:
-            click.echo(f"  #{item.comment_id}: {item.outcome}")
+
+        def interrupted() -> str:
+            return _(
+                "interrupted: judged {judged}, deleted {deleted}, queued {queued}; "
+                "the rest continues on the next run"
+            ).format(judged=tally["judged"], deleted=tally["deleted"], queued=tally["review"])
+
+        with interruptible(interrupted):
+            report = asyncio.run(
+                service.moderate(store, obj.pm, config, accounts, dry_run=dry_run, on_item=on_item)
+            )
+        for resumed in report.resumed:
+            click.echo(
+                terminal_text(
+                    _("  resumed {account}: {outcome}").format(
+                        account=resumed.account_id, outcome=resumed.outcome
+                    )
+                )
+            )
         counts = report.counts()
-        verb = "would be" if dry_run else "were"
-        click.echo(
-            f"judged {len(report.judged)} comments: {counts['keep']} kept, "
-            f"{counts['review']} {verb} queued for review, {counts['delete']} {verb} "
-            "deleted"
-        )
+        click.echo(_judged_line(len(report.judged), counts, dry_run))
         warn_overdue(store)
         failed = [i for i in report.carried_out if not i.outcome.startswith("done")]
+        failed += [r for r in report.resumed if not r.ok]
         if failed:
-            raise HubError(f"{len(failed)} decisions could not be carried out, listed above")
+            raise HubError(
+                ngettext(
+                    "{n} action could not be carried out yet, listed above",
+                    "{n} actions could not be carried out yet, listed above",
+                    len(failed),
+                ).format(n=len(failed))
+            )
+
+    def _judged_line(judged: int, counts, dry_run: bool) -> str:
+        if dry_run:
+            text = ngettext(
+                "judged {n} comment: {keep} kept, {review} would be queued for review, "
+                "{delete} would be deleted",
+                "judged {n} comments: {keep} kept, {review} would be queued for review, "
+                "{delete} would be deleted",
+                judged,
+            )
+        else:
+            text = ngettext(
+                "judged {n} comment: {keep} kept, {review} were queued for review, "
+                "{delete} were deleted",
+                "judged {n} comments: {keep} kept, {review} were queued for review, "
+                "{delete} were deleted",
+                judged,
+            )
+        return text.format(
+            n=judged, keep=counts["keep"], review=counts["review"], delete=counts["delete"]
+        )
 
     @cli.group()
     def moderation():
         """The review queue, operators' decisions, the audit log, and a classifier."""
 
     @moderation.command(name="queue")
-    @click.option("--limit", default=50, show_default=True)
+    @click.option("--account", help="Only this account's items (its id in the config).")
+    @click.option(
+        "--category",
+        help=f"Only this category ({', '.join(CATEGORIES)}); '-' for items with none (floods).",
+    )
+    @click.option("--rule", help="Only this rule's items, e.g. flood.same_text.")
+    @click.option(
+        "--limit", default=50, show_default=True, type=click.IntRange(min=0), help="0: all."
+    )
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
     @pass_ctx
-    def queue(obj, limit, as_json):
-        """Comments waiting for an operator's decision."""
+    def queue(obj, account, category, rule, limit, as_json):
+        """Comments waiting for an operator: 'hub moderation delete' or 'keep' them by id."""
         config = obj.config()
-        rows = service.review_queue(obj.store(config, create=False), limit)
-        if as_json:
-            click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        if account:
+            config.account(account)  # an unknown id is a mistake, not an empty queue
+        page = service.review_queue(
+            obj.store(config, create=False), limit, account=account, category=category, rule=rule
+        )
+        if as_json:  # residents' text: no escape sequence reaches the terminal (still JSON)
+            data = {"total": page.total, "items": page.rows}
+            click.echo(terminal_text(json.dumps(data, ensure_ascii=False, indent=2)))
             return
-        if not rows:
-            click.echo("the review queue is empty")
-        for r in rows:
-            flag = " [criticism]" if r["criticism"] else ""
+        for r in page:
+            flag = _(" [criticism]") if r["criticism"] else ""
             click.echo(
-                f"#{r['id']:<6} {r['account_id']} {r['category'] or '-'}{flag}: "
-                f"«{(r['text'] or '')[:70]}» — {r['reason']}"
+                terminal_text(
+                    f"#{r['id']:<6} {r['account_id']} {r['category'] or '-'} {r['rule']}{flag}: "
+                    f"«{(r['text'] or '')[:70]}» — {r['reason']}"
+                )
             )
+        click.echo(_queue_summary(page, account or category or rule))
 
-    @moderation.command()
-    @click.argument("item_id", type=int)
-    @click.option("--by", help="Who decides (default: your user name).")
-    @pass_ctx
-    def approve(obj, item_id, by):
-        """Delete review item ITEM_ID's comment (and restrict its author as the policy says)."""
+    def _queue_summary(page, filtered) -> str:
+        if page.total == 0:
+            if filtered:
+                return _("no review item matches these filters")
+            return _("the queue is empty")
+        more = _("; --limit 0 shows all") if len(page) < page.total else ""
+        return _("showing {shown} of {total}{more}").format(
+            shown=len(page), total=page.total, more=more
+        )
+
+    def _report(decided, failed_line: str) -> None:
+        """One line per item; a non-zero exit if any failed (the others were still done)."""
+        for d in decided:
+            click.echo(terminal_text(d.line))
+        failed = [d for d in decided if not d.ok]
+        if failed:
+            raise HubError(failed_line.format(failed=len(failed), total=len(decided)))
+
+    def _delete(obj, item_ids, by) -> None:
         config = obj.config()
         store = obj.store(config, create=False)
-        item = asyncio.run(service.approve(store, obj.pm, config, item_id, operator_name(by)))
-        click.echo(f"#{item_id}: {item.outcome}")
-        if not item.outcome.startswith("done"):
-            raise HubError(f"review item {item_id} was approved but not carried out")
+        who = operator_name(by)
+        decided = asyncio.run(service.delete_items(store, obj.pm, config, item_ids, who))
+        _report(decided, _("{failed} of {total} review items not deleted, see above"))
 
-    @moderation.command()
-    @click.argument("item_id", type=int)
-    @click.option("--by", help="Who decides (default: your user name).")
-    @pass_ctx
-    def reject(obj, item_id, by):
-        """Keep review item ITEM_ID's comment."""
+    def _keep(obj, item_ids, by) -> None:
         config = obj.config()
-        service.reject(obj.store(config, create=False), item_id, operator_name(by))
-        click.echo(f"#{item_id}: kept")
+        store = obj.store(config, create=False)
+        decided = service.keep_items(store, item_ids, operator_name(by))
+        _report(decided, _("{failed} of {total} review items not kept, see above"))
+
+    def _renamed(old: str, new: str, what: str) -> None:
+        click.echo(
+            _(
+                "hub: warning: 'hub moderation {old}' is now 'hub moderation {new}' ({what}); "
+                "the old name goes in the next release"
+            ).format(old=old, new=new, what=what),
+            err=True,
+        )
+
+    item_ids_argument = click.argument("item_ids", nargs=-1, required=True)
+    by_option = click.option("--by", help="Who decides (default: your user name).")
+
+    @moderation.command(name="delete")
+    @item_ids_argument
+    @by_option
+    @pass_ctx
+    def delete(obj, item_ids, by):
+        """Delete these review items' comments; restrict their authors as the policy says."""
+        _delete(obj, item_ids, by)
+
+    @moderation.command(name="keep")
+    @item_ids_argument
+    @by_option
+    @pass_ctx
+    def keep(obj, item_ids, by):
+        """Keep these review items' comments: nothing is sent, the decision is logged."""
+        _keep(obj, item_ids, by)
+
+    @moderation.command(name="approve", hidden=True)
+    @item_ids_argument
+    @by_option
+    @pass_ctx
+    def approve(obj, item_ids, by):
+        """Old name of 'delete'."""
+        _renamed("approve", "delete", _("it deletes the comment"))
+        _delete(obj, item_ids, by)
+
+    @moderation.command(name="reject", hidden=True)
+    @item_ids_argument
+    @by_option
+    @pass_ctx
+    def reject(obj, item_ids, by):
+        """Old name of 'keep'."""
+        _renamed("reject", "keep", _("it keeps the comment"))
+        _keep(obj, item_ids, by)
 
     @moderation.command(name="log")
     @click.option("--verify", is_flag=True, help="Check the hash chain of the whole log.")
@@ -108,22 +230,31 @@ def install(cli: click.Group, pass_ctx, warn_overdue) -> None:
             report = audit.verify(store)
             if not report.intact:
                 raise HubError(
-                    f"the audit log is broken at entry #{report.broken_at}: {report.problem}"
+                    _("the audit log is broken at entry #{n}: {problem}").format(
+                        n=report.broken_at, problem=report.problem
+                    )
                 )
             click.echo(
-                f"the audit log's chain of {report.entries} entries is intact; its head is "
-                f"{report.head} (keep it: a rewritten chain would end elsewhere)"
+                ngettext(
+                    "the audit log's chain of {n} entry is intact; its head is "
+                    "{head} (keep it: a rewritten chain would end elsewhere)",
+                    "the audit log's chain of {n} entries is intact; its head is "
+                    "{head} (keep it: a rewritten chain would end elsewhere)",
+                    report.entries,
+                ).format(n=report.entries, head=report.head)
             )
             return
         rows = audit.entries(store, limit)
-        if as_json:
-            click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        if as_json:  # residents' text: no escape sequence reaches the terminal (still JSON)
+            click.echo(terminal_text(json.dumps(rows, ensure_ascii=False, indent=2)))
             return
         for r in reversed(rows):
             click.echo(
-                f"#{r['id']} {r['at']} {r['actor']} {r['event']} {r['account_id']} "
-                f"comment {r['comment_id']} {r['category'] or ''}: "
-                f"«{(r['comment_text'] or '')[:60]}»"
+                terminal_text(
+                    f"#{r['id']} {r['at']} {r['actor']} {r['event']} {r['account_id']} "
+                    f"comment {r['comment_id']} {r['category'] or ''}: "
+                    f"«{(r['comment_text'] or '')[:60]}»"
+                )
             )
 
     @moderation.command()
@@ -139,6 +270,42 @@ def install(cli: click.Group, pass_ctx, warn_overdue) -> None:
                 click.echo(json.dumps(verdict.as_dict(), ensure_ascii=False))
             else:
                 click.echo(
-                    f"{verdict.action}\t{verdict.category or '-'}\t{verdict.rule}\t"
-                    f"{verdict.match or ''}\t{verdict.reason}"
+                    terminal_text(  # the match and reason quote the input (tabs are kept)
+                        f"{verdict.action}\t{verdict.category or '-'}\t{verdict.rule}\t"
+                        f"{verdict.match or ''}\t{verdict.reason}"
+                    )
                 )
+
+    @moderation.command(name="stuck")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @pass_ctx
+    def stuck(obj, as_json):
+        """What the hub stopped trying by itself after repeated failures: a person must look."""
+        config = obj.config()
+        items = unfinished.stuck(obj.store(config, create=False))
+        if as_json:
+            click.echo(
+                terminal_text(json.dumps([vars(i) for i in items], ensure_ascii=False, indent=2))
+            )
+            return
+        if not items:
+            click.echo(_("nothing is stuck: every action finished or is still being tried"))
+            return
+        for i in items:
+            click.echo(
+                terminal_text(  # the error quotes a network's answer
+                    f"{i.ref:<14} {i.account_id} {i.kind}, "
+                    + ngettext(
+                        "{n} try, since {since}: {error}",
+                        "{n} tries, since {since}: {error}",
+                        i.attempts,
+                    ).format(n=i.attempts, since=i.since, error=i.error or _("no answer recorded"))
+                )
+            )
+        click.echo(
+            _(
+                "{n} stuck. A verdict: delete or keep the comment by hand, then "
+                "'hub moderation log'; an action: check it on the network and repeat the command "
+                "that made it; a publication: 'hub plan resolve'"
+            ).format(n=len(items))
+        )

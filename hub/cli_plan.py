@@ -12,8 +12,10 @@ import click
 from . import plugins
 from .cli_common import operator_name
 from .errors import ConfigError, HubError
+from .i18n import _, ngettext
 from .plan import drafts, publish, replies
 from .plan.settings import parse_plan
+from .safe_text import terminal_text
 from .secrets import token_from_env
 
 #: a draft's number: SQLite takes no integer past 2**63 - 1 (a traceback, not an answer)
@@ -23,7 +25,7 @@ DRAFT_ID = click.IntRange(1, 2**63 - 1)
 def _accounts(config, account_ids, organization, all_accounts):
     if all_accounts:
         if not config.accounts:
-            raise ConfigError("no accounts are declared; add [[accounts]] to the config first")
+            raise ConfigError(_("no accounts are declared; add [[accounts]] to the config first"))
         return list(config.accounts)
     chosen = [config.account(a) for a in account_ids]
     if organization:
@@ -31,8 +33,13 @@ def _accounts(config, account_ids, organization, all_accounts):
         if not any(a.organization == organization for a in config.accounts):
             known = sorted({a.organization for a in config.accounts if a.organization})
             raise ConfigError(
-                f"no account belongs to organization «{organization}»; the accounts' "
-                f"organizations are: {', '.join(f'«{k}»' for k in known) or 'none'}"
+                _(
+                    "no account belongs to organization «{organization}»; the accounts' "
+                    "organizations are: {known}"
+                ).format(
+                    organization=organization,
+                    known=", ".join(f"«{k}»" for k in known) or _("none"),
+                )
             )
     seen: dict[str, object] = {}
     for account in chosen:
@@ -60,25 +67,43 @@ def _at(stamp: str | None, config) -> str:
     return _local(datetime.fromisoformat(stamp.replace("Z", "+00:00")), config)
 
 
+def _say(text: str) -> None:
+    """A line of a draft, a network's answer or URL: no escape sequence reaches the terminal."""
+    click.echo(terminal_text(text))
+
+
 def _show(draft: drafts.Draft, config) -> None:
     title = f" «{draft.title}»" if draft.title else ""
-    click.echo(f"draft #{draft.id}{title}: {draft.state}, at {_local(draft.publish_at, config)}")
-    click.echo(f"  written by {draft.created_by} at {_at(draft.created_at, config)}")
-    if draft.approved_by:
-        click.echo(f"  approved by {draft.approved_by} at {_at(draft.approved_at, config)}")
-    if draft.rejected_by:
-        click.echo(
-            f"  rejected by {draft.rejected_by} at {_at(draft.rejected_at, config)}: "
-            f"{draft.reject_reason}"
+    _say(
+        _("draft #{id}{title}: {state}, at {at}").format(
+            id=draft.id, title=title, state=draft.state, at=_local(draft.publish_at, config)
         )
-    click.echo(f"  bureaucratese score {draft.lint_score}")
+    )
+    _say(
+        _("  written by {who} at {at}").format(
+            who=draft.created_by, at=_at(draft.created_at, config)
+        )
+    )
+    if draft.approved_by:
+        _say(
+            _("  approved by {who} at {at}").format(
+                who=draft.approved_by, at=_at(draft.approved_at, config)
+            )
+        )
+    if draft.rejected_by:
+        _say(
+            _("  rejected by {who} at {at}: {reason}").format(
+                who=draft.rejected_by, at=_at(draft.rejected_at, config), reason=draft.reject_reason
+            )
+        )
+    _say(_("  bureaucratese score {score}").format(score=draft.lint_score))
     for item in draft.attachments:
-        click.echo(f"  attachment {item}")
+        _say(_("  attachment {item}").format(item=item))
     for t in draft.targets:
         where = f" {t.url}" if t.url else ""
         error = f" — {t.error}" if t.error else ""
-        when = f" at {_at(t.published_at, config)}" if t.published_at else ""
-        click.echo(f"  {t.account_id}: {t.state}{when}{where}{error}")
+        when = _(" at {at}").format(at=_at(t.published_at, config)) if t.published_at else ""
+        _say(f"  {t.account_id}: {t.state}{when}{where}{error}")
 
 
 def _report(outcomes: list[publish.TargetOutcome]) -> None:
@@ -86,7 +111,13 @@ def _report(outcomes: list[publish.TargetOutcome]) -> None:
         click.echo(outcome.line())
     bad = [o for o in outcomes if o.state in ("failed", "unknown", "pending")]
     if bad:
-        raise HubError(f"{len(bad)} publication(s) did not go out, listed above")
+        raise HubError(
+            ngettext(
+                "{n} publication did not go out, listed above",
+                "{n} publications did not go out, listed above",
+                len(bad),
+            ).format(n=len(bad))
+        )
 
 
 def install(cli: click.Group, pass_ctx) -> None:
@@ -105,7 +136,8 @@ def install(cli: click.Group, pass_ctx) -> None:
         "when",
         default="now",
         show_default=True,
-        help="When to publish: 2026-12-03 09:00 (local time, [plan] time_zone) or now.",
+        help="When to publish: 03.12.2026 09:00 or 2026-12-03 09:00 "
+        "(local time, [plan] time_zone), or now.",
     )
     @click.option(
         "--attach",
@@ -115,7 +147,9 @@ def install(cli: click.Group, pass_ctx) -> None:
     @click.option("--title", help="A short name for the plan.")
     @click.option("--by", help="Who wrote it (default: your user name).")
     @pass_ctx
-    def plan_add(obj, account_ids, organization, all_accounts, text, text_file, when, attach, title, by):  # noqa: E501
+    def plan_add(
+        obj, account_ids, organization, all_accounts, text, text_file, when, attach, title, by
+    ):  # noqa: E501
         """Write a draft for one or many accounts; it goes out only once approved."""
         config = obj.config()
         if text is None:
@@ -133,15 +167,18 @@ def install(cli: click.Group, pass_ctx) -> None:
             created_by=operator_name(by),
         )
         click.echo(
-            f"draft #{draft.id} written for {', '.join(t.account_id for t in draft.targets)}, "
-            f"to go out at {_local(draft.publish_at, config)} once approved"
+            _("draft #{id} written for {accounts}, to go out at {at} once approved").format(
+                id=draft.id,
+                accounts=", ".join(t.account_id for t in draft.targets),
+                at=_local(draft.publish_at, config),
+            )
         )
         if when.strip().lower() != "now" and draft.publish_at < datetime.now(UTC) - timedelta(
             minutes=15
         ):
-            click.echo("warning: that time has passed; it goes out as soon as it is approved")
+            click.echo(_("warning: that time has passed; it goes out as soon as it is approved"))
         if findings:
-            click.echo(f"bureaucratese score {draft.lint_score}; consider:")
+            click.echo(_("bureaucratese score {score}; consider:").format(score=draft.lint_score))
             for line in findings:
                 click.echo(f"  {line}")
 
@@ -154,16 +191,22 @@ def install(cli: click.Group, pass_ctx) -> None:
         config = obj.config()
         items = drafts.list_drafts(obj.store(config), state)
         if as_json:
-            click.echo(json.dumps([d.as_dict() for d in items], ensure_ascii=False, indent=2))
+            _say(json.dumps([d.as_dict() for d in items], ensure_ascii=False, indent=2))
             return
         if not items:
-            click.echo("no drafts" + (f" in state {state}" if state else ""))
+            click.echo(
+                _("no drafts in state {state}").format(state=state) if state else _("no drafts")
+            )
         for d in items:
             targets = ", ".join(f"{t.account_id}={t.state}" for t in d.targets)
             out = [t.published_at for t in d.targets if t.published_at]
-            when = f"out {_at(max(out), config)}" if out else f"at {_local(d.publish_at, config)}"
+            when = (
+                _("out {at}").format(at=_at(max(out), config))
+                if out
+                else _("at {at}").format(at=_local(d.publish_at, config))
+            )
             click.echo(f"#{d.id:<4} {d.state:<9} {when}  [{targets}]")
-            click.echo(f"      {_headline(d)}")
+            _say(f"      {_headline(d)}")
 
     @plan.command(name="show")
     @click.argument("draft_id", type=DRAFT_ID)
@@ -176,16 +219,16 @@ def install(cli: click.Group, pass_ctx) -> None:
         config = obj.config()
         draft = drafts.load_draft(obj.store(config), draft_id)
         if as_json:
-            click.echo(json.dumps(draft.as_dict(), ensure_ascii=False, indent=2))
+            _say(json.dumps(draft.as_dict(), ensure_ascii=False, indent=2))
             return
         _show(draft, config)
         click.echo("")
-        click.echo(draft.text)
+        _say(draft.text)
         findings = lint(draft.text).findings
         if findings:
             click.echo("")
             for f in findings:
-                click.echo(f"  {f.rule:<24} «{f.match}» → {f.suggestion}")
+                _say(f"  {f.rule:<24} «{f.match}» → {f.suggestion}")
 
     @plan.command(name="approve")
     @click.argument("draft_id", type=DRAFT_ID)
@@ -196,10 +239,11 @@ def install(cli: click.Group, pass_ctx) -> None:
         config = obj.config()
         draft, warning = drafts.approve(obj.store(config), config, draft_id, operator_name(by))
         if warning:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(_("warning: {message}").format(message=warning), err=True)
         click.echo(
-            f"draft #{draft.id} approved by {draft.approved_by}; "
-            f"goes out at {_local(draft.publish_at, config)}"
+            _("draft #{id} approved by {who}; goes out at {at}").format(
+                id=draft.id, who=draft.approved_by, at=_local(draft.publish_at, config)
+            )
         )
 
     @plan.command(name="reject")
@@ -211,12 +255,20 @@ def install(cli: click.Group, pass_ctx) -> None:
         """Refuse a draft (or withdraw an approved one before it goes out)."""
         config = obj.config()
         draft = drafts.reject(obj.store(config), draft_id, operator_name(by), reason)
-        click.echo(f"draft #{draft.id} rejected by {draft.rejected_by}: {draft.reject_reason}")
+        click.echo(
+            _("draft #{id} rejected by {who}: {reason}").format(
+                id=draft.id, who=draft.rejected_by, reason=draft.reject_reason
+            )
+        )
         for t in draft.targets:
             if t.state == "published":
-                click.echo(f"  already up on {t.account_id}: {t.url} (delete it there if need be)")
+                click.echo(
+                    _("  already up on {account}: {url} (delete it there if need be)").format(
+                        account=t.account_id, url=t.url
+                    )
+                )
             else:
-                click.echo(f"  {t.account_id}: will not get it")
+                click.echo(_("  {account}: will not get it").format(account=t.account_id))
 
     @plan.command(name="publish")
     @click.argument("draft_id", type=DRAFT_ID, required=False)
@@ -232,13 +284,13 @@ def install(cli: click.Group, pass_ctx) -> None:
         if draft_id is None:
             outcomes = asyncio.run(publish.publish_due(store, obj.pm, config))
             if not outcomes:
-                click.echo("nothing is due")
+                click.echo(_("nothing is due"))
         else:
             outcomes = asyncio.run(
                 publish.publish_draft(store, obj.pm, config, draft_id, retry_failed=True)
             )
             if not outcomes:
-                click.echo(f"draft #{draft_id} is already out on every account")
+                click.echo(_("draft #{id} is already out on every account").format(id=draft_id))
         _report(outcomes)
 
     @plan.command(name="resolve")
@@ -251,12 +303,16 @@ def install(cli: click.Group, pass_ctx) -> None:
     def plan_resolve(obj, draft_id, account_id, post_id, not_published, by):
         """Settle a publication the hub could not verify, after looking at the page."""
         if (post_id is None) == (not not_published):
-            raise ConfigError("give exactly one of --post-id N or --not-published")
+            raise ConfigError(_("give exactly one of --post-id N or --not-published"))
         config = obj.config()
         account = config.account(account_id)
         network_class = plugins.networks(obj.pm).get(account.network)
         if network_class is None:
-            raise ConfigError(f"no installed plugin provides network {account.network!r}")
+            raise ConfigError(
+                _("no installed plugin provides network {network!r}").format(
+                    network=account.network
+                )
+            )
         network = network_class(config.network_settings(account.network), token_from_env)
         outcome = publish.resolve(
             obj.store(config), config, network, draft_id, account_id,
@@ -267,9 +323,7 @@ def install(cli: click.Group, pass_ctx) -> None:
     @plan.command(name="lint")
     @click.argument("draft_id", type=DRAFT_ID, required=False)
     @click.option("--text", help="The text to check (default: the draft, else standard input).")
-    @click.option(
-        "--max-sentence-words", default=25, show_default=True, type=click.IntRange(min=1)
-    )
+    @click.option("--max-sentence-words", default=25, show_default=True, type=click.IntRange(min=1))
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
     @pass_ctx
     def plan_lint(obj, draft_id, text, max_sentence_words, as_json):
@@ -280,7 +334,7 @@ def install(cli: click.Group, pass_ctx) -> None:
             config = obj.config()
             text = drafts.load_draft(obj.store(config, create=False), draft_id).text
         if text is None and sys.stdin.isatty():
-            raise ConfigError("give a draft number, --text '...', or pipe the text in")
+            raise ConfigError(_("give a draft number, --text '...', or pipe the text in"))
         report = lint(
             text if text is not None else sys.stdin.read(), max_sentence_words=max_sentence_words
         )
@@ -304,7 +358,13 @@ def install(cli: click.Group, pass_ctx) -> None:
         for f in report.findings:
             click.echo(f"{f.rule:<24} «{f.match}» → {f.suggestion}")
         count = len(report.findings)
-        click.echo(f"score {report.score:.0f} of 100 ({count} finding{'' if count == 1 else 's'})")
+        click.echo(
+            ngettext(
+                "score {score:.0f} of 100 ({n} finding)",
+                "score {score:.0f} of 100 ({n} findings)",
+                count,
+            ).format(score=report.score, n=count)
+        )
 
     @cli.command(name="reply")
     @click.argument("comment")
@@ -326,7 +386,8 @@ def install(cli: click.Group, pass_ctx) -> None:
             )
         )  # fmt: skip
         url = outcome.result.data.get("url")
-        click.echo(outcome.summary(f"reply to {comment}") + (f" {url}" if url else ""))
+        what = _("reply to {comment}").format(comment=comment)
+        click.echo(outcome.summary(what) + (f" {url}" if url else ""))
         store = obj.store(config, create=False)
         row = store.db.execute(
             "SELECT params_json FROM actions WHERE id = ?", [outcome.action_id]
@@ -350,14 +411,24 @@ def install(cli: click.Group, pass_ctx) -> None:
         before = {t.name: t for t in replies.list_templates(store)}.get(name)
         template = replies.add_template(store, name, text, operator_name(by))
         if template.approved:
-            click.echo(f"template {name!r} unchanged (approved by {template.approved_by})")
+            click.echo(
+                _("template {name!r} unchanged (approved by {who})").format(
+                    name=name, who=template.approved_by
+                )
+            )
         elif before is not None and before.approved:
             click.echo(
-                f"template {name!r} rewritten; its approval by {before.approved_by} is withdrawn: "
-                f"hub templates approve {name}"
+                _(
+                    "template {name!r} rewritten; its approval by {who} is withdrawn: "
+                    "hub templates approve {plain}"
+                ).format(name=name, who=before.approved_by, plain=name)
             )
         else:
-            click.echo(f"template {name!r} written; approve it: hub templates approve {name}")
+            click.echo(
+                _("template {name!r} written; approve it: hub templates approve {plain}").format(
+                    name=name, plain=name
+                )
+            )
 
     @templates.command(name="approve")
     @click.argument("name")
@@ -367,7 +438,11 @@ def install(cli: click.Group, pass_ctx) -> None:
         """Approve a template so that 'hub reply' can use it."""
         config = obj.config()
         template = replies.approve_template(obj.store(config), name, operator_name(by))
-        click.echo(f"template {template.name!r} approved by {template.approved_by}")
+        click.echo(
+            _("template {name!r} approved by {who}").format(
+                name=template.name, who=template.approved_by
+            )
+        )
 
     @templates.command(name="list")
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
@@ -380,7 +455,9 @@ def install(cli: click.Group, pass_ctx) -> None:
             click.echo(json.dumps([t.__dict__ for t in items], ensure_ascii=False, indent=2))
             return
         if not items:
-            click.echo("no templates; write one: hub templates add NAME --text '...'")
+            click.echo(_("no templates; write one: hub templates add NAME --text '...'"))
         for t in items:
-            state = f"approved by {t.approved_by}" if t.approved else "NOT approved"
+            state = _("NOT approved")
+            if t.approved:
+                state = _("approved by {who}").format(who=t.approved_by)
             click.echo(f"{t.name:<16} {state:<24} {t.text}")

@@ -1,4 +1,4 @@
-"""``hub orgs``, ``hub responsible``, ``hub accounts attest``, ``hub registry``, ``hub notices``.
+"""``hub orgs``, ``responsible``, ``accounts attest|adopt``, ``registry``, ``notices``.
 
 Thin commands over hub.registry. Each one opens the registry through
 :func:`_open`, which syncs the config into it first, so what a command shows or
@@ -19,8 +19,10 @@ from . import plugins
 from .cli_common import operator_name
 from .config import Config
 from .errors import ConfigError
+from .i18n import DAY_FORMS, _, ngettext, parse_day
 from .registry import export_registry, list_notices, mark_notices_sent, sync_registry
 from .registry.events import list_events
+from .registry.existing import adopt_account
 from .registry.model import (
     attest,
     attestation_summary,
@@ -40,19 +42,35 @@ from .registry.settings import (
     parse_date,
     parse_notices,
     parse_organizations,
+    parse_past_date,
 )
+from .safe_text import terminal_text
 from .store import Store
 
 
 def _open(obj) -> tuple[Config, Store]:
     config = obj.config()
     store = obj.store(config)
-    sync_registry(store, config)
+    if not store.readonly:  # read-only (hub.cli_common): the registry as the hub last synced it
+        sync_registry(store, config)
     return config, store
 
 
+def _day(value: str, label: str) -> date:
+    """A day as people write it here (07.12.2026) or ISO (2026-12-07)."""
+    try:
+        return parse_day(value)
+    except ValueError:
+        raise ConfigError(
+            _("{label} must be a day like {forms}, not {value!r}").format(
+                label=label, forms=DAY_FORMS, value=value
+            )
+        ) from None
+
+
 def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    """JSON for a terminal: control and bidi characters as JSON's own \\u escapes."""
+    click.echo(terminal_text(json.dumps(value, ensure_ascii=False, indent=2, default=str)))
 
 
 def _network_titles(obj) -> dict[str, str]:
@@ -105,10 +123,17 @@ def _org_values(name: str, given: dict[str, Any]) -> dict[str, Any]:
 
 def _org_line(org: dict[str, Any]) -> str:
     person = org["responsible"]
-    who = f"{person['name']} ({person['position']})" if person else "no responsible person"
+    who = f"{person['name']} ({person['position']})" if person else _("no responsible person")
     kind = f", {org['kind']}" if org["kind"] else ""
-    exempt = f"; exempt: {org['exempt_reason']}" if org["exempt"] else ""
-    return f"{org['name']} [{org['level']}{kind}] — {who}; accounts: {org['accounts']}{exempt}"
+    exempt = _("; exempt: {reason}").format(reason=org["exempt_reason"]) if org["exempt"] else ""
+    return _("{name} [{level}{kind}] — {who}; accounts: {accounts}{exempt}").format(
+        name=org["name"],
+        level=org["level"],
+        kind=kind,
+        who=who,
+        accounts=org["accounts"],
+        exempt=exempt,
+    )
 
 
 def _install_orgs(cli: click.Group, pass_ctx) -> None:
@@ -138,9 +163,9 @@ def _install_orgs(cli: click.Group, pass_ctx) -> None:
             _echo_json(rows)
             return
         if not rows:
-            click.echo("no organizations yet: declare [[organizations]] or use 'hub orgs add'")
+            click.echo(_("no organizations yet: declare [[organizations]] or use 'hub orgs add'"))
         for org in rows:
-            click.echo(_org_line(org))
+            click.echo(terminal_text(_org_line(org)))
 
     @orgs.command(name="add")
     @click.argument("name")
@@ -153,7 +178,7 @@ def _install_orgs(cli: click.Group, pass_ctx) -> None:
         values = _org_values(name, {"level": level, **given})
         with store.transaction():
             create_org(store, name.strip(), values, actor=operator_name(by))
-        click.echo(f"added {name}")
+        click.echo(_("added {name}").format(name=name))
 
     @orgs.command(name="set")
     @click.argument("name")
@@ -165,7 +190,7 @@ def _install_orgs(cli: click.Group, pass_ctx) -> None:
         config, store = _open(obj)
         values = _org_values(name, {"level": level, **given})
         if not values:
-            raise ConfigError("nothing to change; give at least one option, see --help")
+            raise ConfigError(_("nothing to change; give at least one option, see --help"))
         owned = sorted(set(values) & _config_owned(config, name)[0])
         if owned:
             raise ConfigError(
@@ -174,7 +199,11 @@ def _install_orgs(cli: click.Group, pass_ctx) -> None:
             )
         with store.transaction():
             changes = update_org(store, name, values, actor=operator_name(by))
-        click.echo(f"{name}: changed {', '.join(changes)}" if changes else f"{name}: no change")
+        click.echo(
+            _("{name}: changed {fields}").format(name=name, fields=", ".join(changes))
+            if changes
+            else _("{name}: no change").format(name=name)
+        )
 
 
 def _install_responsible(cli: click.Group, pass_ctx) -> None:
@@ -186,7 +215,9 @@ def _install_responsible(cli: click.Group, pass_ctx) -> None:
     @click.argument("organization")
     @click.option("--name", "person", required=True, help="Full name.")
     @click.option("--position", required=True, help="Position (заместитель главы, …).")
-    @click.option("--since", help="The day they took over, YYYY-MM-DD (default: today).")
+    @click.option(
+        "--since", help="The day they took over, DD.MM.YYYY or YYYY-MM-DD (default: today)."
+    )
     @click.option("--phone", help="Their phone: stored, never published.")
     @click.option("--by", help="Who makes the change (default: your user name).")
     @pass_ctx
@@ -200,12 +231,12 @@ def _install_responsible(cli: click.Group, pass_ctx) -> None:
                 "([[organizations]] responsible = {...}); change it there"
             )
         if not person.strip() or not position.strip():
-            raise ConfigError("--name and --position must not be empty")
+            raise ConfigError(_("--name and --position must not be empty"))
         phones = check_field("phones", [phone], f"--phone of {person!r}") if phone else []
         decl = ResponsibleDecl(
             name=person.strip(),
             position=position.strip(),
-            since=parse_date(since, "--since") if since else None,
+            since=parse_date(_day(since, "--since"), "--since") if since else None,
             phone=phones[0] if phones else None,
         )
         with store.transaction():
@@ -217,10 +248,12 @@ def _install_responsible(cli: click.Group, pass_ctx) -> None:
                 notices=parse_notices(config.raw),
             )
         said = {
-            "unchanged": "no change",
-            "updated": "updated",
-            "appointed": f"{decl.name} is responsible",
-            "changed": f"{decl.name} is responsible now; a notice to the regional centre is open",
+            "unchanged": _("no change"),
+            "updated": _("updated"),
+            "appointed": _("{name} is responsible").format(name=decl.name),
+            "changed": _(
+                "{name} is responsible now; a notice to the regional centre is open"
+            ).format(name=decl.name),
         }
         click.echo(f"{organization}: {said[outcome]}")
 
@@ -236,10 +269,14 @@ def _install_responsible(cli: click.Group, pass_ctx) -> None:
             _echo_json(rows)
             return
         if not rows:
-            click.echo(f"{organization}: no responsible person recorded")
+            click.echo(
+                _("{organization}: no responsible person recorded").format(
+                    organization=organization
+                )
+            )
         for row in rows:
             click.echo(
-                f"{row['since']} – {row['until'] or 'now'}: {row['name']}, {row['position']}"
+                f"{row['since']} – {row['until'] or _('now')}: {row['name']}, {row['position']}"
             )
 
 
@@ -279,7 +316,9 @@ def _install_attest(cli: click.Group, pass_ctx) -> None:
         }
         for key in ("logins_keeper", "service_phone_number"):
             if changes[key] is not None and not changes[key].strip():
-                raise ConfigError(f"--{key.replace('_', '-')} must not be empty")
+                raise ConfigError(
+                    _("--{option} must not be empty").format(option=key.replace("_", "-"))
+                )
         if changes["service_phone_number"]:
             check_field("phones", changes["service_phone_number"], f"account {account_id!r}")
         if any(v is not None for v in changes.values()):
@@ -287,7 +326,9 @@ def _install_attest(cli: click.Group, pass_ctx) -> None:
                 changed = attest(store, account_id, changes, actor=operator_name(by))
             if not as_json:
                 click.echo(
-                    f"{account_id}: {'changed ' + ', '.join(changed) if changed else 'no change'}"
+                    _("{name}: changed {fields}").format(name=account_id, fields=", ".join(changed))
+                    if changed
+                    else _("{name}: no change").format(name=account_id)
                 )
         summary = attestation_summary(store, account_id)
         if as_json:
@@ -295,9 +336,37 @@ def _install_attest(cli: click.Group, pass_ctx) -> None:
             return
         click.echo(
             "  ".join(
-                f"{k}: {'unknown' if v is None else v}"
+                f"{k}: {_('unknown') if v is None else v}"
                 for k, v in summary.items()
                 if k != "account"
+            )
+        )
+
+
+def _install_adopt(cli: click.Group, pass_ctx) -> None:
+    @cli.commands["accounts"].command(name="adopt")
+    @click.argument("account_id")
+    @click.option(
+        "--since", help="Since when the page exists, DD.MM.YYYY or YYYY-MM-DD (for the record)."
+    )
+    @click.option("--by", help="Who says so (default: your user name).")
+    @pass_ctx
+    def accounts_adopt(obj, account_id, since, by):
+        """Record ACCOUNT_ID as existing before the hub: withdraw its 'created' notice."""
+        config, store = _open(obj)
+        day = parse_past_date(_day(since, "--since"), "--since") if since else None
+        withdrawn = adopt_account(store, config, account_id, since=day, actor=operator_name(by))
+        if not withdrawn:
+            click.echo(
+                _("{account}: already recorded as existing; no notice to withdraw").format(
+                    account=account_id
+                )
+            )
+            return
+        numbers = ", ".join(f"#{n}" for n in withdrawn)
+        click.echo(
+            _("{account}: recorded as existing; notice {numbers} withdrawn (never sent)").format(
+                account=account_id, numbers=numbers
             )
         )
 
@@ -319,8 +388,15 @@ def _install_registry(cli: click.Group, pass_ctx) -> None:
         if out != "-":
             totals = snapshot["totals"]
             click.echo(
-                f"wrote {out}: {totals['organizations']} organizations, "
-                f"{totals['accounts']} accounts"
+                _("wrote {out}: {organizations}, {accounts}").format(
+                    out=out,
+                    organizations=ngettext(
+                        "{n} organization", "{n} organizations", totals["organizations"]
+                    ).format(n=totals["organizations"]),
+                    accounts=ngettext("{n} account", "{n} accounts", totals["accounts"]).format(
+                        n=totals["accounts"]
+                    ),
+                )
             )
 
     @registry.command(name="events")
@@ -336,9 +412,12 @@ def _install_registry(cli: click.Group, pass_ctx) -> None:
             return
         for row in rows:
             click.echo(
-                f"#{row['id']} {row['at']} {row['actor']} {row['entity']} {row['entity_key']} "
-                f"{row['action']}: {json.dumps(row['old'], ensure_ascii=False)} → "
-                f"{json.dumps(row['new'], ensure_ascii=False)}"
+                terminal_text(
+                    f"#{row['id']} {row['at']} {row['actor']} {row['entity']} "
+                    f"{row['entity_key']} {row['action']}: "
+                    f"{json.dumps(row['old'], ensure_ascii=False)} → "
+                    f"{json.dumps(row['new'], ensure_ascii=False)}"
+                )
             )
 
 
@@ -357,18 +436,23 @@ def _install_notices(cli: click.Group, pass_ctx) -> None:
             _echo_json(rows)
             return
         if not rows:
-            click.echo("no overdue notices" if overdue else "no notices")
+            click.echo(_("no overdue notices") if overdue else _("no notices"))
         today = date.today().isoformat()
         for n in rows:
             if n["status"] == "sent":
-                state = f"sent {n['sent_at']} (receipt {n['receipt']})"
+                state = _("sent {at} (receipt {receipt})").format(
+                    at=n["sent_at"], receipt=n["receipt"]
+                )
             else:
                 state = (
-                    "OVERDUE"
+                    _("OVERDUE")
                     if n["overdue"]
-                    else ("due today" if n["due_date"] == today else "pending")
+                    else (_("due today") if n["due_date"] == today else _("pending"))
                 )
-            click.echo(f"#{n['id']} due {n['due_date']} {state}: {describe(n)}")
+            line = _("#{id} due {due} {state}: {what}").format(
+                id=n["id"], due=n["due_date"], state=state, what=describe(n)
+            )
+            click.echo(terminal_text(line))
 
     @notices.command(name="mark-sent")
     @click.argument("ids", nargs=-1, type=int, required=True)
@@ -379,7 +463,11 @@ def _install_notices(cli: click.Group, pass_ctx) -> None:
         """Mark notices IDS as reported another way (a letter, the regional portal)."""
         _config, store = _open(obj)
         changed = mark_notices_sent(store, ids, receipt, actor=operator_name(by))
-        click.echo(f"marked {changed} notice(s) as sent")
+        click.echo(
+            ngettext("marked {n} notice as sent", "marked {n} notices as sent", changed).format(
+                n=changed
+            )
+        )
 
 
 def install(cli: click.Group, pass_ctx) -> None:
@@ -389,5 +477,6 @@ def install(cli: click.Group, pass_ctx) -> None:
     _install_orgs(cli, pass_ctx)
     _install_responsible(cli, pass_ctx)
     _install_attest(cli, pass_ctx)
+    _install_adopt(cli, pass_ctx)  # after attest: that makes sure the accounts group exists
     _install_registry(cli, pass_ctx)
     _install_notices(cli, pass_ctx)

@@ -159,6 +159,7 @@ def run_demo(directory: str | None) -> None:
         pm = plugins.make_plugin_manager()
         _plan_a_post(config_file, pm, vk)
         asyncio.run(Daemon(config_file, pm, cycles=1).run())
+        _first_report(config_file)
         _new_activity(vk, ok, tg)
         asyncio.run(Daemon(config_file, pm, cycles=1).run())
         config = load_config(config_file)
@@ -195,6 +196,22 @@ def _plan_a_post(config_file: Path, pm, vk) -> None:
         f"content plan: draft #{draft.id} «Субботник» for "
         f"{', '.join(a.id for a in accounts)}, approved by «Глава района»; "
         "VK will lose the answer to the first wall.post after creating the post"
+    )
+
+
+def _first_report(config_file: Path) -> None:
+    """The daemon never sends the first report: a person looks at it, then sends it."""
+    from .report import preview, preview_lines, push
+
+    config = load_config(config_file)
+    with contextlib.closing(Store.open(config.db_path)) as store:
+        lines = preview_lines(preview(store, config))  # 'hub report push --dry-run'
+        outcome = asyncio.run(push(store, config))  # 'hub report push'
+    click.echo(
+        "\nthe first report to Gospabliki waited for a person ('hub report push --dry-run'):\n  "
+        + "\n  ".join(lines[:1] + lines[-2:])
+        + f"\nthen 'hub report push' sent it: receipt {outcome.receipt}"
+        + "\n(the pages existed before the hub: recorded as existing, no 'created' notices)"
     )
 
 

@@ -28,6 +28,15 @@ class NotFoundError(HubError):
     exit_code = 2
 
 
+class InFlightError(HubError):
+    """Another process is carrying the same action out right now: not a failure.
+
+    The caller leaves the work for its next run instead of counting an attempt,
+    so a re-run within a minute of a crash never wears a deletion down to
+    ``failed`` while the first attempt may still land.
+    """
+
+
 class ApiError(HubError):
     """A network API refused a call; ``code`` is the network's own error code."""
 

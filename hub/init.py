@@ -16,17 +16,29 @@ STARTER = """\
 # that holds its token (token_env).
 
 [database]
-path = "hub.db"                 # relative to this file's folder; --db overrides
+path = "hub.db"                 # relative to this file's folder; --db or $HUB_DB overrides
+                                # (on a server: "/var/lib/pablik-hub/hub.db", docs/install.md)
+
+[ui]
+# language = "ru"               # the CLI's language: "ru" or "en"; default: the locale (LANG)
 
 [sync]
 recent_window_days = 30         # posts this young get their comments re-checked when counters move
+reconcile_hours = 24            # and re-read once in this many hours even if counters did not
+                                # (a comment swapped or edited), spread over the syncs; 0 = off
 
 [networks.vk]
 api_base = "https://api.vk.ru/method"   # tests and proxies point this elsewhere
 api_version = "5.199"
 requests_per_second = 3         # per token; VK allows 3 for a user token
-timeout_seconds = 30
 events_wait_seconds = 25        # Bots Long Poll wait, for accounts with events_token_env
+# Bounds of every request; the same four keys go in [networks.ok] and [networks.telegram].
+# Past one, the request fails as a transient error (retried, then the account fails).
+connect_timeout_seconds = 10
+timeout_seconds = 30            # the longest silence while reading an answer
+total_timeout_seconds = 120     # the whole request: a trickling answer ends here (a long poll
+                                # gets its wait on top, an upload 8 s more per MiB it sends)
+max_answer_mb = 32              # a larger answer is cut off instead of filling the memory
 
 [networks.ok]
 api_base = "https://api.ok.ru/fb.do"
@@ -44,11 +56,18 @@ max_retry_after_seconds = 60    # a longer flood wait pauses the account instead
 allow_domains = []              # the municipality's own sites: links there are never spam
 allow_phones = []               # official numbers besides 8-800 hotlines and 112
 unlawful_words = []             # extra words for the unlawful-content lexicon
+# Floods: one author repeating a text is spam whatever it says; the same text from several
+# authors goes to review only when it looks like a campaign — a link, phone, e-mail, @mention or
+# sales pitch in it, or a long text word for word («Спасибо, что предупредили» never is).
+flood_min_authors = 3           # authors, this comment's included, of one campaign text
+flood_repeats = 3               # copies by one author, this one included
+flood_similarity = 0.8          # share of words in common for two texts to be "the same" (0-1)
+flood_long_words = 12           # from this many words identical texts need no link or number
 
 [moderation.policy]             # every organization's default
 delete = ["obscene", "spam"]    # deleted at once
 review = ["insult", "aggression", "unlawful"]   # wait for an operator: 'hub moderation queue'
-spam_restrict = { action = "ban", days = 0 }    # spam: the author is banned at once (0 = for good)
+spam_restrict = { action = "ban", days = 7 }    # spam: banned at once, for 7 days (0 = for good)
 repeat_offenders = { violations = 3, within_days = 30, action = "mute", days = 7 }
 # action = "mute" mutes where the network can (Telegram); VK bans instead, OK blocks while deleting
 
@@ -75,6 +94,10 @@ lint_threshold = 40             # approval warns above this bureaucratese score 
 removal_green_minutes = 60      # gone within an hour: green
 removal_yellow_minutes = 1440   # within a day: yellow; longer, or still up: red
 
+# [registry]                    # the published registry ('hub registry export')
+# municipality = "Клочковский муниципальный район"   # its header and title; unset: the one
+#                                 # administration that belongs to no other, if there is one
+
 # [gospabliki]
 # endpoint = "https://gospabliki.example/api/v1"  # 'hub gospabliki-stub' serves a local one
 # token_env = "HUB_GOSPABLIKI_TOKEN"
@@ -88,13 +111,16 @@ removal_yellow_minutes = 1440   # within a day: yellow; longer, or still up: red
 # organization = "Администрация Клочковского сельсовета"
 # token_env = "HUB_VK_TOKEN_KLOCHKI"   # admin user token of that community
 # events_token_env = "HUB_VK_EVENTS_KLOCHKI"   # optional: community token for Bots Long Poll
+# existing_since = 2021-03-01     # the page existed before the hub: no "account created" notice
+#                                 # (the pages of the first config are taken as existing anyway)
 #
 # [[accounts]]
 # id = "klochki-ok"
 # network = "ok"
 # external_id = "70000001234567"  # the group id
-# organization = "Администрация Клочковского сельсовета"
+# organization = "Администрация Клочковского сельсовета"   # as named in [[organizations]]
 # token_env = "HUB_OK_TOKEN_KLOCHKI"   # user token of a group administrator
+# created = 2025-11-20            # a page new to the world: its 10-day notice runs from this day
 """
 
 

@@ -509,3 +509,15 @@ def m008_hub_state(db: sqlite_utils.Database) -> None:
         "CREATE TABLE hub_state "
         "(key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)"
     )
+
+
+@migration
+def m009_action_claims(db: sqlite_utils.Database) -> None:
+    """Who is carrying a ``pending`` action out (host, process id and its start time).
+
+    A re-run can then tell a crashed attempt (its process is gone: take the row
+    over at once) from one still in flight in another process (leave it alone),
+    instead of guessing from the row's age alone.
+    """
+    db.execute("ALTER TABLE actions ADD COLUMN claimed_by TEXT")
+    db.execute("CREATE INDEX actions_unfinished ON actions(state, updated_at)")

@@ -7,6 +7,7 @@ integers; times are Unix seconds (UTC) as the networks give them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 #: A network's id of a comment: an integer where the network's ids are numbers (VK,
@@ -25,6 +26,10 @@ class Account:
     token_env: str
     #: the variable holding a community token for pushed events (VK Bots Long Poll), if any
     events_token_env: str | None = None
+    #: the page existed before the hub listed it (``existing_since``): no "created" notice;
+    #: or, for a page new to the world (``created``), the day it was created. At most one.
+    existing_since: date | None = None
+    created: date | None = None
 
 
 @dataclass

@@ -31,6 +31,10 @@ BLOCK_AUTHOR = "block_author"
 RESTRICT_USER = "restrict_user"
 #: a sync can see that a post or comment was removed on the network
 DETECTS_DELETIONS = "detects_deletions"
+#: bring a deleted comment back (undoes ``delete_comment`` where the network allows it)
+RESTORE_COMMENT = "restore_comment"
+#: lift a ban or a mute (undoes ``ban_user`` and ``restrict_user``)
+UNBAN_USER = "unban_user"
 
 #: the network pushes new posts and comments to an account that names ``events_token_env``
 EVENTS = "events"
@@ -154,10 +158,22 @@ class EventBatch:
 
 @dataclass(frozen=True)
 class Finding:
-    """One line of ``hub accounts check``: something in order, or a gap in plain words."""
+    """One line of ``hub accounts check``: something in order, or a gap in plain words.
+
+    ``checked=False``: the network cannot tell this right without doing the action;
+    the line says "not checked" and what to verify by hand (it is no problem).
+    """
 
     ok: bool
     text: str
+    checked: bool = True
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``PROBLEM`` or ``not checked``, as the line starts."""
+        if not self.checked:
+            return "not checked"
+        return "ok" if self.ok else "PROBLEM"
 
 
 @dataclass(frozen=True)
@@ -292,6 +308,18 @@ class Network(abc.ABC):
     async def restrict_user(self, request: BanRequest) -> ActionResult:
         """Mute the user until ``request.until`` (their messages stay)."""
         raise ApiError(self.missing(RESTRICT_USER))
+
+    async def restore_comment(self, comment: CommentRef) -> ActionResult:
+        """Bring the deleted comment back; a comment not deleted is ``done=True, already=True``.
+
+        A network that lets a comment be restored only for a while raises ApiError
+        saying so when that time is over.
+        """
+        raise ApiError(self.missing(RESTORE_COMMENT))
+
+    async def unban_user(self, request: BanRequest) -> ActionResult:
+        """Lift the user's ban or mute (``until`` is ignored); nothing to lift is ``already``."""
+        raise ApiError(self.missing(UNBAN_USER))
 
     async def fetch_updates(
         self, token: str, accounts: Sequence[Account], offset: int | None

@@ -8,6 +8,12 @@ acknowledges them. Each report also carries the compliance summary of the last
 completed week (``compliance``, :mod:`hub.compliance.summary`) as it stood when the
 report was built; a resend carries that same summary, and the next report a fresh one.
 
+The very first report of an install goes only after a person has seen it: a
+misread config must not reach the regional centre in the daemon's first minute.
+``hub report push --dry-run`` shows it (and records in ``hub_state`` what it
+showed), then ``hub report push`` sends it if it carries nothing more; ``hub
+report push --first`` sends it at once. The daemon never sends the first one.
+
     [gospabliki]
     endpoint = "https://gospabliki.example/api/v1"   # the stub: http://127.0.0.1:8710/api/v1
     token_env = "HUB_GOSPABLIKI_TOKEN"
@@ -28,6 +34,7 @@ from .config import Config
 from .errors import ApiError, AuthError, ConfigError, HubError, TransientError
 from .gospabliki.client import push_report, report_key
 from .registry import mark_notices_sent, pending_notices, registry_snapshot
+from .registry.notices import KIND_TEXT
 from .secrets import redact, secret_from_env
 from .store import Store, utcnow
 
@@ -191,6 +198,105 @@ class PushOutcome:
     resent: bool
 
 
+# -- the first report waits for a person ----------------------------------------
+#: hub_state key: what ``hub report push --dry-run`` showed before the first report went
+SEEN_KEY = "first_report_seen"
+HOW_TO_SEE = "run 'hub report push --dry-run' to see it, then 'hub report push'"
+
+
+class FirstReportWaiting(HubError):
+    """The first report to Gospabliki has not been seen by a person: nothing was sent."""
+
+    exit_code = 2
+
+
+def first_report_done(store: Store) -> bool:
+    """A report has gone out (or was released by a person and waits to be resent)."""
+    row = store.db.execute(
+        "SELECT 1 FROM report_outbox WHERE status IN ('sent', 'pending') LIMIT 1"
+    ).fetchone()
+    return row is not None
+
+
+def _contents(report: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """What a person must have seen of a report: its pages and its notices, each named."""
+    pages = {
+        f"{a['network']} {a['url']}": f"account {a['network']} {a['url']}"
+        for org in report["registry"]["organizations"]
+        for a in org["accounts"]
+    }
+    notices = {n["id"]: f"notice {notice_line(n)}" for n in report["notices"]}
+    return {"accounts": pages, "notices": notices}
+
+
+def notice_line(notice: dict[str, Any]) -> str:
+    """A notice of a report in one line: 'account created acc-1 («Организация 1»), due …'."""
+    subject = notice.get("account") or f"«{notice['organization']}»"
+    if notice.get("account"):
+        subject += f" («{notice['organization']}»)"
+    return f"{KIND_TEXT[notice['kind']]} {subject}, due {notice['due']}"
+
+
+def preview(store: Store, config: Config) -> dict[str, Any]:
+    """The report a push would send now, sending nothing; before the first report, this
+    records that a person has seen it (its pages and notices, in ``hub_state``)."""
+    gp = gospabliki_settings(config)
+    waiting = _unacknowledged(store)
+    report = waiting[1] if waiting else build_report(store, config, gp.municipality)
+    if not first_report_done(store):
+        seen = {k: sorted(v) for k, v in _contents(report).items()}
+        with store.transaction():
+            store.db.execute(
+                "INSERT INTO hub_state (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                [SEEN_KEY, json.dumps(seen, ensure_ascii=False), utcnow()],
+            )
+    return report
+
+
+def preview_lines(report: dict[str, Any]) -> list[str]:
+    """The dry-run's account of a report: its pages by organization, then its notices."""
+    orgs = report["registry"]["organizations"]
+    pages = sum(len(o["accounts"]) for o in orgs)
+    lines = [f"for «{report['municipality']}»: {len(orgs)} organizations, {pages} accounts"]
+    for org in orgs:
+        for a in org["accounts"]:
+            title = f" «{a['title']}»" if a.get("title") else ""
+            lines.append(f"  {org['name']}: {a['network']} {a['url']}{title}")
+        if not org["accounts"]:
+            lines.append(f"  {org['name']}: no accounts")
+    notices = report["notices"]
+    noun = "notice" if len(notices) == 1 else "notices"
+    lines.append(f"{len(notices)} {noun} to the regional centre" if notices else "no notices")
+    lines += [f"  {notice_line(n)}" for n in notices]
+    lines.append(f"and statistics for {len(report['statistics'])} accounts")
+    return lines
+
+
+def _check_first(store: Store, report: dict[str, Any]) -> None:
+    """Refuse a first report carrying anything the dry-run did not show."""
+    row = store.db.execute("SELECT value FROM hub_state WHERE key = ?", [SEEN_KEY]).fetchone()
+    if row is None:
+        raise FirstReportWaiting(
+            "the first report to Gospabliki has not been looked at yet; "
+            f"{HOW_TO_SEE} (or send it at once with 'hub report push --first')"
+        )
+    seen = json.loads(row[0])
+    unseen = [
+        label
+        for part, items in _contents(report).items()
+        for key, label in items.items()
+        if key not in set(seen.get(part) or [])
+    ]
+    if unseen:
+        more = f" and {len(unseen) - 1} more" if len(unseen) > 1 else ""
+        raise FirstReportWaiting(
+            f"the first report would carry what the dry-run did not show ({unseen[0]}{more}); "
+            "run 'hub report push --dry-run' again, or send it with 'hub report push --first'"
+        )
+
+
 def _unacknowledged(store: Store) -> tuple[str, dict[str, Any]] | None:
     row = store.db.execute(
         "SELECT idempotency_key, body_json FROM report_outbox WHERE status = 'pending' "
@@ -199,14 +305,30 @@ def _unacknowledged(store: Store) -> tuple[str, dict[str, Any]] | None:
     return (row[0], json.loads(row[1])) if row else None
 
 
-async def push(store: Store, config: Config) -> PushOutcome:
-    """Send the waiting report, or build a new one; mark acknowledged notices sent."""
+async def push(
+    store: Store, config: Config, *, first: bool = False, unattended: bool = False
+) -> PushOutcome:
+    """Send the waiting report, or build a new one; mark acknowledged notices sent.
+
+    The very first report goes only once a person has seen it: after
+    :func:`preview` showed all it carries, or with ``first=True`` (``hub report
+    push --first``). ``unattended`` (the daemon) never sends the first one;
+    each refusal is :class:`FirstReportWaiting`, and nothing is sent.
+    """
     gp = gospabliki_settings(config)
-    token = secret_from_env(gp.token_env, "the Gospabliki access token")
     waiting = _unacknowledged(store)
+    gated = waiting is None and not first_report_done(store)
+    if gated and unattended:
+        raise FirstReportWaiting(
+            "the first report to Gospabliki waits for a person: "
+            f"{HOW_TO_SEE}, or send it with 'hub report push --first'"
+        )
+    token = secret_from_env(gp.token_env, "the Gospabliki access token")
     resent = waiting is not None
     if waiting is None:
         report = build_report(store, config, gp.municipality)
+        if gated and not first:
+            _check_first(store, report)
         key = report_key(report)
         with store.transaction():
             store.db.execute(

@@ -12,6 +12,7 @@ import os
 import re
 
 from .errors import ConfigError
+from .i18n import _
 from .models import Account
 
 _known: set[str] = set()
@@ -50,8 +51,10 @@ def token_from_env(account: Account) -> str:
     value = os.environ.get(account.token_env, "").strip()
     if not value:
         raise ConfigError(
-            f"account {account.id!r}: environment variable {account.token_env} is not set; "
-            f"export it with the account's access token"
+            _(
+                "account {account!r}: environment variable {variable} is not set; "
+                "export it with the account's access token"
+            ).format(account=account.id, variable=account.token_env)
         )
     remember(value)
     if not value.isascii() or any(ch.isspace() for ch in value):

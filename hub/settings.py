@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from .errors import ConfigError
+from .http import DEFAULT_LIMITS, MIB, Limits
 
 
 def http_url(settings: dict[str, Any], key: str, network: str) -> str:
@@ -47,3 +48,34 @@ def text(settings: dict[str, Any], key: str, network: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"[networks.{network}] {key} is missing: set it to {what}")
     return value.strip()
+
+
+#: the ``[networks.<name>]`` keys of :func:`http_limits`, with their defaults
+LIMIT_DEFAULTS: dict[str, Any] = {
+    "connect_timeout_seconds": int(DEFAULT_LIMITS.connect_seconds),
+    "timeout_seconds": int(DEFAULT_LIMITS.read_seconds),
+    "total_timeout_seconds": int(DEFAULT_LIMITS.total_seconds),
+    "max_answer_mb": DEFAULT_LIMITS.max_answer_bytes // MIB,
+}
+
+
+def http_limits(settings: dict[str, Any], network: str) -> Limits:
+    """The request limits a network's table sets (defaults in :data:`LIMIT_DEFAULTS`).
+
+    ``timeout_seconds`` is the read timeout (the longest silence), as it always was.
+    """
+    values = {key: settings.get(key, default) for key, default in LIMIT_DEFAULTS.items()}
+    for key in values:
+        positive_number(values, key, network)
+    if values["total_timeout_seconds"] < values["connect_timeout_seconds"]:
+        raise ConfigError(
+            f"[networks.{network}] total_timeout_seconds must be at least "
+            "connect_timeout_seconds: the total deadline covers connecting too"
+        )
+    return Limits(
+        connect_seconds=float(values["connect_timeout_seconds"]),
+        read_seconds=float(values["timeout_seconds"]),
+        total_seconds=float(values["total_timeout_seconds"]),
+        max_answer_bytes=int(values["max_answer_mb"] * MIB),
+        section=f"networks.{network}",
+    )

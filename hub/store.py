@@ -18,8 +18,9 @@ from typing import Any
 
 import sqlite_utils
 
+from .db_lock import DatabaseLockedError, is_locked, locked_message
 from .errors import ConfigError
-from .migrations import apply_migrations
+from .migrations import MIGRATIONS, apply_migrations
 from .models import Account, AccountMeta, Author, Comment, Post
 
 BUSY_TIMEOUT_MS = 10_000
@@ -96,18 +97,86 @@ def _upsert_sql(table: str, columns: list[str], key: tuple[str, str]) -> str:
 UPSERT_POST = _upsert_sql("posts", POST_NETWORK_COLUMNS, ("account_id", "network_id"))
 UPSERT_COMMENT = _upsert_sql("comments", COMMENT_NETWORK_COLUMNS, ("account_id", "network_id"))
 
+#: "run any command as the hub's user": one that may write upgrades the schema at start-up
+UPGRADE_HINT = "run 'hub db migrate' (or any hub command) as the hub's user, who can write it"
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write (``mode=ro``, ``query_only``), its schema checked.
+
+    A WAL database needs its ``-shm`` index to be read. While the daemon runs it is
+    there (readable by the hub's group); when no process has the database open SQLite
+    has removed it, and a user who cannot write the folder cannot make it again. Then
+    there is no ``-wal`` either, so everything is in the main file and it is read as
+    ``immutable`` (a writer starting in that very moment may go unseen by this one
+    read-only command; it never corrupts anything).
+    """
+    uri = path.resolve().as_uri()
+    try:
+        conn = _ro_connection(f"{uri}?mode=ro")
+        try:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as exc:
+            side_files = any(Path(f"{path}{s}").exists() for s in ("-wal", "-shm"))
+            if side_files or "readonly" not in str(exc):
+                raise
+            conn.close()
+            conn = _ro_connection(f"{uri}?mode=ro&immutable=1")
+        pending = _pending_migrations(conn)
+    except sqlite3.DatabaseError as exc:
+        if is_locked(exc):
+            raise DatabaseLockedError(locked_message(path, BUSY_TIMEOUT_MS)) from None
+        raise ConfigError(f"cannot read database {path}: {exc}") from None
+    if pending:
+        conn.close()
+        raise ConfigError(
+            f"the database {path} needs an upgrade ({len(pending)} schema change(s) to this "
+            f"version's); {UPGRADE_HINT}"
+        )
+    return conn
+
+
+def _ro_connection(uri: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA query_only = ON")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _pending_migrations(conn: sqlite3.Connection) -> list[str]:
+    """The migrations of this version the database has not had (all of them: not a hub's)."""
+    names = [fn.__name__ for fn in MIGRATIONS]
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_hub_migrations'"
+    ).fetchone()
+    if not exists:
+        return names
+    done = {row[0] for row in conn.execute("SELECT name FROM _hub_migrations")}
+    return [name for name in names if name not in done]
+
 
 class Store:
-    def __init__(self, db: sqlite_utils.Database, path: Path | None = None):
+    def __init__(self, db: sqlite_utils.Database, path: Path | None = None, *, readonly=False):
         self.db = db
         self.path = path
+        #: opened with ``readonly=True``: SQLite refuses every write (callers skip their syncs)
+        self.readonly = readonly
 
     # -- opening -------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True) -> Store:
+    def open(cls, path: str | Path, *, create: bool = True, readonly: bool = False) -> Store:
+        """Open (with ``create``, create) the database and bring its schema up to date.
+
+        ``readonly``: for a user who may only read the file. Nothing is written, not even
+        at start-up (no migration, no journal mode): the file is opened ``mode=ro``, and a
+        schema behind this version is refused with one line saying how to upgrade it.
+        """
         path = Path(path)
-        if not create and not path.exists():
+        if (readonly or not create) and not path.exists():
             raise ConfigError(f"database {path} does not exist; run 'hub init' or 'hub sync' first")
+        if readonly:
+            return cls(sqlite_utils.Database(_connect_readonly(path)), path, readonly=True)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
@@ -118,6 +187,8 @@ class Store:
             db = sqlite_utils.Database(conn)
             apply_migrations(db)
         except sqlite3.DatabaseError as exc:
+            if is_locked(exc):  # a migration waited out the busy timeout
+                raise DatabaseLockedError(locked_message(path, BUSY_TIMEOUT_MS)) from None
             raise ConfigError(f"cannot open database {path}: {exc}") from None
         except OSError as exc:
             raise ConfigError(f"cannot create database {path}: {exc}") from None
@@ -281,24 +352,43 @@ class Store:
 
         Rows are (local id, network id, comment count, edit mark, count last synced).
 
-        New posts, and posts inside the recent window whose comment count or edit
-        mark differs from what the last comment sync saw. A post whose comments
+        New posts, and posts whose comment count or edit mark differs from what
+        the last comment sync saw, whatever their age: a counter only moves when
+        the walk read the post, and a move it saw must not be left unread (the
+        recent window bounds the walk, not what it found). A post whose comments
         were never stored stays here until they are, so an interrupted sync resumes.
+        ``window_start`` is kept for callers; the reconcile uses the window.
         """
         condition = (
             "1"
             if full
             else (
-                "comments_synced_at IS NULL OR (published_at >= :window AND ("
-                "comments_synced_count IS NOT comments_count OR "
-                "comments_synced_edited IS NOT edited_at))"
+                "comments_synced_at IS NULL OR comments_synced_count IS NOT comments_count OR "
+                "comments_synced_edited IS NOT edited_at"
             )
         )
         rows = self.db.execute(
             "SELECT id, network_id, comments_count, edited_at, comments_synced_count FROM posts "
             f"WHERE account_id = :account AND deleted_at IS NULL AND ({condition}) "
             "ORDER BY network_id",
-            {"account": account.id, "window": window_start},
+            {"account": account.id},
+        ).fetchall()
+        return [tuple(r) for r in rows]
+
+    def posts_to_reconcile(
+        self, account: Account, window_start: str
+    ) -> list[tuple[int, int, int, str | None, int | None]]:
+        """Posts of the recent window whose comments the reconcile may re-read.
+
+        Rows as :meth:`posts_needing_comments`. Only posts with comments that were
+        synced before: a post without comments has nothing to edit or swap, and
+        one never synced is read anyway.
+        """
+        rows = self.db.execute(
+            "SELECT id, network_id, comments_count, edited_at, comments_synced_count FROM posts "
+            "WHERE account_id = ? AND deleted_at IS NULL AND published_at >= ? "
+            "AND comments_synced_at IS NOT NULL AND comments_count > 0 ORDER BY network_id",
+            [account.id, window_start],
         ).fetchall()
         return [tuple(r) for r in rows]
 
@@ -434,6 +524,25 @@ class Store:
                 "UPDATE posts SET comments_synced_count = comments_synced_count - 1 "
                 "WHERE id = ? AND comments_synced_count > 0",
                 [was_live[0]],
+            )
+
+    def mark_comment_restored_by_hub(self, comment_local_id: int) -> None:
+        """The inverse of :meth:`mark_comment_deleted_by_hub`: live again, its post's count +1."""
+        was_deleted = self.db.execute(
+            "SELECT post_id FROM comments WHERE id = ? AND deleted_at IS NOT NULL",
+            [comment_local_id],
+        ).fetchone()
+        self.db.execute(
+            "UPDATE comments SET deleted_at = NULL, deleted_by = NULL, moderation_status = CASE "
+            "WHEN moderation_status = 'deleted' THEN 'restored' ELSE moderation_status END "
+            "WHERE id = ?",
+            [comment_local_id],
+        )
+        if was_deleted and was_deleted[0] is not None:
+            self.db.execute(
+                "UPDATE posts SET comments_synced_count = comments_synced_count + 1 "
+                "WHERE id = ? AND comments_synced_count IS NOT NULL",
+                [was_deleted[0]],
             )
 
     def mark_author_comments_deleted(self, account_id: str, author_id: int) -> int:

@@ -6,20 +6,28 @@ accounts at once, so that a plugin can batch requests across accounts:
 1. page metadata;
 2. the wall, newest first, down to the stored high-water mark (and through the
    recent window, whose posts' counters tell which comments changed);
-3. the comments of posts that are new or whose comment count or edit mark moved.
+3. the comments of posts that are new or whose comment count or edit mark moved
+   (whatever their age), and the reconcile's share of the window's posts whose
+   counters did not move (:mod:`hub.reconcile`).
 
 Crash safety (the Singer rule): a page of posts is committed on its own, but the
 high-water mark moves only once the walk reached it, in the same transaction
 that marks vanished posts deleted; a post's comments are committed together with
 the marker saying which counters they match. An interrupted sync therefore
 re-reads what it had not finished and never skips anything.
+
+Isolation: an unexpected exception (a malformed answer a plugin trips on, a
+bug) fails only the account it belongs to — a batch that raised is asked again
+item by item to find it — and is logged with the account and its type. Only
+cancellation and interrupts go through.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -27,17 +35,19 @@ import pluggy
 
 from . import plugins
 from .config import Config
-from .errors import ApiError, AuthError, ConfigError, EntityGoneError, RateLimitedError
+from .errors import ApiError, AuthError, ConfigError, RateLimitedError
+from .i18n import _
 from .log import get_logger
 from .models import Account
-from .network import UPDATES, CommentsRequest, Network, PostPage, PostPageRequest
+from .network import UPDATES, CommentsRequest, Finding, Network, PostPage, PostPageRequest
 from .secrets import redact, token_from_env
 from .store import Store, utcnow
+from .sync_comments import CommentPhase
 
 log = get_logger("hub.sync")
 #: progress(stage, n): "posts" and "comments" advance by n; "comments_total" adds to the total
 Progress = Callable[[str, int], None]
-COMMENTS_CHUNK = 100  # comment requests handed to a plugin at once (it batches further)
+Item = PostPageRequest | CommentsRequest | Account
 
 
 @dataclass
@@ -58,6 +68,10 @@ class AccountRun:
     note: str | None = None
     #: the network refused the token: retrying before someone changes it is pointless
     token_rejected: bool = False
+    #: the type of the unexpected exception that stopped it (a malformed answer, a bug)
+    unexpected: str | None = None
+    #: posts whose comments the reconcile read again though their counters had not moved
+    posts_reconciled: int = 0
 
     @property
     def ok(self) -> bool:
@@ -66,18 +80,31 @@ class AccountRun:
     def summary(self) -> str:
         if self.status != "ok":
             return f"{self.account.id}: {self.status} — {self.error}"
-        text = (
-            f"{self.account.id}: ok — posts {self.posts_new} new, {self.posts_updated} "
-            f"changed, {self.posts_deleted} gone; comments {self.comments_new} new, "
-            f"{self.comments_updated} changed, {self.comments_deleted} deleted "
-            f"({self.seconds:.1f}s)"
+        text = _(
+            "{account}: ok — posts {posts_new} new, {posts_updated} changed, {posts_deleted} "
+            "gone; comments {comments_new} new, {comments_updated} changed, {comments_deleted} "
+            "deleted ({seconds:.1f}s)"
+        ).format(
+            account=self.account.id,
+            posts_new=self.posts_new,
+            posts_updated=self.posts_updated,
+            posts_deleted=self.posts_deleted,
+            comments_new=self.comments_new,
+            comments_updated=self.comments_updated,
+            comments_deleted=self.comments_deleted,
+            seconds=self.seconds,
         )
         extras = [*self.warnings, *([self.note] if self.note else [])]
         return text + "".join(f"; {e}" for e in extras)
 
 
-def describe_error(account: Account, exc: ApiError) -> str:
+def describe_error(account: Account, exc: Exception) -> str:
     text = redact(str(exc))
+    if not isinstance(exc, ApiError):
+        return (
+            f"unexpected {type(exc).__name__}: {text} (a bug, or an answer the plugin does not "
+            "understand; the other accounts went on, and this one is tried again next sync)"
+        )
     if isinstance(exc, AuthError) and exc.fix:
         return f"{text}; {exc.fix} (the token is in ${account.token_env})"
     if isinstance(exc, AuthError):
@@ -103,7 +130,12 @@ class _Walk:
         self.reached_end = page.next_cursor is None
 
 
-class Syncer:
+class Syncer(CommentPhase):
+    #: called with each account's run as soon as it is recorded (the CLI prints it then)
+    on_done: Callable[[AccountRun], None] | None = None
+    #: called with the account ids a network call waits on, True before and False after
+    waiting: Callable[[Sequence[str], bool], None] | None = None
+
     def __init__(
         self,
         store: Store,
@@ -112,24 +144,43 @@ class Syncer:
         window_days: int,
         full: bool = False,
         progress: Progress | None = None,
+        reconcile_hours: float = 0,
+        now: datetime | None = None,
     ):
         self.store = store
         self.network = network
         self.full = full
-        self.window_start = datetime.now(UTC) - timedelta(days=window_days)
+        #: the sync's clock (a benchmark passes a day's worth of times)
+        self.now = now or datetime.now(UTC)
+        self.window_start = self.now - timedelta(days=window_days)
+        self.reconcile_period = timedelta(hours=reconcile_hours) if reconcile_hours else None
         self.progress = progress or (lambda _stage, _n: None)
         self.runs: dict[str, AccountRun] = {}
+        self._slices: dict = {}  # account id → its reconcile slice (hub.reconcile.Slice)
+        self._reconcile_stuck: set[str] = set()  # a slice post not stored: the round waits
+        self._recorded: set[str] = set()  # accounts whose run is in sync_runs already
 
     # -- driver --------------------------------------------------------------
     async def run(self, accounts: Sequence[Account]) -> list[AccountRun]:
         started = time.monotonic()
         active = self._start(accounts)
-        active = await self._sync_meta(active)
-        active = await self._walk_posts(active)
-        await self._sync_comments(active)
+        self._finish_dropped(accounts, active, started)
+        ready = await self._sync_meta(active)
+        self._finish_dropped(active, ready, started)
+        walked = await self._walk_posts(ready)
+        self._finish_dropped(ready, walked, started)
+        await self._sync_comments(walked)
         for account in accounts:
-            self._finish(self.runs[account.id], time.monotonic() - started)
+            if account.id not in self._recorded:
+                self._finish(self.runs[account.id], time.monotonic() - started)
         return [self.runs[a.id] for a in accounts]
+
+    def _finish_dropped(self, before: Sequence[Account], after: Sequence[Account], started):
+        """An account a phase stopped (paused, failed) is done: recorded and said at once."""
+        alive = {a.id for a in after}
+        for account in before:
+            if account.id not in alive and account.id not in self._recorded:
+                self._finish(self.runs[account.id], time.monotonic() - started)
 
     def _start(self, accounts: Sequence[Account]) -> list[Account]:
         """A run per account; the accounts not paused by an earlier rate limit go on."""
@@ -147,9 +198,20 @@ class Syncer:
     def _alive(self, accounts: Sequence[Account]) -> list[Account]:
         return [a for a in accounts if self.runs[a.id].status == "ok"]
 
-    def _fail(self, account: Account, exc: ApiError) -> None:
+    def _fail(self, account: Account, exc: Exception) -> None:
         run = self.runs[account.id]
-        if isinstance(exc, RateLimitedError):
+        if not isinstance(exc, ApiError):
+            run.status, run.error = "failed", describe_error(account, exc)
+            run.unexpected = type(exc).__name__
+            log.error(
+                "account sync failed unexpectedly",
+                account=account.id,
+                network=account.network,
+                error_type=run.unexpected,
+                error=redact(str(exc)),
+            )
+            log.debug("the traceback, for a bug report", account=account.id, exc_info=exc)
+        elif isinstance(exc, RateLimitedError):
             until = datetime.now(UTC) + timedelta(seconds=exc.retry_after)
             until_text = until.isoformat(timespec="seconds").replace("+00:00", "Z")
             run.status = "paused"
@@ -160,6 +222,58 @@ class Syncer:
         else:
             run.status, run.error = "failed", describe_error(account, exc)
             run.token_rejected = isinstance(exc, AuthError)
+
+    def crashed(self, accounts: Sequence[Account], exc: Exception) -> list[AccountRun]:
+        """The network's whole run raised: each of its accounts still open fails with it."""
+        for account in accounts:
+            run = self.runs.setdefault(account.id, AccountRun(account))
+            if account.id in self._recorded:  # finished before the crash: as it was
+                continue
+            if run.ok:
+                self._fail(account, exc)
+            try:
+                self._finish(run, 0.0)
+            except Exception as again:  # a locked database: the log still names the account
+                log.error("sync run not recorded", account=account.id, error=redact(repr(again)))
+        return [self.runs[a.id] for a in accounts]
+
+    async def _ask(
+        self, method: Callable[[list], Awaitable[list]], requests: Sequence[Item]
+    ) -> list:
+        """Call a batched network method; an unexpected exception stops only its own item.
+
+        A malformed answer raises out of the whole batch (VK maps every
+        community of an ``execute`` together), so a batch that raised is asked
+        again in halves until the item that still raises is alone; it gets its
+        exception as its outcome (one bad item of 100 costs about 14 more calls,
+        not 100). Cancellation is not an ``Exception``: it passes.
+        """
+        ids = list(dict.fromkeys(_account_of(r).id for r in requests))
+        if self.waiting:
+            self.waiting(ids, True)
+        try:
+            outcomes = await method(list(requests))
+            if len(outcomes) != len(requests):
+                raise ValueError(f"{len(outcomes)} answers for {len(requests)} requests")
+            return outcomes
+        except Exception as exc:
+            if len(requests) == 1:
+                return [exc]
+        finally:
+            if self.waiting:
+                self.waiting(ids, False)
+        half = len(requests) // 2
+        return [
+            *await self._ask(method, requests[:half]),
+            *await self._ask(method, requests[half:]),
+        ]
+
+    def _guard(self, account: Account, step: Callable[..., object], *args) -> None:
+        """Run one account's step of a phase; whatever it raises fails only that account."""
+        try:
+            step(*args)
+        except Exception as exc:
+            self._fail(account, exc)
 
     def _paused_until(self, account: Account) -> str | None:
         state = self.store.sync_state(account.id)
@@ -172,14 +286,17 @@ class Syncer:
     async def _sync_meta(self, accounts: list[Account]) -> list[Account]:
         if not accounts:
             return accounts
-        outcomes = await self.network.fetch_account_meta(accounts)
-        with self.store.transaction():
-            for account, outcome in zip(accounts, outcomes, strict=True):
-                if isinstance(outcome, ApiError):
-                    self._fail(account, outcome)
-                else:
-                    self.store.save_account_meta(account, outcome)
+        outcomes = await self._ask(self.network.fetch_account_meta, accounts)
+        for account, outcome in zip(accounts, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                self._fail(account, outcome)
+            else:
+                self._guard(account, self._save_meta, account, outcome)
         return self._alive(accounts)
+
+    def _save_meta(self, account: Account, meta) -> None:
+        with self.store.transaction():
+            self.store.save_account_meta(account, meta)
 
     # -- phase 2: posts ------------------------------------------------------
     async def _walk_posts(self, accounts: list[Account]) -> list[Account]:
@@ -187,22 +304,29 @@ class Syncer:
         walks = {a.id: _Walk() for a in accounts}
         pending = [PostPageRequest(a) for a in accounts]
         while pending:
-            outcomes = await self.network.fetch_post_pages(pending)
+            outcomes = await self._ask(self.network.fetch_post_pages, pending)
             next_round = []
             for request, outcome in zip(pending, outcomes, strict=True):
                 account = request.account
-                if isinstance(outcome, ApiError):
+                if isinstance(outcome, Exception):
                     self._fail(account, outcome)
                     continue
-                self._store_page(account, outcome)
-                walks[account.id].add(outcome)
-                self.progress("posts", len(outcome.posts))
-                if self._walk_goes_on(outcome, hwm[account.id]):
-                    next_round.append(PostPageRequest(account, outcome.next_cursor))
+                walk, mark = walks[account.id], hwm[account.id]
+                self._guard(account, self._take_page, account, outcome, walk, mark, next_round)
             pending = [r for r in next_round if self.runs[r.account.id].ok]
         for account in self._alive(accounts):
-            self._close_walk(account, walks[account.id], hwm[account.id])
+            self._guard(account, self._close_walk, account, walks[account.id], hwm[account.id])
         return self._alive(accounts)
+
+    def _take_page(
+        self, account: Account, page: PostPage, walk: _Walk, high_water, next_round: list
+    ) -> None:
+        """Store one page; queue the next one while the walk goes on."""
+        self._store_page(account, page)
+        walk.add(page)
+        self.progress("posts", len(page.posts))
+        if self._walk_goes_on(page, high_water):
+            next_round.append(PostPageRequest(account, page.next_cursor))
 
     def _store_page(self, account: Account, page: PostPage) -> None:
         with self.store.transaction():
@@ -243,54 +367,6 @@ class Syncer:
             new_mark = max([*walk.seen, high_water or 0]) or None
             self.store.update_sync_state(account.id, posts_high_water=new_mark)
 
-    # -- phase 3: comments ---------------------------------------------------
-    async def _sync_comments(self, accounts: list[Account]) -> None:
-        window = self.window_start.isoformat(timespec="seconds").replace("+00:00", "Z")
-        work: list[tuple[Account, int, int, int, str | None]] = []
-        for account in accounts:
-            for local_id, net_id, count, edited, synced in self.store.posts_needing_comments(
-                account, window, self.full
-            ):
-                if count == 0 and not synced and not self.full:
-                    self.store.mark_comments_synced(local_id, 0, edited)
-                else:
-                    work.append((account, local_id, net_id, count, edited))
-        self.progress("comments_total", len(work))
-        for start in range(0, len(work), COMMENTS_CHUNK):
-            chunk = [w for w in work[start : start + COMMENTS_CHUNK] if self.runs[w[0].id].ok]
-            if not chunk:
-                continue
-            requests = [CommentsRequest(account, net_id) for account, _l, net_id, _c, _e in chunk]
-            outcomes = await self.network.fetch_comments(requests)
-            for (account, local_id, net_id, count, edited), outcome in zip(
-                chunk, outcomes, strict=True
-            ):
-                if not self.runs[account.id].ok:
-                    continue
-                if isinstance(outcome, EntityGoneError):
-                    self.store.mark_comments_synced(local_id, count, edited)
-                    log.info(
-                        "comments unavailable", account=account.id, post=net_id, reason=str(outcome)
-                    )
-                elif isinstance(outcome, ApiError):
-                    self._fail(account, outcome)
-                else:
-                    self._store_comments(account, local_id, net_id, count, edited, outcome)
-            self.progress("comments", len(chunk))
-
-    def _store_comments(self, account, local_id, net_id, count, edited, result) -> None:
-        with self.store.transaction():
-            self.store.upsert_authors(self.network.name, result.authors)
-            new, changed, deleted = self.store.replace_post_comments(
-                account, local_id, net_id, result.comments, complete=result.complete
-            )
-            if result.complete:
-                self.store.mark_comments_synced(local_id, count, edited)
-        run = self.runs[account.id]
-        run.comments_new += new
-        run.comments_updated += changed
-        run.comments_deleted += deleted
-
     # -- bookkeeping ---------------------------------------------------------
     def _finish(self, run: AccountRun, seconds: float) -> None:
         run.seconds = seconds
@@ -330,8 +406,16 @@ class Syncer:
             comments_new=run.comments_new,
             comments_updated=run.comments_updated,
             comments_deleted=run.comments_deleted,
+            posts_reconciled=run.posts_reconciled,
             seconds=round(seconds, 3),
         )
+        self._recorded.add(run.account.id)
+        if self.on_done:
+            self.on_done(run)
+
+
+def _account_of(item: Item) -> Account:
+    return item if isinstance(item, Account) else item.account
 
 
 def select_accounts(
@@ -348,10 +432,10 @@ def select_accounts(
     return accounts
 
 
-def check_accounts(
+def check_networks(
     pm: pluggy.PluginManager, config: Config, accounts: Sequence[Account]
 ) -> dict[str, type[Network]]:
-    """Fail before anything is written on an unknown network or a missing token variable."""
+    """Fail before anything is written on an unknown network or its bad settings."""
     available = plugins.networks(pm)
     for account in accounts:
         if account.network not in available:
@@ -360,10 +444,58 @@ def check_accounts(
                 f"account {account.id!r} uses network {account.network!r}, which no installed "
                 f"plugin provides (installed: {installed}); see 'hub plugins'"
             )
-        token_from_env(account)
     for name in {a.network for a in accounts}:
         available[name].checked_settings(config.network_settings(name))
     return available
+
+
+def check_accounts(
+    pm: pluggy.PluginManager, config: Config, accounts: Sequence[Account]
+) -> dict[str, type[Network]]:
+    """Fail before anything is written on an unknown network or a missing token variable."""
+    available = check_networks(pm, config, accounts)
+    for account in accounts:
+        token_from_env(account)
+    return available
+
+
+def without_tokens(accounts: Sequence[Account]) -> tuple[list[Account], list[tuple[Account, str]]]:
+    """Split the accounts whose token variable is usable from those it is not (and why).
+
+    ``hub sync`` skips the latter as the daemon parks them, and names every one
+    at once, so a person exports all the missing variables in one go.
+    """
+    ready, missing = [], []
+    for account in accounts:
+        try:
+            token_from_env(account)
+        except ConfigError as exc:
+            missing.append((account, _token_problem(account, exc)))
+            continue
+        ready.append(account)
+    return ready, missing
+
+
+def _token_problem(account: Account, exc: ConfigError) -> str:
+    if not os.environ.get(account.token_env, "").strip():
+        return _("{variable} is not set").format(variable=account.token_env)
+    return str(exc)
+
+
+def interrupted_line(runs: Sequence[AccountRun], total: int) -> str:
+    """What a stopped ``hub sync`` says: the accounts finished, and that the rest resumes."""
+    synced = [r.account.id for r in runs]
+    names = f" ({', '.join(synced)})" if synced else ""
+    return _(
+        "interrupted: {done} of {total} accounts finished{names}; the others resume from "
+        "their saved place on the next run"
+    ).format(done=len(synced), total=max(total, len(synced)), names=names)
+
+
+def not_synced_line(missing: Sequence[tuple[Account, str]]) -> str:
+    """``not synced: acc-1 (HUB_VK_TOKEN_A is not set), acc-3 (...)``"""
+    items = ", ".join(f"{account.id} ({why})" for account, why in missing)
+    return _("not synced: {items}").format(items=items)
 
 
 def open_networks(
@@ -403,15 +535,42 @@ class NetworkPool:
 
 async def check_account(pm: pluggy.PluginManager, config: Config, account: Account) -> list:
     """What ``hub accounts check`` prints: the network's own findings for the account."""
-    network = open_networks(pm, config, [account])[account.network]
-    try:
-        return await network.check_account(account)
-    except ApiError as exc:
-        from .network import Finding
+    return (await check_all(pm, config, [account]))[0][1]
 
-        return [Finding(False, describe_error(account, exc))]
+
+async def check_all(
+    pm: pluggy.PluginManager, config: Config, accounts: Sequence[Account]
+) -> list[tuple[Account, list[Finding]]]:
+    """Every account's findings, the accounts side by side (one network client each).
+
+    A missing token variable, a refused token or an answer the plugin trips on
+    is that account's PROBLEM line; the others are still checked.
+    """
+    available = check_networks(pm, config, accounts)
+    ready, missing = without_tokens(accounts)
+    reasons = dict((a.id, why) for a, why in missing)
+    networks = {
+        name: available[name](config.network_settings(name), token_from_env)
+        for name in sorted({a.network for a in ready})
+    }
+
+    async def one(account: Account) -> list[Finding]:
+        if account.id in reasons:
+            fix = _("export it with the account's access token")
+            return [Finding(False, f"{reasons[account.id]}; {fix}")]
+        try:
+            return await networks[account.network].check_account(account)
+        except ApiError as exc:
+            return [Finding(False, describe_error(account, exc))]
+        except Exception as exc:  # an answer the plugin trips on: this account's problem only
+            return [Finding(False, describe_error(account, exc))]
+
+    try:
+        results = await asyncio.gather(*(one(a) for a in accounts))
     finally:
-        await network.aclose()
+        for network in networks.values():
+            await network.aclose()
+    return list(zip(accounts, results, strict=True))
 
 
 def _with_stream_siblings(
@@ -432,9 +591,19 @@ def _with_stream_siblings(
             continue
         if networks[account.network].sync_mode != UPDATES:
             continue
+        if not without_tokens([account])[0]:  # its variable is unset: it shares no token
+            continue
         if (account.network, token_from_env(account)) in tokens:
             out.append(account)
     return out
+
+
+async def _isolated(syncer: Syncer, accounts: list[Account]) -> list[AccountRun]:
+    """One network's run; if it raises anyway, its accounts fail and the others go on."""
+    try:
+        return await syncer.run(accounts)
+    except Exception as exc:
+        return syncer.crashed(accounts, exc)
 
 
 async def run_sync(
@@ -445,19 +614,35 @@ async def run_sync(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    now: datetime | None = None,
+    on_done: Callable[[AccountRun], None] | None = None,
+    waiting: Callable[[Sequence[str], bool], None] | None = None,
 ) -> list[AccountRun]:
+    """Sync the accounts, each network side by side; one network's crash fails only its own.
+
+    ``now`` is the sync's clock for the window and the reconcile's pacing
+    (default: the current time). ``on_done`` hears each account's run as soon
+    as it is recorded; ``waiting`` hears which accounts a network call waits on.
+    """
     networks = open_networks(pm, config, accounts)
     store.sync_accounts_from_config(config.accounts)
     from .updates import UpdateSyncer  # imports this module: a late import avoids the cycle
 
     accounts = _with_stream_siblings(config, networks, accounts)
     try:
-        groups = [
-            (UpdateSyncer if net.sync_mode == UPDATES else Syncer)(
-                store, net, window_days=config.sync.recent_window_days, full=full, progress=progress
-            ).run([a for a in accounts if a.network == name])
-            for name, net in networks.items()
-        ]
+        groups = []
+        for name, net in networks.items():
+            syncer = (UpdateSyncer if net.sync_mode == UPDATES else Syncer)(
+                store,
+                net,
+                window_days=config.sync.recent_window_days,
+                reconcile_hours=config.sync.reconcile_hours,
+                full=full,
+                progress=progress,
+                now=now,
+            )
+            syncer.on_done, syncer.waiting = on_done, waiting
+            groups.append(_isolated(syncer, [a for a in accounts if a.network == name]))
         results = await asyncio.gather(*groups)
     finally:
         for net in networks.values():

@@ -28,10 +28,11 @@ from typing import Any, Protocol
 import pytest
 
 from . import plugins
-from .actions import delete_comment
+from .actions import ban_user, delete_comment, restore_comment, unban_user
 from .config import Config, parse_config
+from .errors import HubError
 from .log import configure_logging
-from .network import DETECTS_DELETIONS
+from .network import BAN_USER, DETECTS_DELETIONS, RESTORE_COMMENT, UNBAN_USER
 from .store import Store
 from .sync import AccountRun, run_sync
 
@@ -209,6 +210,63 @@ class NetworkContract:
                 "SELECT state, attempts FROM actions WHERE id = ?", [first.action_id]
             ).fetchone()
             assert (state, attempts) == ("done", 2)
+        finally:
+            store.close()
+
+    def test_restore_undoes_a_deletion_or_says_what_to_do(self, driver, config):
+        """Declared: delete → restore → delete → restore are four actions, each verified."""
+        self.sync(config)
+        store = Store.open(config.db_path)
+        pm = plugins.make_plugin_manager()
+        network = plugins.networks(pm)[driver.network]
+        try:
+            local_id, network_id = store.db.execute(
+                "SELECT id, network_id FROM comments WHERE author_id > 0 AND deleted_at IS NULL "
+                "ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            first = asyncio.run(delete_comment(store, pm, config, str(local_id)))
+            if RESTORE_COMMENT not in network.capabilities:
+                with pytest.raises(HubError) as caught:
+                    asyncio.run(restore_comment(store, pm, config, str(local_id)))
+                assert str(caught.value) == network.capability_notes[RESTORE_COMMENT]
+                return
+            back = asyncio.run(restore_comment(store, pm, config, str(local_id)))
+            assert back.result.done and not back.result.already
+            places = driver.external_ids()
+            assert not any(driver.comment_deleted(e, str(network_id)) for e in places)
+            again = asyncio.run(restore_comment(store, pm, config, str(local_id)))
+            assert again.result.already and again.action_id == back.action_id
+            second = asyncio.run(delete_comment(store, pm, config, str(local_id)))
+            assert second.action_id != first.action_id and not second.result.already
+            third = asyncio.run(restore_comment(store, pm, config, str(local_id)))
+            assert third.action_id != back.action_id and not third.result.already
+            assert stored_state(config.db_path) == _sorted_state(driver.state())
+        finally:
+            store.close()
+
+    def test_unban_lifts_a_ban_or_says_what_to_do(self, driver, config):
+        self.sync(config)
+        store = Store.open(config.db_path)
+        pm = plugins.make_plugin_manager()
+        network = plugins.networks(pm)[driver.network]
+        try:
+            account_id, author = store.db.execute(
+                "SELECT account_id, author_id FROM comments WHERE author_id > 0 LIMIT 1"
+            ).fetchone()
+            if UNBAN_USER not in network.capabilities:
+                with pytest.raises(HubError) as caught:
+                    asyncio.run(unban_user(store, pm, config, account_id, str(author)))
+                assert str(caught.value) == network.capability_notes[UNBAN_USER]
+                return
+            if BAN_USER in network.capabilities:
+                asyncio.run(
+                    ban_user(store, pm, config, account_id, str(author), days=1, reason="contract")
+                )
+            lifted = asyncio.run(unban_user(store, pm, config, account_id, str(author)))
+            banned = BAN_USER in network.capabilities
+            assert lifted.result.done and lifted.result.already is not banned
+            again = asyncio.run(unban_user(store, pm, config, account_id, str(author)))
+            assert again.result.already and again.action_id == lifted.action_id
         finally:
             store.close()
 

@@ -10,6 +10,11 @@ Only one process may poll a token: a lock file beside the database enforces it
 here, and a conflict reported by the network (Telegram's 409) stops the poll with
 a clear message. A pause longer than the network's retention (24 hours on
 Telegram) is recorded in ``sync_gaps`` and reported as a possible loss.
+
+A stream cannot be read again, so these networks have no reconcile
+(:mod:`hub.reconcile`): a bot sees an edit only as the update the network sends
+for it, and a deletion never. One token's failure of any kind fails the
+accounts it feeds; the other tokens are polled all the same.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .batching import chunks_per_token
-from .errors import ApiError, ConfigError
+from .errors import ConfigError
 from .models import Account
 from .network import Network
 from .store import Store, utcnow
@@ -117,7 +122,7 @@ class UpdateSyncer(Syncer):
             for account in accounts:
                 self.runs[account.id].status = "failed"
                 self.runs[account.id].error = str(exc)
-        except ApiError as exc:
+        except Exception as exc:  # an API error, or a surprise: this token's accounts, no more
             for account in accounts:
                 self._fail(account, exc)
 

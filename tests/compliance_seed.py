@@ -30,6 +30,8 @@ PAGE_FIELDS = {
     "telegram": frozenset({"description", "avatar", "working_hours"}),
 }
 CANARY = "vk1.a.CANARY-compliance-do-not-leak"
+#: every account's first sync (local time): the weeks from W06 on are judged
+INSTALLED = "2026-02-02 09:00"
 
 CONFIG = f"""
 [database]
@@ -154,6 +156,18 @@ def _comment(
         )
 
 
+def sync_run(store: Store, account_id: str, started: str, *, status: str = "ok") -> None:
+    """A sync of ``account_id`` started at ``started`` (local time): the hub watched it since."""
+    store.record_run(
+        {
+            "account_id": account_id,
+            "started_at": utc(started),
+            "finished_at": utc(started),
+            "status": status,
+        }
+    )
+
+
 def _draft(store: Store, account_id: str, publish_at: str, *, state="approved", target="pending"):
     cursor = store.db.execute(
         "INSERT INTO drafts (text, publish_at, state, created_by, created_at, updated_at) "
@@ -176,6 +190,8 @@ def seed(folder: Path) -> Config:
     try:
         sync_registry(store, config, today=date(2026, 3, 6))
         vk, ok, tg = (config.account(i) for i in ("adm-vk", "adm-ok", "dk-tg"))
+        for account_id in ("adm-vk", "adm-ok", "dk-tg"):  # the hub was installed in W06
+            sync_run(store, account_id, INSTALLED)
         store.save_account_meta(
             vk,
             AccountMeta(

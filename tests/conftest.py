@@ -1,4 +1,4 @@
-"""Every test runs isolated: its own folder, no HUB_* variables, no retry waits."""
+"""Every test runs isolated: its own folder, no HUB_* or locale variables, no retry waits."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def isolated(tmp_path, monkeypatch):
     for key in list(os.environ):
         if key.startswith("HUB_"):
             monkeypatch.delenv(key)
+    for key in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):  # English unless a test asks
+        monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr(RETRY, "wait_multiplier", 0.0)
     monkeypatch.setattr(secrets, "_known", set())
     yield tmp_path

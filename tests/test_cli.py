@@ -146,7 +146,23 @@ def test_bad_input_is_one_line(cfg, args, needles):
 def test_missing_token_variable_writes_nothing(cfg, tmp_path):
     result = hub("--config", cfg, "sync")
     assert_one_line_error(result, TOKEN_ENV, "is not set", code=2)
+    assert "acc-1" in result.stderr and "acc-2" in result.stderr  # every one, at once
     assert not (tmp_path / "hub.db").exists()
+
+
+def test_an_unset_variable_skips_only_its_accounts(cfg):
+    """Issue 13 (6): one unset variable stopped the whole sync, naming one per run."""
+    path = Path(cfg)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.rindex("token_env")] + 'token_env = "HUB_VK_UNSET_B"\n')
+    result = hub("--config", cfg, "sync", env_extra=ENV)
+    assert result.returncode == 1
+    err = result.stderr.strip().splitlines()
+    assert err[0] == "not synced: acc-2 (HUB_VK_UNSET_B is not set)", err
+    assert (
+        err[-1] == "hub: error: 1 of 2 accounts did not sync" and "Traceback" not in result.stderr
+    )
+    assert result.stdout.startswith("acc-1: ok — posts 12 new") or "acc-1: ok" in result.stdout
 
 
 def test_unknown_network_in_config(cfg):
@@ -288,7 +304,33 @@ def test_read_commands_do_not_create_a_database(cfg, tmp_path):
 
 def test_accounts_check_on_vk(cfg):
     good = hub("--config", cfg, "accounts", "check", "acc-1", env_extra=ENV)
-    assert good.returncode == 0 and good.stdout.startswith("ok: the token works and the page «")
+    assert good.returncode == 0
+    assert good.stdout.startswith(f"acc-1: ok: the token in ${TOKEN_ENV} works and the page «")
     bad = hub("--config", cfg, "accounts", "check", "acc-1", env_extra={TOKEN_ENV: "vk1.a.bad"})
-    assert bad.returncode == 1 and bad.stdout.startswith("PROBLEM: ")
+    assert bad.returncode == 1 and bad.stdout.startswith("acc-1: PROBLEM: ")
     assert f"${TOKEN_ENV}" in bad.stdout and "vk1.a.bad" not in bad.stdout + bad.stderr
+
+
+def test_sync_one_accounts_unexpected_failure_is_its_own(cfg, emu, monkeypatch, capsys):
+    """A plugin tripping over one community's answer: that account fails, named; exit 1."""
+    from hub.cli import main
+    from hub_vk.network import VkNetwork
+
+    bad = str(emu.community_ids()[0])
+    original = VkNetwork.fetch_comments
+
+    async def malformed(self, requests):
+        if any(r.account.external_id == bad for r in requests):
+            raise ValueError("invalid literal for int() with base 10: 'n/a'")
+        return await original(self, requests)
+
+    monkeypatch.setattr(VkNetwork, "fetch_comments", malformed)
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", cfg, "sync"])
+    out = capsys.readouterr()
+    assert exit_.value.code == 1
+    lines = out.out.strip().splitlines()
+    assert lines[0].startswith("acc-1: failed — unexpected ValueError: invalid literal")
+    assert lines[1].startswith("acc-2: ok — posts 12 new")
+    assert "1 of 2 accounts did not sync" in out.err and "Traceback" not in out.err

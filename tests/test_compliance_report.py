@@ -74,7 +74,7 @@ def test_push_files_the_summary_once_even_when_the_answer_is_lost(world, tmp_pat
     stub.set_faults(lost_reply=1)  # stored, then answered 500: the retry gets the same receipt
     store = Store.open(config.db_path)
     try:
-        outcome = asyncio.run(push(store, config))
+        outcome = asyncio.run(push(store, config, first=True))  # the first one: released
     finally:
         store.close()
     stored = stub.store.get_report(outcome.receipt)["report"]

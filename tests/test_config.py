@@ -38,6 +38,7 @@ def test_good_config_resolves_db_relative_to_config(tmp_path):
     assert account.organization.startswith("Администрация")
     assert config.network_settings("vk")["api_base"] == "http://127.0.0.1:9/method"
     assert config.sync.recent_window_days == 30
+    assert config.sync.reconcile_hours == 24  # on by default: a swap or an edit is found in a day
 
 
 def test_db_override_and_env_lookup(tmp_path, monkeypatch):
@@ -69,6 +70,9 @@ def test_db_override_and_env_lookup(tmp_path, monkeypatch):
         (GOOD.replace('external_id = "123456"\n', ""), "has no 'external_id'"),
         (GOOD.replace('"klochki-vk"', '"клочки вк"'), "id may hold only"),
         ("[sync]\nrecent_window_days = -1\n", "recent_window_days"),
+        ("[sync]\nreconcile_hours = -1\n", "reconcile_hours .*must be a whole number of hours"),
+        ("[sync]\nreconcile_hours = 1.5\n", r"from 0 \(never\) to 8760"),
+        ("[sync]\nreconcile_hour = 24\n", "unknown key 'reconcile_hour'"),
         ("accounts = 3\n", "must be an array of tables"),
     ],
 )

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -62,6 +63,17 @@ def test_cycles_sync_everything_and_log_json(tmp_path, emu):
     )
     assert db_state(tmp_path / "hub.db") == emulator_state(emu)
     weekly = [e for e in logged if e["event"] == "weekly compliance"]
+    assert not weekly, weekly  # the week just ended was before the hub: not judged
+    # as if the hub had been installed three weeks ago: the week just ended is logged
+    with sqlite3.connect(tmp_path / "hub.db") as conn:
+        conn.execute(
+            "UPDATE sync_runs SET started_at = strftime('%Y-%m-%dT%H:%M:%SZ', started_at, "
+            "'-21 days')"
+        )
+    conn.close()
+    proc = start_daemon(config, "--cycles", "2")
+    _out, err = proc.communicate(timeout=60)
+    weekly = [e for e in events(err) if e["event"] == "weekly compliance"]
     assert len(weekly) == 1, weekly  # the week just ended, once, not every cycle
     again = start_daemon(config, "--cycles", "1")
     _out, err = again.communicate(timeout=60)
@@ -156,6 +168,47 @@ def test_healthz_and_metrics(tmp_path, emu):
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=15)
     assert proc.returncode == 0
+
+
+def test_healthz_is_degraded_while_an_account_is_parked(tmp_path, emu):
+    """Issue 13 (6): /healthz said ok with accounts parked; an unset variable was not counted."""
+    config = write_config(tmp_path, emu)
+    text = config.read_text().replace(f'token_env = "{TOKEN_ENV}"', 'token_env = "HUB_UNSET"', 1)
+    config.write_text(text + FAST)
+    port = free_port()
+    proc = start_daemon(config, "--metrics-port", str(port))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz")
+                if health.status_code == 503:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "healthz never said degraded"
+            time.sleep(0.1)
+        body = health.json()
+        assert body["status"] == "degraded" and len(body["reasons"]) == 1
+        assert body["reasons"][0].startswith("account acc-1 parked: ")
+        assert "HUB_UNSET" in body["reasons"][0]
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert 'hub_failures_total{account="acc-1",network="vk",kind="token_missing"} 1' in metrics
+        assert 'hub_sync_errors_total{account="acc-1"} 1' in metrics
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    assert proc.returncode == 0
+
+
+def test_healthz_reasons_for_a_stalled_loop():
+    from hub.daemon.metrics import Metrics, health_reasons
+
+    metrics = Metrics()
+    assert health_reasons(metrics, {}, 900, now=metrics.started + 10) == []
+    late = health_reasons(metrics, {"acc-2": "token refused"}, 900, now=metrics.started + 1000)
+    assert late[0] == "account acc-2 parked: token refused"
+    assert late[1].startswith("no daemon cycle finished for 1000s")
 
 
 def test_soak_with_faults_ends_with_nothing_lost(tmp_path):
@@ -288,3 +341,125 @@ def test_daemon_schedule_errors_are_one_line():
     ):
         with pytest.raises(ConfigError, match=message):
             load_intervals(parse_config({**base, "daemon": daemon}))
+
+
+# -- isolation: one account's or one network's surprise stops nothing else (issue 12) --------
+
+
+@pytest.fixture
+def in_process(monkeypatch, capsys):
+    """Run the daemon in this process (so a plugin can be made to fail); JSON log lines back."""
+    import asyncio
+
+    import structlog
+
+    from hub import plugins
+    from hub.daemon import runner
+    from hub.log import configure_logging
+
+    monkeypatch.setattr(runner, "ERROR_PAUSE_SECONDS", 0.1)  # the old behaviour, but fast
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    ran: list[str] = []
+    for job in ("_publish", "_moderate", "_notices", "_report"):
+        real = getattr(runner.Daemon, job)
+
+        async def spy(self, store, real=real, job=job):
+            ran.append(job)
+            await real(self, store)
+
+        monkeypatch.setattr(runner.Daemon, job, spy)
+
+    def start(config, **settings):
+        configure_logging(json=True)
+        try:
+            daemon = runner.Daemon(config, plugins.make_plugin_manager(), cycles=1, **settings)
+            assert asyncio.run(daemon.run()) == 0
+        finally:
+            structlog.reset_defaults()
+        return daemon, events(capsys.readouterr().err), ran
+
+    return start
+
+
+def fail_for(monkeypatch, network_class, method, external_id, exc):
+    """Make ``method`` raise ``exc`` for any batch holding ``external_id``, as a malformed
+    answer of that community makes the plugin raise for the whole batch it came in."""
+    original = getattr(network_class, method)
+
+    async def failing(self, items):
+        if any(getattr(i, "account", i).external_id == external_id for i in items):
+            raise exc
+        return await original(self, items)
+
+    monkeypatch.setattr(network_class, method, failing)
+
+
+def test_one_accounts_unexpected_failure_stops_nothing_else(tmp_path, emu, monkeypatch, in_process):
+    from hub.store import Store
+    from hub_vk.network import VkNetwork
+
+    config = write_config(tmp_path, emu)
+    config.write_text(config.read_text() + FAST)
+    bad = str(emu.community_ids()[0])
+    fail_for(monkeypatch, VkNetwork, "fetch_post_pages", bad, KeyError("items"))
+    daemon, logged, ran = in_process(config)
+    syncs = {e["account"]: e for e in logged if e["event"] == "account sync"}
+    assert syncs["acc-2"]["status"] == "ok" and syncs["acc-2"]["posts_new"] == 20
+    assert syncs["acc-1"]["status"] == "failed" and "KeyError" in syncs["acc-1"]["error"]
+    failed = [e for e in logged if e["event"] == "account sync failed unexpectedly"]
+    assert [(e["account"], e["network"], e["error_type"]) for e in failed] == [
+        ("acc-1", "vk", "KeyError")
+    ]
+    assert ran == ["_publish", "_moderate", "_notices", "_report"]  # in the same cycle
+    assert not [e for e in logged if e["event"].startswith("cycle failed")]
+    store = Store.open(tmp_path / "hub.db")
+    metrics = daemon.metrics.render(store)
+    store.close()
+    assert 'hub_failures_total{account="acc-1",network="vk",kind="unexpected"} 1' in metrics
+
+
+def test_a_network_that_cannot_start_and_a_failing_job_stop_nothing_else(
+    tmp_path, emu, monkeypatch, in_process
+):
+    from hub.moderation import service
+    from hub_ok.network import OkNetwork
+    from hub_ok.testing import SECRET_ENV, OkDriver
+
+    with OkDriver.start() as ok_emu:
+        driver = OkDriver(ok_emu)
+        config = write_config(tmp_path, emu)
+        ok_settings = "".join(
+            f'{k} = "{v}"\n' if isinstance(v, str) else f"{k} = {v}\n"
+            for k, v in driver.settings().items()
+        )
+        ok_account = (
+            f'[[accounts]]\nid = "ok-1"\nnetwork = "ok"\n'
+            f'external_id = "{driver.external_ids()[0]}"\ntoken_env = "HUB_OK_TOKEN_T"\n'
+        )
+        config.write_text(
+            config.read_text() + ok_account + "\n[networks.ok]\n" + ok_settings + FAST
+        )
+        monkeypatch.setenv("HUB_OK_TOKEN_T", driver.token)
+        monkeypatch.setenv(SECRET_ENV, driver.application_secret)
+
+        def broken_init(self, settings, token_for):
+            raise AttributeError("'NoneType' object has no attribute 'get'")
+
+        monkeypatch.setattr(OkNetwork, "__init__", broken_init)
+
+        async def broken_moderation(*_args, **_kw):
+            raise ValueError("verdict table out of step")
+
+        monkeypatch.setattr(service, "moderate", broken_moderation)
+        daemon, logged, ran = in_process(config)
+    synced = {e["account"] for e in logged if e["event"] == "account sync" and e["status"] == "ok"}
+    assert synced == {"acc-1", "acc-2"}
+    crash = [e for e in logged if e["event"] == "sync failed unexpectedly"]
+    assert [(e["accounts"], e["network"], e["error_type"]) for e in crash] == [
+        (["ok-1"], "ok", "AttributeError")
+    ]
+    job = [e for e in logged if e["event"] == "job failed; the others go on"]
+    assert [(e["job"], e["error_type"]) for e in job] == [("moderate", "ValueError")]
+    assert ran == ["_publish", "_moderate", "_notices", "_report"]
+    assert daemon.metrics.failures[("ok-1", "ok", "unexpected")] == 1
+    assert daemon.metrics.job_failures["moderate"] == 1

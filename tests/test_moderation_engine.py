@@ -296,12 +296,13 @@ def test_flood_from_several_authors(engine):
     for author, text in (
         (1, AD),
         (2, AD + "!"),
-        (3, "Лучшие семена и саженцы в нашем питомнике у трассы, приезжайте"),
+        (3, AD.upper() + "!!"),
     ):
         v = engine.judge(CommentView(text=text, author_id=author), ctx)
         ctx.remember(CommentView(text=text, author_id=author))
-    # with no link, number or pitch it may be a bot wave or residents' joint complaint:
-    # a person decides
+    # twelve words alike from three people (case and punctuation aside) are a campaign even
+    # with no link or number; it may still be residents' joint complaint: a person decides
+    # (a shorter everyday text needs a contact too: tests/test_flood.py)
     assert (v.action, v.category, v.rule) == (REVIEW, None, "flood.same_text")
     assert_span(text, v)
 

@@ -160,7 +160,7 @@ def test_dry_run_stores_and_sends_nothing(world):
     assert conn.execute("SELECT COUNT(*) FROM moderation_log").fetchone()[0] == 0
 
 
-def test_operator_approves_and_rejects_review_items(world):
+def test_operator_deletes_and_keeps_review_items(world):
     emu, path, gid, post = world
     a = emu.add_comment(gid, post, "вы ДУРАКИ", from_id=777030)
     b = emu.add_comment(gid, post, "ДУРАКИ все", from_id=777031)
@@ -169,11 +169,11 @@ def test_operator_approves_and_rejects_review_items(world):
     config = load_config(path)
     store = Store.open(config.db_path)
     queue = {r["comment"]: r["id"] for r in service.review_queue(store)}
-    item = asyncio.run(service.approve(store, pm_with_engine(), config, queue[a], "ivanova"))
+    item = asyncio.run(service.delete(store, pm_with_engine(), config, queue[a], "ivanova"))
     assert item.outcome.startswith("done")
-    service.reject(store, queue[b], "ivanova")
+    service.keep(store, queue[b], "ivanova")
     with pytest.raises(NotFoundError, match="not waiting for a decision"):
-        service.reject(store, queue[b], "ivanova")
+        service.keep(store, queue[b], "ivanova")
     store.close()
     snap = emu.snapshot()["communities"][str(gid)]
     assert a in snap["deleted_comments"] and b not in snap["deleted_comments"]
@@ -181,10 +181,10 @@ def test_operator_approves_and_rejects_review_items(world):
     actors = {
         r[0]: r[1]
         for r in conn.execute(
-            "SELECT event, actor FROM moderation_log WHERE event IN ('approve', 'reject')"
+            "SELECT event, actor FROM moderation_log WHERE event LIKE 'operator:%'"
         )
     }
-    assert actors == {"approve": "operator:ivanova", "reject": "operator:ivanova"}
+    assert actors == {"operator:delete": "operator:ivanova", "operator:keep": "operator:ivanova"}
 
 
 def test_criticism_is_never_deleted_even_where_insults_are(world):

@@ -22,6 +22,16 @@ from .test_registry import ACCOUNTS, ADMIN, hub_cli, synced, write_registry_conf
 D = date.fromisoformat
 
 
+def new_pages(day: date | str) -> str:
+    """ACCOUNTS as two pages new to the world, created on ``day``: the install's first sync
+    opens their notices (without ``created`` it takes them as existing, and opens none)."""
+    accounts = ACCOUNTS
+    for token in ("HUB_VK_TOKEN_ADM", "HUB_OK_TOKEN_CLUB"):
+        line = f'token_env = "{token}"'
+        accounts = accounts.replace(line, f"{line}\ncreated = {day}")
+    return accounts
+
+
 # -- due dates ---------------------------------------------------------------
 def test_ten_calendar_days():
     assert due_date(D("2026-03-02"), 10) == D("2026-03-12")
@@ -63,7 +73,8 @@ def test_holiday_lists_match_the_production_calendar():
 
 def test_notices_section_sets_the_due_date(tmp_path):
     extra = '[notices]\ndue_days = 5\nworking_days = true\nholidays = ["2026-02-20"]\n'
-    store = synced(write_registry_config(tmp_path, extra=extra), today=D("2026-02-19"))
+    path = write_registry_config(tmp_path, extra=extra, accounts=new_pages("2026-02-19"))
+    store = synced(path, today=D("2026-02-19"))
     dues = {n["due_date"] for n in pending_notices(store, today=D("2026-02-19"))}
     # Fri 20 (configured holiday), Sat, Sun, Mon 23 (holiday) skipped: 24, 25, 26, 27, 2 March
     assert dues == {"2026-03-02"}
@@ -78,7 +89,8 @@ def _kinds(store) -> list[tuple[str, str]]:
 
 
 def test_account_created_once_and_deleted_once(tmp_path):
-    path = write_registry_config(tmp_path)
+    accounts = new_pages("2026-03-02")
+    path = write_registry_config(tmp_path, accounts=accounts)
     store = synced(path, today=D("2026-03-02"))
     assert _kinds(store) == [("account_created", "adm-vk"), ("account_created", "club-ok")]
     created = pending_notices(store, today=D("2026-03-02"))[0]
@@ -88,7 +100,7 @@ def test_account_created_once_and_deleted_once(tmp_path):
     assert len(_kinds(store)) == 2  # seen before: nothing new
     # club-ok is removed from the config (it stays in the accounts table)
     path.write_text(
-        path.read_text().replace(ACCOUNTS, ACCOUNTS.split('[[accounts]]\nid = "club-ok"')[0])
+        path.read_text().replace(accounts, accounts.split('[[accounts]]\nid = "club-ok"')[0])
     )
     synced(path)
     synced(path)
@@ -104,7 +116,7 @@ def test_account_created_once_and_deleted_once(tmp_path):
 # -- overdue, the summary warning, delivery ----------------------------------
 def _old_and_new_notices(tmp_path):
     """Two account_created notices from 2020 (long overdue), then one fresh."""
-    path = write_registry_config(tmp_path)
+    path = write_registry_config(tmp_path, accounts=new_pages("2020-01-01"))
     store = synced(path, today=D("2020-01-01"))
     path.write_text(
         path.read_text()
@@ -130,7 +142,8 @@ def test_overdue_listing_and_cli(tmp_path, capsys):
 
 
 def test_due_day_itself_is_not_overdue(tmp_path):
-    store = synced(write_registry_config(tmp_path), today=D("2026-03-02"))
+    path = write_registry_config(tmp_path, accounts=new_pages("2026-03-02"))
+    store = synced(path, today=D("2026-03-02"))
     assert not any(n["overdue"] for n in pending_notices(store, today=D("2026-03-12")))
     assert all(n["overdue"] for n in pending_notices(store, today=D("2026-03-13")))
 
@@ -235,6 +248,6 @@ def test_responsible_notice_due_from_the_day_of_change(tmp_path, capsys):
 
 
 def test_today_default_is_local_date(tmp_path):
-    store = synced(write_registry_config(tmp_path))
+    store = synced(write_registry_config(tmp_path, accounts=new_pages(date.today())))
     due = {n["due_date"] for n in pending_notices(store)}
     assert due == {(date.today() + timedelta(days=10)).isoformat()}

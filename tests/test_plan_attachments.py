@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from hub.errors import ConfigError
-from hub.plan.attachments import check_attachments, is_image_url
+from hub.plan.attachments import check_attachments, download_image, is_image_url
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
 PAGES = {
@@ -22,6 +23,15 @@ PAGES = {
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
+        if self.path == "/img/trickle.jpg":  # a byte every 0.2 s: never silent long enough
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(JPEG)))
+            self.end_headers()
+            for byte in JPEG[:40]:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.2)
+            return
         status, body = PAGES.get(self.path, (404, b""))
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -63,6 +73,13 @@ def test_a_bad_picture_is_refused_in_one_line(site, tmp_path, path, message):
     with pytest.raises(ConfigError, match=message):
         check_attachments([site + path], tmp_path / "att")
     assert not (tmp_path / "att").exists() or not list((tmp_path / "att").iterdir())
+
+
+def test_a_trickling_picture_stops_at_the_total_deadline(site, tmp_path):
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="took over 1 s to download"):
+        download_image(f"{site}/img/trickle.jpg", tmp_path, timeout=5, total_seconds=1)
+    assert time.monotonic() - started < 4  # not the 8 s the whole trickle would take
 
 
 def test_an_unreachable_picture_and_a_missing_file(tmp_path):

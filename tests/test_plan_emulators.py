@@ -56,9 +56,7 @@ def world(tmp_path, monkeypatch):
             text = text.replace(f"[networks.{name}]\n", f"[networks.{name}]\ntimeout_seconds = 1\n")
         path.write_text(text, encoding="utf-8")
         config = load_config(path)
-        yield SimpleNamespace(
-            path=path, config=config, emus={"vk": vk, "ok": ok, "telegram": tg}
-        )
+        yield SimpleNamespace(path=path, config=config, emus={"vk": vk, "ok": ok, "telegram": tg})
 
 
 def account_of(world, network):

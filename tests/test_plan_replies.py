@@ -148,3 +148,19 @@ def test_the_same_template_text_keeps_its_approval(env):
     replies.add_template(store, "thanks", "Спасибо", "smm")
     replies.approve_template(store, "thanks", "head")
     assert replies.add_template(store, "thanks", "  Спасибо ", "smm").approved_by == "head"
+
+
+def test_a_lost_reply_is_taken_up_by_the_next_run_without_a_second_answer(env):
+    """Nobody re-runs 'hub reply' by hand: the next moderation run looks, then settles it."""
+    from hub.unfinished import resume_unfinished
+
+    config, pm, store = env
+    answer_lost_once(env)
+    with pytest.raises(HubError, match="may or may not have been applied"):
+        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    assert store.db.execute("SELECT state FROM actions").fetchone() == ("unknown",)
+    resumed = asyncio.run(resume_unfinished(store, pm, config, config.accounts))
+    assert [(r.kind, r.ok) for r in resumed] == [("reply_comment", True)]
+    assert [r[2] for r in PlanNetwork.replies] == [False, True]  # it looked before sending
+    assert store.db.execute("SELECT state FROM actions").fetchone() == ("done",)
+    assert asyncio.run(resume_unfinished(store, pm, config, config.accounts)) == []

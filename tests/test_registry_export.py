@@ -88,6 +88,7 @@ def registry(tmp_path):
 def test_json_export(registry, tmp_path):
     path, store, config = registry
     out = tmp_path / "out" / "registry.json"
+    out.parent.mkdir()  # a missing folder is refused (tests/test_print.py)
     export_registry(store, config, "json", out, network_titles=TITLES)
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["schema"] == "pablik-hub/registry@1" and data["region"] == "Алтайский край"
@@ -371,6 +372,7 @@ def test_console_check_catches_a_broken_page(tmp_path):
 def test_page_renders_in_chromium_with_its_links_and_no_console_errors(registry, tmp_path):
     path, store, config = registry
     out = tmp_path / "site" / "registry.html"
+    out.parent.mkdir()
     snapshot = export_registry(store, config, "html", out, network_titles=TITLES)
     result = chromium(tmp_path, "--dump-dom", out.as_uri())
     assert console_problems(result.stderr) == []
@@ -448,7 +450,8 @@ def test_secret_canary_never_reaches_an_export_or_cli_output(tmp_path, capsys, m
             + '\n[notices]\nregion = "Алтайский край"\n'
             + '\n[[organizations]]\nname = "Организация 1"\nlevel = "administration"\n'
             'phones = ["+7 (38582) 2-21-33"]\nresponsible = { name = "Иванова М. П.", '
-            f'position = "заместитель главы", phone = "{CANARY_RESPONSIBLE_PHONE}" }}\n',
+            f'position = "заместитель главы", phone = "{CANARY_RESPONSIBLE_PHONE}" }}\n'
+            '\n[[organizations]]\nname = "Организация 2"\nlevel = "subordinate"\n',
             encoding="utf-8",
         )
         assert all(run.ok for run in hub_sync(path))
@@ -547,6 +550,7 @@ def test_export_refuses_a_private_phone_in_free_text(registry, tmp_path):
 def test_export_cli(registry, tmp_path, capsys):
     path, store, config = registry
     out = tmp_path / "public" / "reestr.html"
+    out.parent.mkdir()
     code, stdout, err = hub_cli(
         capsys, "--config", str(path), "registry", "export", "--format", "html", "--out", str(out)
     )

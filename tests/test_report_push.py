@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import date
 
 import pytest
 
@@ -47,8 +48,11 @@ def world(tmp_path, monkeypatch):
         GospablikiStub(db_path=tmp_path / "stub.db", tokens=[GP_TOKEN]) as stub,
     ):
         path = write_config(tmp_path, emu)
+        token_line = f'token_env = "{TOKEN_ENV}"'  # two pages new to the world: two notices
         path.write_text(
-            path.read_text() + ORGS + "\n[gospabliki]\n"
+            path.read_text().replace(token_line, f"{token_line}\ncreated = {date.today()}")
+            + ORGS
+            + "\n[gospabliki]\n"
             f'endpoint = "{stub.base_url}/api/v1"\ntoken_env = "HUB_GP_TOKEN"\n'
             'municipality = "Клочковский сельсовет"\n',
             encoding="utf-8",
@@ -60,8 +64,8 @@ def world(tmp_path, monkeypatch):
 def run_push(path):
     config = load_config(path)
     store = Store.open(config.db_path)
-    try:
-        return asyncio.run(push(store, config))
+    try:  # --first: a person releases the first report (tests/test_first_week_registry.py)
+        return asyncio.run(push(store, config, first=True))
     finally:
         store.close()
 
@@ -128,6 +132,7 @@ def test_config_and_token_problems_are_clear(tmp_path, world, monkeypatch):
         str(path),
         "report",
         "push",
+        "--first",
         env_extra={TOKEN_ENV: TOKEN, "HUB_GP_TOKEN": GP_TOKEN, "HUB_LOAD_PLUGINS": "vk"},
     )
     assert result.returncode == 0 and "receipt GP-" in result.stdout, result.stderr

@@ -150,7 +150,7 @@ def test_failed_account_records_its_run(env):
     assert runs[1].status == "failed" and "Access denied" in runs[1].error
     _config, _pm, store = env
     rows = store.db.execute("SELECT account_id, status FROM sync_runs ORDER BY id").fetchall()
-    assert rows == [("A", "ok"), ("B", "failed")]
+    assert rows == [("B", "failed"), ("A", "ok")]  # a failed account is recorded at once
     assert store.sync_state("B")["posts_high_water"] is None
 
 
@@ -201,3 +201,110 @@ def test_missing_capability_is_explained_to_the_operator(env):
     finally:
         ScriptedNetwork.capability_notes = {}
     assert store.db.execute("SELECT COUNT(*) FROM actions").fetchone()[0] == 0
+
+
+# -- isolation: an unexpected failure stops only its own account (issue 12) ------------
+
+
+@pytest.mark.parametrize("phase", ["meta", "wall", "comments"])
+def test_an_unexpected_exception_fails_only_its_account(env, phase, monkeypatch):
+    """A malformed answer raising KeyError inside the plugin, in a batch of both accounts."""
+    original = {
+        "meta": ScriptedNetwork.fetch_account_meta,
+        "wall": ScriptedNetwork.fetch_post_pages,
+        "comments": ScriptedNetwork.fetch_comments,
+    }[phase]
+
+    async def malformed_for_a(self, requests):
+        for r in requests:
+            account = getattr(r, "account", r)
+            if account.id == "A":
+                raise KeyError("items")
+        return await original(self, requests)
+
+    name = {"meta": "fetch_account_meta", "wall": "fetch_post_pages", "comments": "fetch_comments"}
+    monkeypatch.setattr(ScriptedNetwork, name[phase], malformed_for_a)
+    ScriptedNetwork.walls["b"] = [post(100 + i, 5, comments=1) for i in range(1, 4)]
+    ScriptedNetwork.comments.update(
+        {
+            100 + i: [Comment(network_id=3000 + i, post_network_id=100 + i, published_at=NOW)]
+            for i in range(1, 4)
+        }
+    )
+    runs = run(env)
+    assert runs[0].status == "failed" and runs[0].unexpected == "KeyError"
+    assert "KeyError" in runs[0].error and "'items'" in runs[0].error
+    assert runs[1].ok and runs[1].posts_new == 3 and runs[1].comments_new == 3
+    _config, _pm, store = env
+    rows = store.db.execute("SELECT account_id, status FROM sync_runs ORDER BY id").fetchall()
+    assert rows == [("A", "failed"), ("B", "ok")]
+
+
+def test_a_whole_network_crashing_fails_its_accounts_not_the_run(env, monkeypatch):
+    async def broken(self, accounts):
+        raise RuntimeError("plugin bug")
+
+    monkeypatch.setattr("hub.sync.Syncer._walk_posts", broken)
+    runs = run(env)
+    assert [r.status for r in runs] == ["failed", "failed"]
+    assert all(r.unexpected == "RuntimeError" and "plugin bug" in r.error for r in runs)
+
+
+def test_cancellation_is_never_swallowed(env, monkeypatch):
+    async def cancelled(self, requests):
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(ScriptedNetwork, "fetch_post_pages", cancelled)
+    with pytest.raises(asyncio.CancelledError):
+        run(env)
+
+
+# -- the reconcile's pacing (issue 12) ---------------------------------------------------
+
+
+def test_reconcile_rereads_each_window_post_once_per_period(env):
+    from datetime import UTC, datetime, timedelta
+
+    from hub.reconcile import Round, load_round, save_round
+
+    config, pm, store = env
+    ScriptedNetwork.walls["a"] = [post(i, 1, comments=1) for i in range(1, 9)]  # 8 in window
+    run(env)
+    start = datetime.now(UTC)
+    read: list[str] = []
+    for quarter in range(1, 9):  # two periods in steps of a quarter
+        ScriptedNetwork.calls.clear()
+        asyncio.run(
+            run_sync(store, pm, config, config.accounts, now=start + timedelta(hours=6 * quarter))
+        )
+        read += [c for c in ScriptedNetwork.calls if c.startswith("comments:")]
+    assert sorted(read) == sorted([f"comments:{i}" for i in range(1, 9)] * 2)
+    assert load_round(store, "A").started > start  # a new round began when the first ended
+    save_round(store, "A", Round(start - timedelta(days=3)))  # a long stop: the rest at once
+    ScriptedNetwork.calls.clear()
+    run(env)
+    assert sum(c.startswith("comments:") for c in ScriptedNetwork.calls) == 8
+
+
+def test_reconcile_position_moves_only_with_stored_rows(env, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from hub.reconcile import Round, load_round, save_round
+
+    config, pm, store = env
+    ScriptedNetwork.walls["a"] = [post(i, 1, comments=1) for i in range(1, 9)]
+    run(env)
+    save_round(store, "A", Round(datetime.now(UTC) - timedelta(hours=12)))
+    ScriptedNetwork.fail = {}
+    original = ScriptedNetwork.fetch_comments
+
+    async def fails_at_3(self, requests):
+        out = await original(self, requests)
+        return [
+            ApiError("boom", code=1) if r.post_network_id == 3 else o
+            for r, o in zip(requests, out, strict=True)
+        ]
+
+    monkeypatch.setattr(ScriptedNetwork, "fetch_comments", fails_at_3)
+    run(env)
+    assert load_round(store, "A").after == 2  # 1 and 2 stored; 3 failed, 4 never counted

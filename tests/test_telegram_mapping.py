@@ -103,3 +103,35 @@ def test_chat_meta():
     )
     assert private.url == "https://t.me/+abc"
     assert mapping.post_url({"id": -1001234567890}, 5) == "https://t.me/c/1234567890/5"
+
+
+# -- broken messages: one is left out (logged), the batch and its offset go on -------------
+
+
+def test_broken_updates_are_left_out_and_the_offset_still_moves():
+    from structlog.testing import capture_logs
+
+    from hub.models import Account
+    from hub_telegram.network import Chats, TelegramNetwork
+
+    account = Account("tg", "telegram", "@city_n_admin", "Org", "HUB_TG")
+    net = TelegramNetwork({}, lambda a: "1:AAH-secret")
+    net._chats[account.id] = Chats(CHANNEL, GROUP["id"])
+    updates = [
+        {"update_id": 10, "channel_post": "not a message"},
+        {"update_id": 11, "channel_post": {**POST, "chat": "not a chat"}},
+        {"update_id": 12, "message": {**COMMENT, "from": {"id": 2**64, "first_name": "X"}}},
+        {"update_id": 13, "message": {k: v for k, v in COMMENT.items() if k != "chat"}},
+        {"update_id": 14, "channel_post": {**POST, "message_id": "345"}},  # a number as text
+        "not an update",
+        {"update_id": 15, "message": COMMENT},
+    ]
+    with capture_logs() as logs:
+        batch = net._batch(updates, [account])
+    assert [p.network_id for _, p in batch.posts] == [345]
+    assert [c.comment.network_id for c in batch.comments] == [1202]
+    assert batch.next_offset == 16
+    errors = [e for e in logs if e["log_level"] == "error"]
+    assert len(errors) == 4  # the three unreadable updates and the one that is no object
+    assert any("does not fit 64 bits" in e["reason"] for e in errors)
+    assert all(e["event"] == "Telegram answered an unreadable update; left out" for e in errors)

@@ -158,8 +158,8 @@ def test_crash_before_the_commit_means_redelivery_absorbed(env, monkeypatch):
         return counts
 
     monkeypatch.setattr(hub.updates, "store_batch", crash_on_second)
-    with pytest.raises(RuntimeError):
-        run(env)
+    failed = run(env)  # the crash stops this stream's account, not the run (issue 12)
+    assert failed[0].status == "failed" and failed[0].unexpected == "RuntimeError"
     _config, _pm, store = env
     assert store.db.execute("SELECT next_offset FROM poll_state").fetchone()[0] == 3
     assert store.db.execute("SELECT COUNT(*) FROM thread_links").fetchone()[0] == 0  # rolled back

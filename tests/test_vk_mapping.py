@@ -172,3 +172,65 @@ def test_a_comment_list_that_shrinks_while_paged_is_incomplete():
     walk.saw_total(7, 30)
     walk.saw_total(7, 29)  # a reply vanished between pages of a thread
     assert not walk.complete and not walk.result().complete
+
+
+# -- hostile answers: numbers as text are read, an item that cannot be stored is left out --
+
+
+def test_numbers_sent_as_text_are_read_as_numbers():
+    item = {"id": "4521", "date": "1767261600", "from_id": "-123", "comments": {"count": "57"}}
+    post = mapping.post({**item, "owner_id": "-123", "likes": {"count": "3"}})
+    assert (post.network_id, post.published_at, post.author_id) == (4521, 1767261600, -123)
+    assert post.comments_count == 57 and post.likes_count == 3
+    reply = mapping.comment({"id": "9", "from_id": "55501", "parents_stack": ["7"]}, 4521)
+    assert (reply.network_id, reply.author_id, reply.thread_root_network_id) == (9, 55501, 7)
+    assert mapping.group_meta({"id": 5, "name": "x", "members_count": "1200"}).members_count == 1200
+
+
+def test_an_item_that_cannot_be_stored_is_left_out_and_logged():
+    from structlog.testing import capture_logs
+
+    items = [
+        {"id": 2**64, "date": 1},  # SQLite stores 64-bit integers: this would not go in
+        {"id": "twelve", "date": 1},
+        {"date": 1},
+        "not an object",
+        {"id": 7, "date": 1},
+    ]
+    with capture_logs() as logs:
+        posts = mapping.posts(items)
+        authors = mapping.authors({"profiles": [{"id": 2**63}, {"id": 5, "first_name": "A"}]})
+    assert [p.network_id for p in posts] == [7] and [a.network_id for a in authors] == [5]
+    errors = [e for e in logs if e["log_level"] == "error"]
+    assert len(errors) == 5 and errors[0]["event"] == "VK answered an unreadable post; left out"
+    assert errors[0]["reason"] == "post id 18446744073709551616 does not fit 64 bits"
+
+
+def test_a_sync_stores_the_rest_when_one_post_id_overflows_and_reads_text_numbers(
+    tmp_path, monkeypatch
+):
+    """Before: an OverflowError traceback stopped the sync; numbers as text lost comments."""
+    import hub_vk.emulator_methods as methods
+    from hub_vk.emulator import VkEmulator
+    from hub_vk.emulator_data import Post
+
+    from .helpers import TOKEN, TOKEN_ENV, sync, write_config
+
+    plain = methods.post_object
+
+    def as_text(com, post):  # VK sending the numbers of a post as strings
+        out = plain(com, post)
+        out["comments"] = {**out["comments"], "count": str(out["comments"]["count"])}
+        return {k: str(v) if type(v) is int else v for k, v in out.items()}
+
+    monkeypatch.setattr(methods, "post_object", as_text)
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    with VkEmulator(
+        seed=3, communities=1, posts=3, comments=3, rate_limit=0, tokens=[TOKEN]
+    ) as emu:
+        gid = emu.community_ids()[0]
+        huge = Post(id=2**64, owner_id=-gid, from_id=-gid, created_by=1, date=1, text="x")
+        emu._community(gid).posts[huge.id] = huge
+        (run,) = sync(write_config(tmp_path, emu))
+    assert run.ok, run.summary()
+    assert run.posts_new == 3 and run.comments_new == 9

@@ -3,14 +3,23 @@
 Statuses (green / yellow / red), per check and per line (the worst check wins):
 
 - posts: green when the week's own posts reach the norm; while the week is still
-  running (or has not begun), yellow when the forecast — posts so far plus approved
-  drafts due by Sunday and still pending — reaches it, red otherwise ("2 posts short
-  by Sunday"); a finished week has no forecast: short is red;
+  running (or has not begun) it is in progress: yellow, with the forecast — posts so
+  far plus approved drafts due by Sunday and still pending — saying whether the norm
+  will be met ("on track by Sunday", "2 posts short by Sunday"), since posts may still
+  come until Sunday night; a finished week has no forecast: short is red;
 - page: see :mod:`.page`; 2FA and Gospabliki: attested/connected green, attested off
   red, nothing on record yellow (``hub accounts attest ACCOUNT --2fa --gospabliki``);
 - removals: the longest an offending comment stayed up (removed or still up) against
-  ``[compliance]`` (:mod:`.settings`); none at all is green;
+  ``[compliance]`` (:mod:`.settings`), counted from when the hub could see it
+  (:mod:`.figures`); none at all is green;
 - notices: any overdue notice to the regional centre is red.
+
+A week that ended before the hub watched an account (its first sync, else the hub's
+install: :func:`.figures.installed_at`) is not judged for it: the hub could not have
+moderated it, and its page and attestations then are not known. Such a line keeps its
+figures, has ``judged: false`` and every status green, and says so in ``notes``
+("before the hub was installed"); a week that ended before the hub's install has
+``state: before_install`` and no organization is judged either.
 
 The norm is per account: the acts count posts "в аккаунтах" and "на каждой
 официальной странице" (000 §2.1, 001 §5, 002 §6, 004 §2), so a municipality with a VK
@@ -61,7 +70,7 @@ def _posts(count: int, norm: int, planned: int | None) -> dict[str, Any]:
     reach = count if forecast is None else forecast
     if count >= norm:
         status = GREEN
-    elif forecast is not None and forecast >= norm:
+    elif forecast is not None:  # the week runs: in progress, red only once it has ended
         status = YELLOW
     else:
         status = RED
@@ -187,16 +196,19 @@ def duration(seconds: float | None) -> str:
 
 
 class _Week:
-    """The week, its bounds in the zone, and where "now" stands in it."""
+    """The week, its bounds in the zone, and where "now" and the hub's install stand."""
 
-    def __init__(self, week: Week, zone: ZoneInfo, now: datetime) -> None:
-        self.week, self.zone, self.now = week, zone, now
+    def __init__(
+        self, week: Week, zone: ZoneInfo, now: datetime, installed: datetime | None = None
+    ) -> None:
+        self.week, self.zone, self.now, self.installed = week, zone, now, installed
         self.start, self.end = week.start(zone), week.end(zone)
         if now >= self.end:
-            self.state = "finished"
+            before = installed is not None and self.end <= installed
+            self.state = "before_install" if before else "finished"
         else:
             self.state = "upcoming" if now < self.start else "in_progress"
-        self.running = self.state != "finished"
+        self.running = now < self.end
         local_today = now.astimezone(zone).date()
         self.reference = week.sunday + timedelta(days=1) if not self.running else local_today
 
@@ -211,7 +223,9 @@ def _account_line(
     notices: list[dict[str, Any]],
     targets: ComplianceSettings,
     removals: Mapping[str, dict[str, Any]],
+    watched: datetime | None,
 ) -> dict[str, Any]:
+    """``watched``: since when the hub watches the account (see the module docstring)."""
     count = figures.own_posts(store, account, when.start, when.end)
     planned = None
     if when.running:
@@ -238,6 +252,16 @@ def _account_line(
         "removal": removal,
         "notices": {"overdue": len(mine), "items": mine, "status": RED if mine else GREEN},
     }
+    line["judged"] = watched is None or when.end > watched
+    line["watched_since"] = None if watched is None else utc_text(watched)
+    if watched is not None and not line["judged"]:
+        for check in CHECKS:
+            line[check]["status"] = GREEN
+        line["status"] = GREEN
+        day = watched.astimezone(when.zone).date().isoformat()
+        line["notes"] = [f"before the hub was installed (first sync {day}): not judged"]
+        line["reasons"] = []
+        return line
     line["status"] = worst(line[c]["status"] for c in CHECKS)
     reasons = _account_reasons(line, when.running, targets)
     line["notes"] = [r["text"] for r in reasons]
@@ -246,8 +270,14 @@ def _account_line(
 
 
 def _org_line(
-    name: str, org: Mapping[str, Any] | None, lines: list[dict], norm: int, notices: list[dict]
+    name: str,
+    org: Mapping[str, Any] | None,
+    lines: list[dict],
+    norm: int,
+    notices: list[dict],
+    judged: bool = True,
 ) -> dict[str, Any]:
+    """``judged``: False for a week that ended before the hub's install (figures only)."""
     exempt = bool(org and org.get("exempt"))
     mine = [n for n in notices if (n["organization"] or NO_ORGANIZATION) == name]
     ids = [line["account"] for line in lines]
@@ -320,6 +350,9 @@ def _org_line(
         reasons.append(
             {"check": "notices", "reason": "notices_overdue", "status": RED, "text": notes[-1]}
         )
+    if not judged:
+        out["notices"]["status"] = GREEN
+        statuses, notes, reasons = [], ["before the hub was installed: not judged"], []
     out["status"] = worst(statuses)
     out["notes"] = notes
     out["reasons"] = _by_severity(reasons)
@@ -343,7 +376,11 @@ def compliance_report(
     plan = parse_plan(config.raw)
     targets = parse_compliance(config.raw)
     offered_by = network_page_fields() if page_fields is None else page_fields
-    when = _Week(week, plan.time_zone, (now or datetime.now(UTC)).astimezone(UTC))
+    starts = figures.watch_starts(store)
+    installed = figures.installed_at(store, starts)
+    #: an account never synced yet is watched from the hub's install
+    watched = {a.id: starts.get(a.id, installed) for a in config.accounts}
+    when = _Week(week, plan.time_zone, (now or datetime.now(UTC)).astimezone(UTC), installed)
     notices = figures.overdue_notices(
         store, when.reference, plan.time_zone, finished=not when.running
     )
@@ -351,7 +388,7 @@ def compliance_report(
     columns = [d[0] for d in cursor.description]
     rows = {r["id"]: r for r in (dict(zip(columns, v, strict=True)) for v in cursor.fetchall())}
     removals = figures.removals_by_account(
-        store, [a.id for a in config.accounts], when.start, when.end, when.now
+        store, [a.id for a in config.accounts], when.start, when.end, when.now, watched
     )
     accounts = [
         _account_line(
@@ -364,6 +401,7 @@ def compliance_report(
             notices,
             targets,
             removals,
+            watched[account.id],
         )
         for account in config.accounts
     ]
@@ -376,6 +414,7 @@ def compliance_report(
             [a for a in accounts if a["organization"] == name],
             plan.norm_for("" if name == NO_ORGANIZATION else name),
             notices,
+            judged=when.state != "before_install",
         )
         for name in names
     ]
@@ -387,6 +426,7 @@ def compliance_report(
         "time_zone": plan.time_zone.key,
         "as_of": utc_text(when.now),
         "state": when.state,
+        "installed_at": None if installed is None else utc_text(installed),
         "targets": {
             "removal_green_seconds": targets.removal_green_minutes * 60,
             "removal_yellow_seconds": targets.removal_yellow_minutes * 60,

@@ -13,8 +13,12 @@ reason led by its status word.
 The heading names the week by its dates («с 30 ноября по 6 декабря 2026 г.»); the ISO
 label stays in small print. Wide tables scroll inside their own box with the first
 column held in place, so «Итог» is never pushed off the page; on a phone each row is
-a card (the registry page's layout). Every value from the store or the config goes
-through :func:`esc`.
+a card (the registry page's layout); printed on A4 every column fits the paper, and links
+show their addresses. A line the report does not judge (``judged: false``, a week before
+the hub watched the page) is marked «не оценивается» with why, never «в норме». Every
+value from the store or the config goes through :func:`esc`, which also drops control
+and bidi characters (a page's name from a network could otherwise display as another's);
+only ``http``/``https`` addresses become links (:mod:`hub.safe_text`).
 
 What lives where: this module builds the page — the heading, the «Что исправить» lists
 and the text around the tables. The tables' rows and cells (and how durations, dates and
@@ -32,7 +36,7 @@ from typing import Any
 
 from ..registry.page import esc
 from ..russian import MONTHS_GENITIVE
-from .html_style import CSS, STATUS_COLOURS, STATUS_SIGN, STATUS_TEXT
+from .html_style import CSS, NOT_JUDGED, STATUS_COLOURS, STATUS_SIGN, STATUS_TEXT
 from .html_tables import (
     ACCOUNT_COLUMNS,
     FIELD_TEXT,
@@ -218,6 +222,8 @@ def render_html(report: dict[str, Any]) -> str:
         "in_progress": f"Неделя идёт; сведения на {esc(local_time(report))} по местному "
         "времени, для публикаций показан прогноз до воскресенья.",
         "upcoming": "Неделя ещё не началась; показан прогноз по утверждённому контент-плану.",
+        "before_install": "Неделя закончилась до установки Pablik Hub: она не оценивается, "
+        "показаны только сведения.",
     }[report["state"]]
     totals = report["totals"]["accounts"]
     title = "Соблюдение порядка ведения официальных страниц — неделя " + week_words(
@@ -227,11 +233,18 @@ def render_html(report: dict[str, Any]) -> str:
     accounts = {a["account"]: a for a in report["accounts"]}
     #: an account's entry under «Что исправить» (ids from the config may hold any character)
     anchors = {a["account"]: f"fix-account-{n}" for n, a in enumerate(report["accounts"], 1)}
-    account_rows = "\n".join(_account_row(a) for a in report["accounts"])
+    account_rows = "\n".join(_account_row(a, report["time_zone"]) for a in report["accounts"])
+    orgs_judged = report["state"] != "before_install"
     org_rows = "\n".join(
-        _org_row(o, sum(accounts[i]["removal"]["still_up"] for i in o["accounts"] if i in accounts))
+        _org_row(
+            o,
+            sum(accounts[i]["removal"]["still_up"] for i in o["accounts"] if i in accounts),
+            orgs_judged,
+        )
         for o in report["organizations"]
     )
+    #: lines not judged count as green in ``totals``: the page names them apart
+    not_judged = sum(not a.get("judged", True) for a in report["accounts"])
     org_fixes = _fix_list(
         "Что исправить: организации",
         "fix-organizations",
@@ -257,7 +270,9 @@ def render_html(report: dict[str, Any]) -> str:
         ],
         "Все страницы в норме.",
     )
-    legend = ", ".join(f"{_status(s)}" for s in (GREEN, YELLOW, RED))
+    legend = ", ".join(
+        _status(s) for s in (GREEN, YELLOW, RED, *([NOT_JUDGED] if not_judged else []))
+    )
     return f"""<!DOCTYPE html>
 <html lang="ru">
 <head>
@@ -276,8 +291,10 @@ def render_html(report: dict[str, Any]) -> str:
 <small class="iso">(Неделя {esc(report["week"])} по ISO 8601.)</small></p>
 </header>
 <main>
-<p>Страниц: {sum(totals.values())}; в норме — {totals[GREEN]}, требуют внимания —
-{totals[YELLOW]}, с нарушениями — {totals[RED]}. Итог строки — худший из её показателей;
+<p>Страниц: {sum(totals.values())}; в норме — {totals[GREEN] - not_judged}, требуют внимания —
+{totals[YELLOW]}, с нарушениями — {totals[RED]}{
+        f", не оцениваются — {not_judged}" if not_judged else ""
+    }. Итог строки — худший из её показателей;
 каждый показатель отмечен своим знаком и цветом: {legend}.</p>
 <div class="wrap" role="region" aria-labelledby="cap-organizations" tabindex="0">
 <table>
@@ -306,7 +323,8 @@ def render_html(report: dict[str, Any]) -> str:
 публикации контент-плана до воскресенья.</li>
 <li>Оформление и контакты: описание, контакты (телефон или электронная почта), часы работы,
 сайт, аватар и обложка — по сведениям последней синхронизации.</li>
-<li>Удаление нарушающих комментариев: время от публикации комментария до удаления;
+<li>Удаление нарушающих комментариев: время от публикации комментария до удаления
+(для опубликованного до подключения страницы к Pablik Hub — с первой синхронизации);
 в норме — до {_duration(report["targets"]["removal_green_seconds"])},
 требует внимания — до {_duration(report["targets"]["removal_yellow_seconds"])}.</li>
 <li>Уведомления в ЦУР: о созданных и удалённых страницах и о смене ответственного.</li>

@@ -23,6 +23,25 @@ STATUS_COLOURS = {
     YELLOW: ("#5c4400", "#fef3c7"),
     RED: ("#7f1d1d", "#fee2e2"),
 }
+#: On paper (A4 portrait) all nine columns, «Итог» too, fit the page: nothing scrolls or is
+#: held in place, the type is smaller and words wrap; the tints print where the printer
+#: can (each status keeps its sign and word for one that cannot). The registry's print
+#: rules (black header, link addresses) come with :data:`REGISTRY_CSS`.
+PRINT_CSS = (
+    "@media print{header h1,header p,main,footer{max-width:none}"
+    + ".wrap{overflow:visible;margin:3mm 0}.wrap table{font-size:7.5pt}"
+    + ".wrap th,.wrap td{padding:.75mm 1mm;overflow-wrap:break-word}"
+    + ".wrap tr>:first-child{position:static}"
+    + ".st-green,.st-yellow,.st-red,.st-none{white-space:normal}"
+    + "td,.st-green,.st-yellow,.st-red{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    + ".iso{font-size:7pt}}"
+)
+#: a line the report does not judge (``judged: false``: its week ended before the hub
+#: watched the page): neither green nor any other status, so it gets its own word and sign
+NOT_JUDGED = "none"
+NOT_JUDGED_TEXT = "не оценивается"
+NOT_JUDGED_SIGN = "–"
+NOT_JUDGED_COLOURS = ("#1a1a1a", "#ececec")
 CSS = (
     REGISTRY_CSS
     + "header h1,header p,main,footer{max-width:88rem}"
@@ -40,8 +59,9 @@ CSS = (
     + "".join(
         f".st-{s}{{color:{fg};background:{bg};font-weight:600;padding:0 .25rem;white-space:nowrap}}"
         f"td.c-{s}{{color:{fg};background:{bg}}}"
-        for s, (fg, bg) in STATUS_COLOURS.items()
+        for s, (fg, bg) in [*STATUS_COLOURS.items(), (NOT_JUDGED, NOT_JUDGED_COLOURS)]
     )
     + "@media (max-width:40rem){.wrap{overflow-x:visible}"
     + ".wrap tr>:first-child{position:static}}"
+    + PRINT_CSS
 )

@@ -4,16 +4,26 @@ Each check's cell is tinted with its status and led by its sign, the word read o
 screen readers (:func:`_check`); the «Итог» cell names the status in words
 (:func:`_status`). Also here, because the tables and the «Что исправить» lists in
 :mod:`hub.compliance.html` both use them: how a duration, a date, a count of posts and a
-page field are written in Russian. Every value from the report goes through :func:`esc`.
+page field are written in Russian. Every value from the report goes through :func:`esc`
+(which also drops control and bidi characters), and a page's address becomes a link only
+if :func:`hub.safe_text.safe_url` passes it (``http``/``https``: never a ``javascript:``
+invite link).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..registry.page import esc
-from .html_style import STATUS_SIGN, STATUS_TEXT
+from ..safe_text import safe_url
+from .html_style import NOT_JUDGED, NOT_JUDGED_SIGN, NOT_JUDGED_TEXT, STATUS_SIGN, STATUS_TEXT
 from .settings import GREEN, RED
+
+#: the statuses' words and signs, and those of a line not judged
+WORDS = {**STATUS_TEXT, NOT_JUDGED: NOT_JUDGED_TEXT}
+SIGNS = {**STATUS_SIGN, NOT_JUDGED: NOT_JUDGED_SIGN}
 
 FIELD_TEXT = {
     "description": "описание",
@@ -70,8 +80,8 @@ def _duration(seconds: float | None) -> str:
 
 def _status(status: str) -> str:
     return (
-        f'<span class="st-{status}"><span aria-hidden="true">{STATUS_SIGN[status]} </span>'
-        f"{STATUS_TEXT[status]}</span>"
+        f'<span class="st-{status}"><span aria-hidden="true">{SIGNS[status]} </span>'
+        f"{WORDS[status]}</span>"
     )
 
 
@@ -80,9 +90,20 @@ def _check(label: str, status: str, value: str) -> str:
     read out by screen readers (and named in the legend above the tables)."""
     return (
         f'<td class="c-{status}" data-label="{label}">'
-        f'<span class="mark" aria-hidden="true">{STATUS_SIGN[status]}</span> '
-        f'<span class="sr">{STATUS_TEXT[status]}: </span>{value}</td>'
+        f'<span class="mark" aria-hidden="true">{SIGNS[status]}</span> '
+        f'<span class="sr">{WORDS[status]}: </span>{value}</td>'
     )
+
+
+def _not_judged(why: str) -> str:
+    """The «Итог» of a line not judged: the word, then why."""
+    return f'{_status(NOT_JUDGED)}<br><span class="muted">{esc(why)}</span>'
+
+
+def watched_day(a: dict[str, Any], time_zone: str) -> str:
+    """The local day of the account's first sync (``watched_since``, UTC): 02.02.2026."""
+    moment = datetime.fromisoformat(a["watched_since"].replace("Z", "+00:00"))
+    return _day(moment.astimezone(ZoneInfo(time_zone)).date().isoformat())
 
 
 def _posts(posts: dict[str, Any]) -> str:
@@ -165,45 +186,69 @@ def _account_name(a: dict[str, Any]) -> str:
     return esc(a["title"] or a["account"])
 
 
-def _account_row(a: dict[str, Any]) -> str:
+def _account_row(a: dict[str, Any], time_zone: str = "UTC") -> str:
+    """An account's row. A line not judged (``judged: false``: the week ended before the
+    hub's first sync of the page) shows its figures, each check and «Итог» marked
+    «не оценивается», and why — never «в норме», which the hub could not know."""
+    judged = a.get("judged", True)
+
+    def status(check: str) -> str:
+        return a[check]["status"] if judged else NOT_JUDGED
+
     name = _account_name(a)
-    if a["url"]:
+    if safe_url(a["url"]):
         name = f'<a href="{esc(a["url"])}">{name}</a>'
     where = f"{esc(a['account'])}, {esc(a['network'])}"
     if a["organization"] != a["title"]:
         where += f"; {esc(a['organization'])}"
+    if judged:
+        total = _status(a["status"])
+    else:
+        total = _not_judged(
+            "неделя закончилась до того, как Pablik Hub начал вести страницу "
+            f"(первая синхронизация — {watched_day(a, time_zone)})"
+        )
     return (
         f'<tr><th scope="row">{name}<br><span class="muted">{where}</span></th>'
-        + _check("Публикации за неделю", a["posts"]["status"], _posts(a["posts"]))
-        + _check("Оформление и контакты", a["page"]["status"], _page(a["page"]))
+        + _check("Публикации за неделю", status("posts"), _posts(a["posts"]))
+        + _check("Оформление и контакты", status("page"), _page(a["page"]))
         + _check(
             "Двухфакторная защита",
-            a["two_factor"]["status"],
+            status("two_factor"),
             _yes_no(a["two_factor"]["attested"], "включена", "не включена"),
         )
         + _check(
             "Госпаблики",
-            a["gospabliki"]["status"],
+            status("gospabliki"),
             _yes_no(a["gospabliki"]["connected"], "подключён", "не подключён"),
         )
-        + _check("Удаление нарушающих комментариев", a["removal"]["status"], _removal(a["removal"]))
-        + _check("Просроченные уведомления", a["notices"]["status"], _notices(a["notices"]))
-        + _cell("Итог", _status(a["status"]))
+        + _check("Удаление нарушающих комментариев", status("removal"), _removal(a["removal"]))
+        + _check("Просроченные уведомления", status("notices"), _notices(a["notices"]))
+        + _cell("Итог", total)
         + "</tr>"
     )
 
 
-def _org_row(o: dict[str, Any], still_up: int) -> str:
+#: the «Итог» of every organization in a week that ended before the hub was installed
+ORG_NOT_JUDGED = "неделя закончилась до установки Pablik Hub"
+
+
+def _org_row(o: dict[str, Any], still_up: int, judged: bool = True) -> str:
+    """An organization's row; ``judged`` False: the week ended before the hub's install."""
+
+    def status(check: str) -> str:
+        return o[check]["status"] if judged else NOT_JUDGED
+
+    total = _status(o["status"]) if judged else _not_judged(ORG_NOT_JUDGED)
     n = len(o["accounts"])
     if not n:
         what = "освобождена от ведения страниц" if o["exempt"] else "официальных страниц нет"
+        pages = (GREEN if o["exempt"] else RED) if judged else NOT_JUDGED
         return (
             f'<tr><th scope="row">{esc(o["organization"])}</th>'
-            + _check("Страницы", GREEN if o["exempt"] else RED, what).replace(
-                "<td ", '<td colspan="6" ', 1
-            )
-            + _check("Просроченные уведомления", o["notices"]["status"], _notices(o["notices"]))
-            + _cell("Итог", _status(o["status"]))
+            + _check("Страницы", pages, what).replace("<td ", '<td colspan="6" ', 1)
+            + _check("Просроченные уведомления", status("notices"), _notices(o["notices"]))
+            + _cell("Итог", total)
             + "</tr>"
         )
     return (
@@ -214,29 +259,25 @@ def _org_row(o: dict[str, Any], still_up: int) -> str:
         )
         + _check(
             "Страниц с нормой публикаций",
-            o["posts"]["status"],
+            status("posts"),
             f"{o['posts']['accounts_meeting_norm']} из {n}",
         )
+        + _check("Страниц заполнено полностью", status("page"), f"{o['page']['complete']} из {n}")
         + _check(
-            "Страниц заполнено полностью", o["page"]["status"], f"{o['page']['complete']} из {n}"
-        )
-        + _check(
-            "Двухфакторная защита",
-            o["two_factor"]["status"],
-            f"{o['two_factor']['attested']} из {n}",
+            "Двухфакторная защита", status("two_factor"), f"{o['two_factor']['attested']} из {n}"
         )
         + _check(
             "Подключено к Госпабликам",
-            o["gospabliki"]["status"],
+            status("gospabliki"),
             f"{o['gospabliki']['connected']} из {n}",
         )
         + _check(
             "Удаление нарушающих комментариев",
-            o["removal"]["status"],
+            status("removal"),
             _org_removal(o["removal"], still_up),
         )
-        + _check("Просроченные уведомления", o["notices"]["status"], _notices(o["notices"]))
-        + _cell("Итог", _status(o["status"]))
+        + _check("Просроченные уведомления", status("notices"), _notices(o["notices"]))
+        + _cell("Итог", total)
         + "</tr>"
     )
 

@@ -9,11 +9,15 @@ it; the keys are stable (``schema: pablik-hub/compliance@1``; a change of meanin
 gets a new schema name):
 
 - ``week`` (2026-W10), ``from`` / ``to`` (Monday, Sunday), ``time_zone``, ``as_of``
-  (UTC), ``state`` (finished | in_progress | upcoming), ``targets``
+  (UTC), ``state`` (finished | in_progress | upcoming | before_install: the week ended
+  before the hub's install and nothing is judged), ``installed_at`` (UTC: the hub's
+  first sync, else the database's creation), ``targets``
   (``removal_green_seconds``, ``removal_yellow_seconds``);
 - ``accounts[]``: ``account``, ``network``, ``organization``, ``title``, ``url``,
-  ``status``, ``notes`` (why not green, English), ``reasons`` (the notes as [{check,
-  reason, status, text}], red before yellow: which problem made the line red and which
+  ``judged`` (false when the week ended before ``watched_since``, the account's first
+  sync: figures only, every status green), ``watched_since``, ``status``, ``notes``
+  (why not green, English), ``reasons`` (the notes as [{check, reason, status, text}],
+  red before yellow: which problem made the line red and which
   only yellow; ``reason`` is a stable key such as ``posts_short``, ``page_not_synced``,
   ``page_missing``, ``two_factor_off``, ``two_factor_unknown``, ``gospabliki_off``,
   ``gospabliki_unknown``, ``removal_slow``, ``removal_still_up``, ``notices_overdue``; a
@@ -23,8 +27,9 @@ gets a new schema name):
   working_hours, website, avatar, cover: present | missing | not_offered | unknown},
   missing}, ``two_factor`` {attested}, ``gospabliki`` {connected} (true, false or null =
   nothing on record), ``removal`` {removed, median_seconds, max_seconds,
-  from_first_seen, still_up, oldest_still_up_seconds}, ``notices`` {overdue, items [{id,
-  kind, organization, account, due_date, delivered}]};
+  from_first_seen, before_install (published before the hub watched the page, so counted
+  from when it first saw them), still_up, oldest_still_up_seconds}, ``notices`` {overdue,
+  items [{id, kind, organization, account, due_date, delivered}]};
 - ``organizations[]``: ``organization``, ``level``, ``exempt``, ``declared``,
   ``accounts`` (ids), ``status``, ``notes``, ``reasons`` ([{check, reason, status,
   text}], red first: ``accounts_not_green`` with the ``accounts`` at that status,
@@ -46,10 +51,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from ..i18n import _
 from .build import duration
 from .settings import GREEN, RED, YELLOW
 
-COLOURS = {GREEN: "green", YELLOW: "yellow", RED: "red"}
+#: the status column of a line not judged (the week ended before the hub watched the page)
+NOT_JUDGED = "not judged"
+COLOURS: dict[str, str | None] = {GREEN: "green", YELLOW: "yellow", RED: "red", NOT_JUDGED: None}
 #: the "why not green" list fits a terminal this wide; longer reasons wrap, indented
 WIDTH = 100
 #: a reason starts after its status word, padded so the texts line up ("yellow: " is widest)
@@ -156,11 +164,23 @@ def local_time(report: dict[str, Any]) -> str:
     return moment.astimezone(ZoneInfo(report["time_zone"])).strftime("%Y-%m-%d %H:%M")
 
 
+def installed_day(report: dict[str, Any]) -> str:
+    """The day of the hub's install in the municipality's zone: 2026-02-02."""
+    moment = datetime.fromisoformat(report["installed_at"].replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo(report["time_zone"])).date().isoformat()
+
+
+def _status_word(line: dict[str, Any]) -> str:
+    """The status column: the line's status, or "not judged" before the hub watched it."""
+    return line["status"] if line.get("judged", True) else NOT_JUDGED
+
+
 def _heading(report: dict[str, Any]) -> str:
     state = {
         "finished": "finished",
         "in_progress": f"in progress, as of {local_time(report)} local time",
         "upcoming": f"upcoming, as of {local_time(report)} local time",
+        "before_install": f"before the hub was installed ({installed_day(report)}): not judged",
     }[report["state"]]
     return (
         f"Compliance, week {report['week']} (Mon {report['from']} – Sun {report['to']}, "
@@ -175,15 +195,15 @@ def to_table(report: dict[str, Any]) -> str:
     if accounts:
         lines += _grid(
             [
-                "ACCOUNT",
-                "NETWORK",
-                "POSTS",
-                "PAGE",
-                "2FA",
-                "GOSPABLIKI",
-                "REMOVED: MED / MAX",
-                "NOTICES",
-                "STATUS",
+                _("ACCOUNT"),
+                _("NETWORK"),
+                _("POSTS"),
+                _("PAGE"),
+                _("2FA"),
+                _("GOSPABLIKI"),
+                _("REMOVED: MED / MAX"),
+                _("NOTICES"),
+                _("STATUS"),
             ],
             [
                 [
@@ -195,28 +215,28 @@ def to_table(report: dict[str, Any]) -> str:
                     _yes_no(a["gospabliki"]["connected"]),
                     _removal(a["removal"]),
                     str(a["notices"]["overdue"]),
-                    a["status"],
+                    _status_word(a),
                 ]
                 for a in accounts
             ],
-            [a["status"] for a in accounts],
+            [_status_word(a) for a in accounts],
         )
     else:
-        lines.append("no accounts in the config")
+        lines.append(_("no accounts in the config"))
     orgs = report["organizations"]
     if orgs:
         lines += [""] + _grid(
             [
-                "ORGANIZATION",
-                "ACCOUNTS",
-                "POSTS",
-                "AT NORM",
-                "PAGES OK",
-                "2FA",
-                "GOSPABLIKI",
-                "REMOVED",
-                "NOTICES",
-                "STATUS",
+                _("ORGANIZATION"),
+                _("ACCOUNTS"),
+                _("POSTS"),
+                _("AT NORM"),
+                _("PAGES OK"),
+                _("2FA"),
+                _("GOSPABLIKI"),
+                _("REMOVED"),
+                _("NOTICES"),
+                _("STATUS"),
             ],
             [_org_row(o) for o in orgs],
             [o["status"] for o in orgs],
@@ -224,7 +244,7 @@ def to_table(report: dict[str, Any]) -> str:
     why = [_why(a["account"], a["reasons"]) for a in accounts if a["reasons"]]
     why += [_why(o["organization"], o["reasons"]) for o in orgs if o["status"] != GREEN]
     if why:
-        lines += ["", "Why not green (red: makes the line red; yellow: only yellow):"]
+        lines += ["", _("Why not green (red: makes the line red; yellow: only yellow):")]
         lines += [line for block in why for line in block]
     totals = report["totals"]["accounts"]
     lines += [

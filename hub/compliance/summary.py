@@ -29,6 +29,7 @@ from ..config import Config
 from ..log import get_logger
 from ..plan.settings import parse_plan
 from ..store import Store
+from . import figures
 from .build import compliance_report
 from .settings import RED, STATUSES, worst
 from .week import Week, previous_week
@@ -126,8 +127,9 @@ def log_weekly_summary(
     """Log the summary of the last completed week (one ``weekly compliance`` event); return it.
 
     The daemon calls this once a week: whenever :func:`summary_week` differs from the
-    week it last logged. ``page_fields``: :func:`.page.network_page_fields` of the
-    daemon's plugin manager (default: loaded here).
+    week it last logged and :func:`summary_due` says the hub watched all of it (the first
+    summary is of the first full week after the install). ``page_fields``:
+    :func:`.page.network_page_fields` of the daemon's plugin manager (default: loaded here).
     """
     now = now or datetime.now(UTC)
     week = summary_week(config, now)
@@ -148,3 +150,11 @@ def log_weekly_summary(
 def summary_week(config: Config, now: datetime) -> Week:
     """The week a summary made at ``now`` covers: the last one completed in the zone."""
     return previous_week(now, parse_plan(config.raw).time_zone)
+
+
+def summary_due(store: Store, config: Config, week: Week) -> bool:
+    """Whether the daemon logs ``week``'s summary: only a full week the hub watched, from
+    its Monday 00:00 on. The week of the install, and those before it, are not judged:
+    a hub installed on a Wednesday first logs the week after (:func:`.figures.installed_at`)."""
+    installed = figures.installed_at(store, figures.watch_starts(store))
+    return installed is None or week.start(parse_plan(config.raw).time_zone) >= installed

@@ -61,11 +61,13 @@ async def follow_events(
     network_class: type[Network],
     stopping: asyncio.Event,
     on_change: Callable[[Account, bool, bool], None],
+    on_failure: Callable[[Account], None] = lambda _account: None,
 ) -> None:
     """Follow one account's events until the daemon stops; never lose the stored cursor.
 
     Nothing but a stop ends the follower: network trouble, a refused token, a
-    locked database or a surprise is logged and tried again after a pause.
+    locked database or a surprise is logged, counted (``on_failure``) and tried
+    again after a pause.
     """
     poller = f"events:{account.id}"
     try:
@@ -87,6 +89,7 @@ async def follow_events(
                 raise
             except TransientError as exc:
                 failures += 1
+                on_failure(account)
                 log.warning(
                     "events: network trouble, position kept",
                     account=account.id,
@@ -95,6 +98,7 @@ async def follow_events(
                 await asyncio.sleep(min(ERROR_PAUSE_SECONDS, backoff_seconds(failures) + 1))
                 continue
             except ApiError as exc:
+                on_failure(account)
                 log.error(
                     "events stopped for a while",
                     account=account.id,
@@ -104,10 +108,12 @@ async def follow_events(
                 await asyncio.sleep(ERROR_PAUSE_SECONDS)
                 continue
             except Exception as exc:  # a locked database, a bug: the cursor did not move
+                on_failure(account)
                 log.error(
                     "events: unexpected failure, tried again later",
                     account=account.id,
-                    error=redact(repr(exc)),
+                    error_type=type(exc).__name__,
+                    error=redact(str(exc)),
                 )
                 await asyncio.sleep(ERROR_PAUSE_SECONDS)
                 continue

@@ -9,18 +9,25 @@ successful sync).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from ..store import Store
+from ..unfinished import stuck_count
 
 
 class Metrics:
     def __init__(self) -> None:
         self.syncs: Counter[tuple[str, str]] = Counter()  # (account, status)
         self.errors: Counter[str] = Counter()  # account
+        #: (account, network, kind): kind is the run's status (failed, paused), "unexpected"
+        #: for an exception nobody foresaw (a malformed answer, a bug), "events" for a follower
+        self.failures: Counter[tuple[str, str, str]] = Counter()
+        self.job_failures: Counter[str] = Counter()  # job name
         self.cycles = 0
         self.started = time.time()
         self.last_cycle_at: float | None = None
@@ -30,6 +37,27 @@ class Metrics:
             self.syncs[(run.account.id, run.status)] += 1
             if not run.ok:
                 self.errors[run.account.id] += 1
+                kind = "unexpected" if getattr(run, "unexpected", None) else run.status
+                self.failures[(run.account.id, run.account.network, kind)] += 1
+
+    def _failure_lines(self) -> list[str]:
+        """Failures by account and network, and by daemon job: each one counted, none fatal."""
+        lines = [
+            "# HELP hub_failures_total Account failures by network and kind "
+            "(failed, paused, unexpected, events, token_missing).",
+            "# TYPE hub_failures_total counter",
+        ]
+        for (account, network, kind), n in sorted(self.failures.items()):
+            lines.append(
+                f'hub_failures_total{{account="{account}",network="{network}",kind="{kind}"}} {n}'
+            )
+        lines += [
+            "# HELP hub_job_failures_total Daemon jobs that raised; the other jobs went on.",
+            "# TYPE hub_job_failures_total counter",
+        ]
+        for job, n in sorted(self.job_failures.items()):
+            lines.append(f'hub_job_failures_total{{job="{job}"}} {n}')
+        return lines
 
     def render(self, store: Store) -> str:
         lines = [
@@ -44,6 +72,7 @@ class Metrics:
         ]
         for account, n in sorted(self.errors.items()):
             lines.append(f'hub_sync_errors_total{{account="{account}"}} {n}')
+        lines += self._failure_lines()
         lines += [
             "# HELP hub_account_lag_seconds Seconds since the account last synced ok.",
             "# TYPE hub_account_lag_seconds gauge",
@@ -82,6 +111,11 @@ class Metrics:
                 f"{name} {store.db.execute(sql).fetchone()[0]}",
             ]
         lines += [
+            "# HELP hub_actions_stuck Actions and verdicts the hub stopped trying by itself.",
+            "# TYPE hub_actions_stuck gauge",
+            f"hub_actions_stuck {stuck_count(store)}",
+        ]
+        lines += [
             "# HELP hub_daemon_cycles_total Completed cycles.",
             "# TYPE hub_daemon_cycles_total counter",
             f"hub_daemon_cycles_total {self.cycles}",
@@ -89,7 +123,32 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
-async def serve_metrics(metrics: Metrics, store: Store, host: str, port: int) -> asyncio.Server:
+def health_reasons(
+    metrics: Metrics, parked: Mapping[str, str], stale_after: float, now: float | None = None
+) -> list[str]:
+    """Why ``/healthz`` is degraded: each parked account and why, or a loop that stalled.
+
+    Empty when all is well. The age is that of the last finished cycle (the
+    start, before the first one finishes).
+    """
+    reasons = [f"account {account} parked: {why}" for account, why in sorted(parked.items())]
+    age = (now or time.time()) - (metrics.last_cycle_at or metrics.started)
+    if age > stale_after:
+        reasons.append(
+            f"no daemon cycle finished for {age:.0f}s (expected within {stale_after:.0f}s)"
+        )
+    return reasons
+
+
+async def serve_metrics(
+    metrics: Metrics,
+    store: Store,
+    host: str,
+    port: int,
+    health: Callable[[], list[str]] | None = None,
+) -> asyncio.Server:
+    """``health`` gives the reasons ``/healthz`` is degraded (none: ok)."""
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             request = (await asyncio.wait_for(reader.readline(), 5)).decode("latin-1")
@@ -97,7 +156,12 @@ async def serve_metrics(metrics: Metrics, store: Store, host: str, port: int) ->
                 pass
             path = request.split(" ")[1] if " " in request else "/"
             if path == "/healthz":
+                reasons = health() if health else []
                 status, body = "200 OK", '{"status": "ok"}\n'
+                if reasons:  # a parked account, a stalled loop: the admin's probe must see it
+                    status = "503 Service Unavailable"
+                    data = {"status": "degraded", "reasons": reasons}
+                    body = json.dumps(data, ensure_ascii=False) + "\n"
                 kind = "application/json"
             elif path == "/metrics":
                 try:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import signal
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,12 +28,14 @@ from ..registry import overdue_warning, sync_registry
 from ..secrets import redact, token_from_env
 from ..store import Store
 from ..sync import run_sync
-from .metrics import Metrics, serve_metrics
+from .metrics import Metrics, health_reasons, serve_metrics
 from .schedule import Intervals, load_intervals
 
 log = get_logger("hub.daemon")
 STOP_GRACE_SECONDS = 8
 ERROR_PAUSE_SECONDS = 30
+#: /healthz is degraded when no cycle finished for this long (or 3 publish intervals)
+STALE_MIN_SECONDS = 900
 
 
 class Daemon:
@@ -57,6 +60,7 @@ class Daemon:
         self.wake = asyncio.Event()  # pushed events want moderation or a reconcile now
         self._followers: list[asyncio.Task] = []
         self.parked: dict[str, float] = {}  # account id → config mtime when its token failed
+        self.park_reasons: dict[str, str] = {}  # account id → why, for /healthz
         self._work: asyncio.Task | None = None
         self._config_mtime = 0.0
         self.config: Config
@@ -84,7 +88,9 @@ class Daemon:
             loop.add_signal_handler(sig, self.request_stop)
         server = None
         if self.metrics_port is not None:
-            server = await serve_metrics(self.metrics, store, self.metrics_host, self.metrics_port)
+            server = await serve_metrics(
+                self.metrics, store, self.metrics_host, self.metrics_port, self.health
+            )
             port = server.sockets[0].getsockname()[1]
             log.info("metrics listening", url=f"http://{self.metrics_host}:{port}/metrics")
         log.info("daemon started", accounts=len(self.config.accounts), db=str(self.config.db_path))
@@ -126,6 +132,17 @@ class Daemon:
             log.info("daemon stopped", cycles=self.metrics.cycles)
         return 0
 
+    def health(self) -> list[str]:
+        """Why ``/healthz`` is degraded: parked accounts, or no cycle for a long while."""
+        live = {a.id for a in self.config.accounts}
+        parked = {a: self.park_reasons.get(a, "token refused") for a in self.parked if a in live}
+        stale_after = max(STALE_MIN_SECONDS, 3 * self.intervals.publish)
+        return health_reasons(self.metrics, parked, stale_after)
+
+    def _park(self, account, why: str) -> None:
+        self.parked[account.id] = self._config_mtime
+        self.park_reasons[account.id] = why
+
     async def _sleep_until_due(self) -> None:
         live = {a.id for a in self.config.accounts} - set(self.parked)
         syncs = [t for account_id, t in self.next_sync.items() if account_id in live]
@@ -148,7 +165,13 @@ class Daemon:
                 self._followers.append(
                     asyncio.create_task(
                         follow_events(
-                            store, self.config, account, cls, self.stopping, self._on_event
+                            store,
+                            self.config,
+                            account,
+                            cls,
+                            self.stopping,
+                            self._on_event,
+                            lambda a: self.metrics.failures.update([(a.id, a.network, "events")]),
                         )
                     )
                 )
@@ -190,6 +213,7 @@ class Daemon:
                 "config changed: parked accounts are tried again", accounts=sorted(self.parked)
             )
             self.parked.clear()
+            self.park_reasons.clear()
 
     # -- one cycle -----------------------------------------------------------
     async def _cycle(self, store: Store) -> None:
@@ -201,31 +225,55 @@ class Daemon:
             if a.id not in self.parked and self.next_sync.get(a.id, 0.0) <= now
         ]
         if due:
-            await self._sync(store, due)
-        if self.next_job["publish"] <= time.time():
-            await self._publish(store)
-            self.next_job["publish"] = time.time() + self.intervals.publish
-        if self.next_job["moderate"] <= time.time():
-            await self._moderate(store)
-            self.next_job["moderate"] = time.time() + self.intervals.moderate
-        if self.next_job["notices"] <= time.time():
-            sync_registry(store, self.config)
-            warning = overdue_warning(store)
-            if warning:
-                log.warning("overdue notices", message=warning)
-            self.next_job["notices"] = time.time() + self.intervals.notices
-        if self.next_job["report"] <= time.time():
-            await self._report(store)
-            self.next_job["report"] = time.time() + self.intervals.report
-        self._weekly_summary(store)
+            await self._guarded("sync", self._sync(store, due))
+        jobs = {
+            "publish": self._publish,
+            "moderate": self._moderate,
+            "notices": self._notices,
+            "report": self._report,
+        }
+        for job, work in jobs.items():
+            if self.next_job[job] <= time.time():
+                await self._guarded(job, work(store))
+                self.next_job[job] = time.time() + getattr(self.intervals, job)
+        await self._guarded("weekly_summary", self._weekly_summary(store))
 
-    def _weekly_summary(self, store: Store) -> None:
+    async def _guarded(self, job: str, work: Awaitable[None]) -> None:
+        """Run one job of the cycle; whatever it raises is logged and counted, the rest go on.
+
+        A failing job is tried again at its own interval, not every cycle: the
+        others (and every account) keep their schedule. Cancellation and
+        interrupts are not ``Exception`` and stop the daemon as they should.
+        """
+        try:
+            await work
+        except Exception as exc:
+            self.metrics.job_failures[job] += 1
+            log.error(
+                "job failed; the others go on",
+                job=job,
+                error_type=type(exc).__name__,
+                error=redact(str(exc)),
+                exc_info=exc,
+            )
+
+    async def _notices(self, store: Store) -> None:
+        sync_registry(store, self.config)
+        warning = overdue_warning(store)
+        if warning:
+            log.warning("overdue notices", message=warning)
+
+    async def _weekly_summary(self, store: Store) -> None:
         """Log the compliance summary of the week just ended, once a week (kept in hub_state)."""
         from ..compliance import log_weekly_summary, network_page_fields
-        from ..compliance.summary import summary_week
+        from ..compliance.summary import summary_due, summary_week
 
-        week = summary_week(self.config, datetime.now(UTC)).label
+        ended = summary_week(self.config, datetime.now(UTC))
+        week = ended.label
         if week == self._summary_week:
+            return
+        if not summary_due(store, self.config, ended):  # the first is the first full week
+            self._summary_week = week
             return
         row = store.db.execute(
             "SELECT value FROM hub_state WHERE key = 'weekly_summary_logged'"
@@ -256,7 +304,9 @@ class Daemon:
             try:
                 token_from_env(account)
             except HubError as exc:
-                self.parked[account.id] = self._config_mtime
+                self._park(account, str(exc))
+                self.metrics.errors[account.id] += 1  # counted like any failed sync
+                self.metrics.failures[(account.id, account.network, "token_missing")] += 1
                 log.error(
                     "account parked until its config changes",
                     account=account.id,
@@ -268,16 +318,39 @@ class Daemon:
         return ready
 
     async def _sync(self, store: Store, accounts: list) -> None:
-        accounts = self._without_tokens(accounts)
-        if not accounts:
-            return
+        """Each network's due accounts side by side; one network's failure stays its own."""
+        by_network: dict[str, list] = {}
+        for account in self._without_tokens(accounts):
+            by_network.setdefault(account.network, []).append(account)
+        await asyncio.gather(*(self._sync_network(store, group) for group in by_network.values()))
+
+    async def _sync_network(self, store: Store, accounts: list) -> None:
         try:
             runs = await run_sync(store, self.pm, self.config, accounts)
         except HubError as exc:  # a config problem (a token variable gone): say it, go on
             log.error("sync not started", error=str(exc), accounts=[a.id for a in accounts])
-            for account in accounts:
-                self.next_sync[account.id] = time.time() + 60
+            self._retry_soon(accounts)
             return
+        except Exception as exc:  # the network could not even start: its accounts, no more
+            log.error(
+                "sync failed unexpectedly",
+                accounts=[a.id for a in accounts],
+                network=accounts[0].network,
+                error_type=type(exc).__name__,
+                error=redact(str(exc)),
+                exc_info=exc,
+            )
+            for account in accounts:
+                self.metrics.failures[(account.id, account.network, "unexpected")] += 1
+            self._retry_soon(accounts)
+            return
+        self._after_runs(runs)
+
+    def _retry_soon(self, accounts: list) -> None:
+        for account in accounts:
+            self.next_sync[account.id] = time.time() + 60
+
+    def _after_runs(self, runs: list) -> None:
         self.metrics.record_runs(runs)
         for run in runs:
             account = run.account
@@ -285,7 +358,7 @@ class Daemon:
                 account.id, account.network
             )
             if run.token_rejected:
-                self.parked[account.id] = self._config_mtime
+                self._park(account, run.error or "the network refused the token")
                 log.error(
                     "account parked until its config changes",
                     account=account.id,
@@ -321,6 +394,16 @@ class Daemon:
         except HubError as exc:
             log.error("moderation skipped", error=str(exc))
             return
+        for resumed in report.resumed:
+            (log.info if resumed.ok else log.warning)(
+                "unfinished action resumed",
+                account=resumed.account_id,
+                action=resumed.action_id,
+                kind=resumed.kind,
+                outcome=resumed.outcome,
+            )
+        if report.stuck:
+            log.warning("actions stuck", stuck=report.stuck, see="hub moderation stuck")
         counts = report.counts()
         if report.judged:
             log.info(
@@ -344,10 +427,15 @@ class Daemon:
     async def _report(self, store: Store) -> None:
         if "gospabliki" not in self.config.raw:
             return
-        from ..report import push
+        from ..report import FirstReportWaiting, push
 
         try:
-            outcome = await push(store, self.config)
+            outcome = await push(store, self.config, unattended=True)
+        except FirstReportWaiting as exc:  # a person sends the first one; said once, not per cycle
+            if not getattr(self, "_first_report_said", False):
+                log.warning("first report waits for a person", message=str(exc))
+                self._first_report_said = True
+            return
         except HubError as exc:
             log.error("report not accepted", error=str(exc))
             return

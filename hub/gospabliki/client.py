@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from hub.errors import ApiError, AuthError, TransientError
-from hub.http import async_client, post_form
+from hub.http import Limits, async_client, post_form
 from hub.log import get_logger
 from hub.retry import RETRY, backoff_seconds
 from hub.secrets import redact, remember
@@ -89,6 +89,7 @@ async def push_report(
     attempts: int | None = None,
     token_env: str | None = None,
     timeout: float = 30.0,
+    limits: Limits | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> dict[str, Any]:
     """POST ``report`` to ``{endpoint}/reports`` and return the receipt (200 or 201).
@@ -97,13 +98,15 @@ async def push_report(
     ``attempts`` times (default ``RETRY.attempts``) with the shared back-off, always
     with the same key. Raises :class:`AuthError` on 401 (naming ``token_env`` when
     given), :class:`ReportRejectedError` on 422, :class:`ApiError` on other refusals
-    and :class:`TransientError` when the attempts run out.
+    and :class:`TransientError` when the attempts run out. ``limits`` bounds each
+    attempt (by default: ``timeout`` to read, 2 minutes in all, 32 MiB of answer).
     """
     remember(token)
     attempts = max(1, attempts if attempts is not None else RETRY.attempts)
     url = _endpoint_url(endpoint)
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": idempotency_key}
-    async with async_client(timeout=timeout, transport=transport) as client:
+    limits = limits or Limits(read_seconds=timeout)
+    async with async_client(timeout=limits.timeout(), transport=transport) as client:
         for attempt in range(1, attempts + 1):
             try:
                 body, _headers = await post_form(
@@ -114,6 +117,7 @@ async def push_report(
                     json=report,
                     headers=headers,
                     errors_in_body=True,
+                    limits=limits,
                 )
             except TransientError as exc:
                 log.info("report push failed", attempt=attempt, of=attempts, error=str(exc))

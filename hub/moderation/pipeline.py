@@ -14,7 +14,7 @@ the next run carries it out, and the outbox verifies instead of acting twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,7 +22,7 @@ import pluggy
 
 from .. import actions, plugins
 from ..config import Config
-from ..errors import HubError
+from ..errors import HubError, InFlightError
 from ..models import Account
 from ..network import BAN_USER, BLOCK_AUTHOR, RESTRICT_USER
 from ..store import Store, utcnow
@@ -31,7 +31,7 @@ from . import audit
 from .policy import Policies, Policy, Restriction, load_policies
 
 RECENT_CONTEXT = 500
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = actions.MAX_ATTEMPTS
 VERDICT_COLUMNS = (
     "comment_id",
     "account_id",
@@ -82,6 +82,11 @@ def own_author_ids(store: Store, account: Account) -> set[int]:
     return ids
 
 
+#: hears each item as it happens: ("judged", item) after its verdict is recorded,
+#: ("carried_out", item) after its deletion (and restriction) was tried
+OnItem = Callable[[str, "Judged"], None]
+
+
 @dataclass
 class Judged:
     """One comment's verdict and what the policy makes of it."""
@@ -100,6 +105,10 @@ class Judged:
 class Report:
     judged: list[Judged] = field(default_factory=list)
     carried_out: list[Judged] = field(default_factory=list)
+    #: other unfinished actions taken up again (hub.unfinished.Resumed)
+    resumed: list = field(default_factory=list)
+    #: what the hub has stopped trying by itself, for the summary
+    stuck: int = 0
 
     def counts(self) -> dict[str, int]:
         out = {KEEP: 0, REVIEW: 0, DELETE: 0}
@@ -117,7 +126,9 @@ class Moderator:
         self.policies: Policies = load_policies(config.moderation)
 
     # -- judging -------------------------------------------------------------
-    def judge_pending(self, accounts: Sequence[Account], *, dry_run: bool) -> list[Judged]:
+    def judge_pending(
+        self, accounts: Sequence[Account], *, dry_run: bool, on_item: OnItem | None = None
+    ) -> list[Judged]:
         """Verdicts for every live comment not judged yet, or edited since it was kept.
 
         The administration's own comments (written as the community, the channel
@@ -160,6 +171,8 @@ class Moderator:
                 if not dry_run:
                     self._record(item)
                 out.append(item)
+                if on_item:  # said as it happens (hub moderate prints it)
+                    on_item("judged", item)
         return out
 
     def verdict(self, view: CommentView, context: ModerationContext) -> Verdict:
@@ -261,7 +274,10 @@ class Moderator:
 
     # -- carrying out --------------------------------------------------------
     async def carry_out_decided(
-        self, accounts: Sequence[Account], verdict_ids: Sequence[int] | None = None
+        self,
+        accounts: Sequence[Account],
+        verdict_ids: Sequence[int] | None = None,
+        on_item: OnItem | None = None,
     ) -> list[Judged]:
         """Delete and restrict for every ``decided`` verdict of the accounts (resumes a crash)."""
         ids = [a.id for a in accounts]
@@ -308,11 +324,22 @@ class Moderator:
             )
             item.outcome = await self._carry_out(vid, item)
             done.append(item)
+            if on_item:
+                on_item("carried_out", item)
         return done
 
     async def _carry_out(self, verdict_id: int, item: Judged) -> str:
+        """Delete, then restrict the author; the verdict is ``done`` only when both are.
+
+        A step done in an earlier run is not sent again (a crash after the
+        deletion resumes at the ban). A step in flight in another process leaves
+        the verdict ``decided`` without counting an attempt; any other failure
+        counts one, and after :data:`MAX_ATTEMPTS` the verdict is ``failed``:
+        stuck, for a person (``hub moderation stuck``).
+        """
         capabilities = plugins.networks(self.pm)[item.account.network].capabilities
         block_on_delete, separate = restriction_route(item.restriction, capabilities)
+        step = "delete_comment"
         try:
             outcome = await actions.delete_comment(
                 self.store,
@@ -321,73 +348,58 @@ class Moderator:
                 str(item.comment_id),
                 self.actor,
                 block_author=block_on_delete,
+                skip_done=True,
             )
+            if outcome.result.manual:
+                return self._finish(
+                    verdict_id, item, "manual", step, outcome, outcome.result.detail
+                )
+            if not outcome.reused:
+                self._log_action(item, step, outcome)
+            note = outcome.result.detail
+            if separate:
+                step = separate
+                note += "; " + await self._restrict(item, separate, verdict_id)
+        except InFlightError as exc:
+            return f"decided: left for the next run, {exc}"
         except HubError as exc:
-            # Left "decided": the next run tries again (the outbox checks before resending),
-            # unless it failed too often to be anything but a standing refusal.
             tries = self._failures(item.comment_id) + 1
             status = "failed" if tries >= MAX_ATTEMPTS else "decided"
             return self._finish(
-                verdict_id,
-                item,
-                status,
-                "delete_comment",
-                None,
-                f"attempt {tries} of {MAX_ATTEMPTS}: {exc}",
+                verdict_id, item, status, step, None, f"attempt {tries} of {MAX_ATTEMPTS}: {exc}"
             )
-        if outcome.result.manual:
-            return self._finish(
-                verdict_id, item, "manual", "delete_comment", outcome, outcome.result.detail
-            )
-        self._log_action(item, "delete_comment", outcome)
-        note = outcome.result.detail
-        if separate:
-            note += "; " + await self._restrict(item, separate, verdict_id)
         return self._finish(verdict_id, item, "done", None, None, note)
 
     def _failures(self, comment_id: int) -> int:
+        """Failed attempts at this comment's verdict, whichever step failed."""
+        steps = ("delete_comment", BAN_USER, RESTRICT_USER)
+        events = [f"{s}:{e}" for s in steps for e in ("decided", "failed")]
         return self.store.db.execute(
             "SELECT COUNT(*) FROM moderation_log WHERE comment_id = ? "
-            "AND event IN ('delete_comment:decided', 'delete_comment:failed')",
-            [comment_id],
+            f"AND event IN ({', '.join('?' for _ in events)})",
+            [comment_id, *events],
         ).fetchone()[0]
 
     async def _restrict(self, item: Judged, kind: str, verdict_id: int) -> str:
+        """Ban or mute the author for this violation; a failure is the caller's to count."""
         days = item.restriction.days or None
         reason = f"{item.verdict.category}: {item.verdict.reason}"[:200]
         key = f"verdict-{verdict_id}"  # one restriction per violation, however often resent
-        try:
-            if kind == BAN_USER:
-                category = "spam" if item.verdict.category == "spam" else "other"
-                outcome = await actions.ban_user(
-                    self.store,
-                    self.pm,
-                    self.config,
-                    item.account.id,
-                    str(item.author_id),
-                    days=days,
-                    reason=reason,
-                    category=category,
-                    requested_by=self.actor,
-                    key=key,
-                )
-            else:
-                outcome = await actions.restrict_user(
-                    self.store,
-                    self.pm,
-                    self.config,
-                    item.account.id,
-                    str(item.author_id),
-                    days=days,
-                    reason=reason,
-                    requested_by=self.actor,
-                    key=key,
-                )
-        except HubError as exc:
-            with self.store.transaction(immediate=True):
-                self._audit(item, f"{kind}:failed", {"error": str(exc)})
-            return f"restricting the author failed: {exc}"
-        self._log_action(item, kind, outcome)
+        common = {
+            "days": days,
+            "reason": reason,
+            "requested_by": self.actor,
+            "key": key,
+            "skip_done": True,
+        }
+        args = (self.store, self.pm, self.config, item.account.id, str(item.author_id))
+        if kind == BAN_USER:
+            category = "spam" if item.verdict.category == "spam" else "other"
+            outcome = await actions.ban_user(*args, category=category, **common)
+        else:
+            outcome = await actions.restrict_user(*args, **common)
+        if not outcome.reused:
+            self._log_action(item, kind, outcome)
         return outcome.result.detail
 
     def _audit(self, item: Judged, event: str, answer: dict, action_id: int | None = None) -> None:

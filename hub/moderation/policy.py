@@ -8,7 +8,7 @@ violations). Criticism is never deleted automatically, whatever the policy.
     [moderation.policy]                    # every organization's default
     delete = ["obscene", "spam"]
     review = ["insult", "aggression", "unlawful"]
-    spam_restrict = { action = "ban", days = 0 }             # 0 = for good
+    spam_restrict = { action = "ban", days = 7 }             # 0 = for good
     repeat_offenders = { violations = 3, within_days = 30, action = "mute", days = 7 }
 
     [moderation.organizations."Администрация Клочковского сельсовета"]
@@ -36,6 +36,7 @@ MODERATION_KEYS = {
     "flood_min_authors",
     "flood_repeats",
     "flood_similarity",
+    "flood_long_words",
 }
 POLICY_KEYS = {"delete", "review", "spam_restrict", "repeat_offenders"}
 
@@ -50,7 +51,9 @@ class Restriction:
 class Policy:
     delete: frozenset[str] = frozenset({"obscene", "spam"})
     review: frozenset[str] = frozenset({"insult", "aggression", "unlawful"})
-    spam_restrict: Restriction = Restriction("ban", 0)
+    #: a first offence is not for ever (a false positive would be): 7 days; days = 0 in the
+    #: config makes it permanent, by the organization's own choice
+    spam_restrict: Restriction = Restriction("ban", 7)
     repeat_violations: int = 3
     repeat_within_days: int = 30
     #: mute by default: a Telegram ban also wipes everything the user wrote, criticism included

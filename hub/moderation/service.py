@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pluggy
@@ -11,9 +12,10 @@ from ..config import Config
 from ..errors import HubError, NotFoundError
 from ..models import Account
 from ..store import Store, utcnow
-from ..verdicts import DELETE, CommentView, ModerationContext, Verdict
+from ..unfinished import resume_unfinished, stuck_count
+from ..verdicts import CATEGORIES, DELETE, CommentView, ModerationContext, Verdict
 from . import audit
-from .pipeline import Judged, Moderator, Report
+from .pipeline import Judged, Moderator, OnItem, Report
 
 
 async def moderate(
@@ -24,24 +26,83 @@ async def moderate(
     *,
     dry_run: bool = False,
     actor: str = "engine",
+    on_item: OnItem | None = None,
 ) -> Report:
-    """Judge every live comment not yet judged, then carry out what the policy decided."""
+    """Judge every live comment not yet judged, then carry out what the policy decided.
+
+    Decisions left unfinished by an earlier run are carried out too, and any
+    other action a crash or a lost answer left open (an operator's deletion, a
+    reply) is taken up again (:mod:`hub.unfinished`). ``on_item`` hears each
+    verdict and each action as it happens, so a long run can be followed live.
+    """
     moderator = Moderator(store, pm, config, actor=actor)
-    report = Report(judged=moderator.judge_pending(accounts, dry_run=dry_run))
+    report = Report(judged=moderator.judge_pending(accounts, dry_run=dry_run, on_item=on_item))
     if not dry_run:
-        report.carried_out = await moderator.carry_out_decided(accounts)
+        report.resumed = await resume_unfinished(store, pm, config, accounts)
+        report.carried_out = await moderator.carry_out_decided(accounts, on_item=on_item)
+    report.stuck = stuck_count(store)
     return report
 
 
-def review_queue(store: Store, limit: int = 50) -> list[dict[str, Any]]:
+@dataclass
+class QueuePage:
+    """The first ``len(rows)`` review items matching the filters, out of ``total``.
+
+    Iterating it yields the rows, so it reads like the list it used to be.
+    """
+
+    rows: list[dict[str, Any]]
+    total: int
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def review_queue(
+    store: Store,
+    limit: int | None = 50,
+    *,
+    account: str | None = None,
+    category: str | None = None,
+    rule: str | None = None,
+) -> QueuePage:
+    """Queued review items, oldest first, and how many match in all.
+
+    ``limit`` None or 0 means every item: an operator asking for "no limit" wants the whole
+    queue, not an empty one. ``category`` ``-`` (or ``none``) selects items with no category
+    (a flood goes to review with none), as the queue prints them.
+    """
+    if category and category not in (*CATEGORIES, "-", "none"):
+        raise HubError(
+            f"unknown category {category!r}; known: {', '.join(CATEGORIES)}, or '-' for none"
+        )
+    where, params = ["v.status = 'queued'"], []
+    for column, value in (("v.account_id", account), ("v.rule", rule)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if category in ("-", "none"):
+        where.append("v.category IS NULL")
+    elif category:
+        where.append("v.category = ?")
+        params.append(category)
+    condition = " AND ".join(where)  # fixed column names only; the values are parameters
+    total = store.db.execute(
+        f"SELECT COUNT(*) FROM verdicts v JOIN comments c ON c.id = v.comment_id WHERE {condition}",
+        params,
+    ).fetchone()[0]
     cursor = store.db.execute(
         "SELECT v.id, v.account_id, c.network_id AS comment, c.author_id, c.text, v.category, "
         "v.rule, v.match, v.reason, v.criticism, v.judged_at FROM verdicts v "
-        "JOIN comments c ON c.id = v.comment_id WHERE v.status = 'queued' ORDER BY v.id LIMIT ?",
-        [limit],
+        f"JOIN comments c ON c.id = v.comment_id WHERE {condition} ORDER BY v.id LIMIT ?",
+        [*params, limit if limit else -1],
     )
     columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return QueuePage(rows, total)
 
 
 def _queued(store: Store, verdict_id: int) -> tuple[str, int, str, str | None, str | None]:
@@ -59,10 +120,11 @@ def _queued(store: Store, verdict_id: int) -> tuple[str, int, str, str | None, s
     return row[0], row[1], row[2], row[3], row[4]
 
 
-async def approve(
+async def delete(
     store: Store, pm: pluggy.PluginManager, config: Config, verdict_id: int, operator: str
 ) -> Judged:
-    """An operator confirms a review item: the comment is deleted like an automatic decision."""
+    """An operator deletes a review item's comment, and its author is restricted as the policy
+    says — exactly as if the policy had deleted it (this was ``approve`` before issue 13)."""
     account_id, comment_id, _status, category, text = _queued(store, verdict_id)
     account = config.account(account_id)
     actor = f"operator:{operator}"
@@ -87,7 +149,7 @@ async def approve(
             account_id=account_id,
             comment_id=comment_id,
             actor=actor,
-            event="approve",
+            event="operator:delete",
             category=category,
             comment_text=text,
         )
@@ -95,8 +157,9 @@ async def approve(
     return done[0]
 
 
-def reject(store: Store, verdict_id: int, operator: str) -> None:
-    """An operator keeps a review item: nothing is sent; the decision is logged."""
+def keep(store: Store, verdict_id: int, operator: str) -> None:
+    """An operator keeps a review item's comment: nothing is sent; the decision is logged
+    (this was ``reject`` before issue 13)."""
     account_id, comment_id, _status, category, text = _queued(store, verdict_id)
     actor = f"operator:{operator}"
     with store.transaction(immediate=True):
@@ -110,10 +173,71 @@ def reject(store: Store, verdict_id: int, operator: str) -> None:
             account_id=account_id,
             comment_id=comment_id,
             actor=actor,
-            event="reject",
+            event="operator:keep",
             category=category,
             comment_text=text,
         )
+
+
+#: the names before issue 13, kept for one release ("approve" read as "let it stand")
+approve, reject = delete, keep
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What became of one review item an operator decided on, as one line for them."""
+
+    item: str  # as the operator typed it
+    ok: bool
+    line: str
+
+
+def parse_item_id(value: int | str) -> int:
+    """A review item's id as typed: ``12``, or ``#12`` as the queue prints it."""
+    text = str(value).strip().removeprefix("#")
+    if not text.isdigit():
+        raise NotFoundError(
+            f"review item {str(value)!r} is not a number; 'hub moderation queue' lists them"
+        )
+    return int(text)
+
+
+async def delete_items(
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    ids: Iterable[int | str],
+    operator: str,
+) -> list[Decided]:
+    """:func:`delete` each item in turn, one line each; one that fails (unknown, already
+    decided, not carried out) does not stop the others."""
+    out = []
+    for value in ids:
+        try:
+            number = parse_item_id(value)
+            item = await delete(store, pm, config, number, operator)
+        except HubError as exc:
+            out.append(Decided(str(value), False, str(exc)))
+            continue
+        # anything short of "done" (left for the next run, failed, manual) says so itself
+        done = item.outcome.startswith("done")
+        out.append(Decided(str(value), done, f"#{number}: {item.outcome}"))
+    return out
+
+
+def keep_items(store: Store, ids: Iterable[int | str], operator: str) -> list[Decided]:
+    """:func:`keep` each item in turn, one line each; an unknown or already decided one does
+    not stop the others."""
+    out = []
+    for value in ids:
+        try:
+            number = parse_item_id(value)
+            keep(store, number, operator)
+        except HubError as exc:
+            out.append(Decided(str(value), False, str(exc)))
+            continue
+        out.append(Decided(str(value), True, f"#{number}: kept"))
+    return out
 
 
 def classify(

@@ -11,6 +11,7 @@ post). The rule is by the URL's ending, so a specialist can predict it.
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,12 +34,17 @@ def is_image_url(value: str) -> bool:
     return is_url(value) and urlsplit(value).path.lower().endswith(IMAGE_ENDINGS)
 
 
-def download_image(url: str, folder: Path, *, timeout: float = 30.0) -> Path:
+def download_image(
+    url: str, folder: Path, *, timeout: float = 30.0, total_seconds: float = 120.0
+) -> Path:
     """Fetch an image once; keep it under ``folder`` named by its content's hash.
 
-    Refused with one line when it cannot be fetched, is too large, or is not a
-    JPEG, PNG or GIF (a web page saying "not found" is not a picture).
+    Refused with one line when it cannot be fetched, is too large, takes longer
+    than ``total_seconds`` (a server trickling bytes never trips the read
+    timeout), or is not a JPEG, PNG or GIF (a web page saying "not found" is
+    not a picture).
     """
+    deadline = time.monotonic() + total_seconds
     try:
         with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
             if response.status_code != 200:
@@ -52,6 +58,11 @@ def download_image(url: str, folder: Path, *, timeout: float = 30.0) -> Path:
                 if len(data) > MAX_IMAGE_BYTES:
                     raise ConfigError(
                         f"the image {redact(url)} is over 10 MB; attach a smaller picture"
+                    )
+                if time.monotonic() > deadline:
+                    raise ConfigError(
+                        f"the image {redact(url)} took over {total_seconds:.0f} s to download; "
+                        "save the picture and attach the file"
                     )
     except httpx.HTTPError as exc:
         raise ConfigError(
@@ -80,8 +91,7 @@ def copy_local(item: str, folder: Path) -> Path:
     path = Path(item).expanduser()
     if not path.is_file():
         raise ConfigError(
-            f"attachment {item!r} is not a file here; give an existing image file or an "
-            "http(s) URL"
+            f"attachment {item!r} is not a file here; give an existing image file or an http(s) URL"
         )
     if path.stat().st_size > MAX_LOCAL_BYTES:
         raise ConfigError(f"attachment {item!r} is over 50 MB; attach a smaller picture")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ import pluggy
 from .. import plugins
 from ..config import Config
 from ..errors import ConfigError, HubError, NotFoundError
+from ..i18n import MOMENT_FORMS, _, parse_moment
 from ..models import Account
 from ..network import PublishRequest
 from ..secrets import token_from_env
@@ -87,17 +87,19 @@ class Draft:
 
 
 def parse_when(value: str, settings: PlanSettings, now: datetime | None = None) -> datetime:
-    """``now``, ``2026-12-03 09:00`` (the municipality's local time) or ISO with an offset."""
+    """``now``, ``03.12.2026 09:00`` or ``2026-12-03 09:00`` (the municipality's local
+    time), a day alone (its midnight), or ISO with an offset."""
     text = value.strip()
     if text.lower() == "now":
         return (now or datetime.now(UTC)).astimezone(UTC)
-    text = re.sub(r"^(\d{4}-\d{2}-\d{2})[ T](\d):", r"\1 0\2:", text)  # 9:00 → 09:00
     try:
-        moment = datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text)
+        moment = parse_moment(text)
     except ValueError:
         raise ConfigError(
-            f"cannot read the time {value!r}; write it like 2026-12-03 09:00 (local time in "
-            f"{settings.time_zone.key}) or 'now'"
+            _(
+                "cannot read the time {value!r}; write it like {forms} (local time in "
+                "{zone}) or 'now'"
+            ).format(value=value, forms=MOMENT_FORMS, zone=settings.time_zone.key)
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=settings.time_zone)
@@ -257,9 +259,7 @@ def approve(store: Store, config: Config, draft_id: int, by: str) -> tuple[Draft
     with store.transaction(immediate=True):
         draft = load_draft(store, draft_id)
         if draft.state != "draft":
-            who = (
-                f" by {draft.approved_by} at {draft.approved_at}" if draft.approved_by else ""
-            )
+            who = f" by {draft.approved_by} at {draft.approved_at}" if draft.approved_by else ""
             raise HubError(
                 f"draft #{draft_id} is {draft.state}{who}; only a draft can be approved"
                 + (" (write a new one)" if draft.state == "rejected" else "")

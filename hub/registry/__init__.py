@@ -7,6 +7,7 @@ responsible person within days (the acts 000 §1.3, 002 §2, 003 and 004 §5).
 
 - :mod:`.settings` reads ``[[organizations]]`` and ``[notices]`` from the config;
 - :mod:`.sync` brings them (and ``[[accounts]]``) into the registry's tables;
+- :mod:`.existing` keeps pages that existed before the hub from being reported as created;
 - :mod:`.model` makes every change and its event; :mod:`.notices` the notices;
 - :mod:`.snapshot` decides what is public; :mod:`.export` and :mod:`.page` publish it.
 

@@ -4,6 +4,11 @@ All three are made from :func:`hub.registry.snapshot.registry_snapshot`, so they
 cannot disagree, and each finished text passes :func:`check_public` before a
 byte is written. The file is written beside its target and renamed over it, so
 a web server never serves half a page.
+
+What is published is the snapshot as :func:`hub.safe_text.public_copy` leaves it:
+no control or bidi characters in any text, and a page address that is not
+``http``/``https`` (a ``javascript:`` invite link) published as no address at all.
+A CSV cell that Excel would read as a formula is prefixed with ``'``.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from typing import Any
 
 from ..config import Config
 from ..errors import ConfigError
+from ..safe_text import public_copy, public_text
 from ..store import Store
 from .page import render_html
+from .settings import parse_registry
 from .snapshot import check_public, registry_snapshot
 
 FORMATS = ("html", "json", "csv")
@@ -49,11 +56,12 @@ def yes_no(value: bool | None) -> str:
 
 
 def render_json(snapshot: dict[str, Any]) -> bytes:
-    return (json.dumps(snapshot, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    public = public_copy(snapshot)
+    return (json.dumps(public, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
+    text = public_text(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -61,6 +69,7 @@ def csv_rows(
     snapshot: dict[str, Any], network_titles: Mapping[str, str] | None = None
 ) -> list[list[str]]:
     """One row per account (an organization without accounts gets one row saying why)."""
+    snapshot = public_copy(snapshot)
     titles = network_titles or {}
     rows = [list(CSV_COLUMNS)]
     for org in snapshot["organizations"]:
@@ -75,7 +84,12 @@ def csv_rows(
             )
             rows.append([org["name"], level, "", "", responsible, "", "", note])
         for account in org["accounts"]:
-            note = "" if account["url"] else "ссылка появится после синхронизации (hub sync)"
+            if account["url"]:
+                note = ""
+            elif account["synced_at"]:  # no address, or one that is not an http(s) link
+                note = "у страницы нет адреса для ссылки"
+            else:
+                note = "ссылка появится после синхронизации (hub sync)"
             rows.append(
                 [
                     org["name"],
@@ -119,8 +133,15 @@ def export_registry(
     *,
     network_titles: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Write the registry to ``out`` (``-`` for standard output); return the snapshot used."""
-    snapshot = registry_snapshot(store, config)
+    """Write the registry to ``out`` (``-`` for standard output); return the snapshot used.
+
+    ``out``'s folder must exist: a typo in it is refused, not made into new folders. A
+    read-only store is exported as the hub last synced it (the config is not synced in).
+    """
+    if str(out) != "-":
+        check_folder(Path(out))
+    snapshot = registry_snapshot(store, config, sync=not getattr(store, "readonly", False))
+    snapshot["municipality"] = parse_registry(config.raw).municipality  # the page's header
     data = render(snapshot, fmt, network_titles)
     check_public(data.decode("utf-8-sig"), store, config)
     if str(out) == "-":
@@ -131,9 +152,18 @@ def export_registry(
     return snapshot
 
 
+def check_folder(path: Path) -> None:
+    """``path`` can be written into: its folder exists, and it is not itself a folder."""
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise ConfigError(f"folder {folder} {what}; create it first, or give another --out")
+    if path.is_dir():
+        raise ConfigError(f"--out {path} is a folder; give a file name, like {path}/registry.html")
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:

@@ -10,6 +10,11 @@ with its contacts and its pages as ``sameAs`` so search engines tie them to it.
 Made with the standard library (``html.escape``): one page does not need a
 template engine. Every value from the registry or a network goes through
 :func:`esc`; the JSON-LD is escaped so no text can close its script element.
+Text is also stripped of control and bidi characters (:func:`hub.safe_text.public_text`:
+an organization's name with a right-to-left override could pass for another's), and
+only ``http``/``https`` addresses become links (:func:`hub.safe_text.safe_url`): a page
+dropped into a CMS may lose its Content-Security-Policy, and a ``javascript:`` invite
+link would then run on click.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from collections.abc import Mapping
 from html import escape
 from string import Template
 from typing import Any
+
+from ..safe_text import public_copy, public_text, safe_url
 
 LEVEL_TEXT = {
     "administration": "Администрация",
@@ -50,6 +57,28 @@ CONTRAST_PAIRS = [
     ("link", "thead_bg"),
 ]
 
+#: Printed (an official's folder, a regional centre's inspection), on A4 portrait: every
+#: column kept (smaller type, words wrap and addresses break anywhere, nothing held or
+#: scrolled, so no column is pushed off the paper), black text
+#: (browsers drop the header's dark background), and the address after every web link,
+#: since paper cannot be clicked. A link whose text is its address (.url) is not doubled.
+PRINT_CSS = """@media print{
+@page{size:A4 portrait;margin:12mm}
+body{font-size:10pt;line-height:1.35;color:#000;background:#fff}
+header{background:none;color:#000;padding:0 0 3mm;border-bottom:1px solid #000}
+header h1,header p,main,footer{max-width:none}
+header p,.muted,footer{color:#000}
+main,footer{padding:0}
+table{font-size:8pt;width:100%;margin:3mm 0}
+th,td{padding:1mm 1.25mm;overflow-wrap:break-word}
+thead{display:table-header-group}
+tr{break-inside:avoid}
+h2,h3,caption{break-after:avoid}
+a{color:#000}
+a[href^="http"]:not(.url)::after{content:" (" attr(href) ")";word-break:break-all}
+a.url{word-break:break-all}
+dl{grid-template-columns:12rem 1fr}
+}"""
 CSS = Template(
     """
 :root{color-scheme:light}
@@ -85,12 +114,14 @@ td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
 dl{grid-template-columns:1fr}
 dt{margin-top:.5rem}
 }
+$print
 """
-).substitute(PALETTE)
+).substitute(PALETTE, print=PRINT_CSS)
 
 
 def esc(value: Any) -> str:
-    return escape("" if value is None else str(value), quote=True)
+    """HTML-escaped text with no control or bidi characters (None is empty)."""
+    return escape(public_text(value), quote=True)
 
 
 def _yes_no(value: bool | None) -> str:
@@ -130,7 +161,7 @@ def json_ld(snapshot: dict[str, Any]) -> dict[str, Any]:
         if contacts["phones"]:
             phones = contacts["phones"]
             node["telephone"] = phones[0] if len(phones) == 1 else phones
-        if contacts["website"]:
+        if safe_url(contacts["website"]):
             node["url"] = contacts["website"]
         if contacts["geo"]:
             node["geo"] = {
@@ -140,7 +171,7 @@ def json_ld(snapshot: dict[str, Any]) -> dict[str, Any]:
             }
         if org["parent"] in ids:
             node["parentOrganization"] = {"@id": f"#{ids[org['parent']]}"}
-        links = [a["url"] for a in org["accounts"] if a["url"]]
+        links = [a["url"] for a in org["accounts"] if safe_url(a["url"])]
         if links:
             node["sameAs"] = links
         graph.append(node)
@@ -165,8 +196,10 @@ def _account_rows(org: dict[str, Any], titles: Mapping[str, str]) -> list[str]:
     rows = []
     for account in org["accounts"]:
         network = titles.get(account["network"], account["network"])
-        if account["url"]:
+        if safe_url(account["url"]):
             page = f'<a href="{esc(account["url"])}">{esc(network)} — {esc(org["name"])}</a>'
+        elif account["synced_at"]:  # the network gave no address fit to link to
+            page = f"{esc(network)} — {esc(org['name'])}"
         else:
             page = '<span class="muted">ссылка появится после синхронизации</span>'
         rows.append(
@@ -203,7 +236,8 @@ def _org_section(org: dict[str, Any], anchor: str) -> str:
         items.append(("Справочные телефоны", ", ".join(phones)))
     if contacts["website"]:
         site = esc(contacts["website"])
-        items.append(("Официальный сайт", f'<a href="{site}">{site}</a>'))
+        link = f'<a class="url" href="{site}">{site}</a>' if safe_url(contacts["website"]) else site
+        items.append(("Официальный сайт", link))
     if contacts["working_hours"]:
         items.append(("Часы работы", esc(contacts["working_hours"])))
     if contacts["geo"]:
@@ -230,15 +264,23 @@ def _tel(phone: str) -> str:
 
 
 def _owner(snapshot: dict[str, Any]) -> str | None:
-    for org in snapshot["organizations"]:
-        if org["level"] == "administration":
-            return org["name"]
-    return None
+    """Whose registry it is: ``[registry] municipality``, else the one administration that
+    belongs to no other. A district's registry lists its settlements' administrations
+    too, and the first of them is not the district: with several, the page names none."""
+    if snapshot.get("municipality"):
+        return snapshot["municipality"]
+    tops = [
+        org["name"]
+        for org in snapshot["organizations"]
+        if org["level"] == "administration" and not org["parent"]
+    ]
+    return tops[0] if len(tops) == 1 else None
 
 
 def render_html(snapshot: dict[str, Any], network_titles: Mapping[str, str] | None = None) -> str:
     """The whole page as text (UTF-8 when written)."""
-    titles = network_titles or {}
+    snapshot = public_copy(snapshot)
+    titles = public_copy(dict(network_titles or {}))
     ids = _org_ids(snapshot)
     owner = _owner(snapshot)
     subtitle = " · ".join(esc(s) for s in (owner, snapshot.get("region")) if s)

@@ -9,9 +9,11 @@ value is judged the same wherever it comes from.
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ..errors import ConfigError
@@ -68,6 +70,36 @@ class NoticeSettings:
     working_days: bool = False
     region: str | None = None
     holidays: frozenset[date] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    """``[registry]``: how the published registry names the municipality."""
+
+    #: «Клочковский муниципальный район»: the page's header and title. Unset, the page
+    #: names the one administration that belongs to no other (none if there are several)
+    municipality: str | None = None
+
+
+REGISTRY_KEYS = {"municipality"}
+
+
+def parse_registry(raw_config: dict[str, Any]) -> RegistrySettings:
+    table = raw_config.get("registry", {})
+    if not isinstance(table, dict):
+        raise ConfigError("[registry] must be a table")
+    unknown = set(table) - REGISTRY_KEYS
+    if unknown:
+        raise ConfigError(
+            f"[registry]: unknown key {sorted(unknown)[0]!r}; "
+            f"allowed keys: {', '.join(sorted(REGISTRY_KEYS))}"
+        )
+    name = table.get("municipality")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ConfigError(
+            '[registry] municipality must be text, like "Клочковский муниципальный район"'
+        )
+    return RegistrySettings(municipality=name.strip() if name else None)
 
 
 def phone_digits(phone: str) -> str:
@@ -151,6 +183,47 @@ def parse_date(value: Any, label: str) -> date:
         except ValueError:
             pass
     raise ConfigError(f"{label} must be a date like 2026-03-01, not {value!r}")
+
+
+def parse_past_date(value: Any, label: str, today: date | None = None) -> date:
+    """A date (TOML or text YYYY-MM-DD) that is not in the future: when a page appeared."""
+    if isinstance(value, datetime):  # a TOML date-time: its day is what counts
+        value = value.date()
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # not a date: said just below
+            value = date.fromisoformat(value.strip())
+    if not isinstance(value, date):
+        raise ConfigError(f"{label} must be a date like 2021-03-01, not {value!r}")
+    today = today or date.today()
+    if value > today:
+        raise ConfigError(f"{label} {value} is in the future; give the day it happened")
+    return value
+
+
+def check_account_organizations(raw_config: dict[str, Any], accounts: list, where: str) -> None:
+    """Every account names a declared organization, when ``[[organizations]]`` are declared.
+
+    A misspelled name would otherwise publish a phantom organization holding the
+    page, and show the real one as having none; the closest names are suggested.
+    An account naming no organization is left alone (reported as not named).
+    """
+    declared = [decl.name for decl in parse_organizations(raw_config)]
+    if not declared:
+        return
+    for account in accounts:
+        name = account.organization
+        if not name.strip() or name in declared:
+            continue
+        close = difflib.get_close_matches(name, declared, n=3, cutoff=0.6)
+        hint = (
+            f"did you mean {' or '.join(repr(c) for c in close)}?"
+            if close
+            else f"declared: {', '.join(repr(d) for d in declared)}"
+        )
+        raise ConfigError(
+            f"account {account.id!r}{where}: organization {name!r} is not declared in "
+            f"[[organizations]]; {hint}"
+        )
 
 
 def parse_responsible(raw: Any, label: str) -> ResponsibleDecl:

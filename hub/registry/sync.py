@@ -5,7 +5,8 @@ municipality edits and the registry never lags behind it. It upserts: only the
 keys an ``[[organizations]]`` table sets are the config's, and everything else
 (a field set with ``hub orgs set``, attestations, history) is left alone. Every
 difference becomes an event; a new responsible person, a new account and a
-removed account each open a notice to the regional centre.
+removed account each open a notice to the regional centre — but not a page that
+existed before the hub listed it (hub.registry.existing).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..config import Config
 from ..errors import ConfigError
 from ..store import Store, utcnow
 from .events import record_event
+from .existing import DECLARED, INSTALLED, first_listing, record_existing, withdraw, withdrawable
 from .model import create_org, get_org, set_responsible, update_org
 from .notices import open_notice
 from .settings import NoticeSettings, OrgDecl, parse_notices, parse_organizations
@@ -44,13 +46,17 @@ def sync_registry(store: Store, config: Config, *, today: date | None = None) ->
     notices = parse_notices(config.raw)
     today = today or date.today()
     report = SyncReport()
-    before = store.db.execute("SELECT COUNT(*) FROM notices").fetchone()[0]
+    last = "SELECT COALESCE(MAX(id), 0) FROM notices"
+    before = store.db.execute(last).fetchone()[0]
     with store.transaction():
         store.sync_accounts_from_config(config.accounts)
         for decl in _parents_first(decls):
             _sync_org(store, decl, notices, today, report)
         _sync_accounts(store, config, notices, today)
-    report.notices_opened = store.db.execute("SELECT COUNT(*) FROM notices").fetchone()[0] - before
+    # counted by id: a notice withdrawn in the same sync must not hide a new one
+    report.notices_opened = store.db.execute(
+        "SELECT COUNT(*) FROM notices WHERE id > ?", [before]
+    ).fetchone()[0]
     return report
 
 
@@ -93,8 +99,14 @@ def _sync_org(
 
 def _sync_accounts(store: Store, config: Config, notices: NoticeSettings, today: date) -> None:
     """A declared account seen for the first time (or declared again) opens account_created;
-    one gone from the config opens account_deleted, once."""
-    declared = {a.id for a in config.accounts}
+    one gone from the config opens account_deleted, once.
+
+    Not for a page that existed before the hub: one with ``existing_since``, or one
+    listed by the install's first sync without ``created`` (existing.py). The
+    day a ``created`` page appeared starts its notice's 10 days.
+    """
+    declared = {a.id: a for a in config.accounts}
+    installing = first_listing(store)
     removed_at = dict(store.db.execute("SELECT account_id, removed_at FROM account_flags"))
     accounts = store.db.execute(
         "SELECT id, network, external_id, organization, url FROM accounts ORDER BY id"
@@ -102,6 +114,10 @@ def _sync_accounts(store: Store, config: Config, notices: NoticeSettings, today:
     now = utcnow()
     for account_id, network, external_id, organization, url in accounts:
         listed = account_id in removed_at and removed_at[account_id] is None
+        decl = declared.get(account_id)
+        if listed and decl is not None and decl.existing_since is not None:
+            _withdraw_if_existing(store, decl)
+            continue
         if account_id in declared and not listed:
             store.db.execute(
                 "INSERT INTO account_flags (account_id, listed_at, updated_at) VALUES (?, ?, ?) "
@@ -121,6 +137,16 @@ def _sync_accounts(store: Store, config: Config, notices: NoticeSettings, today:
         else:
             continue
         details = {"network": network, "external_id": external_id, "url": url}
+        occurred = today
+        first_time = account_id not in removed_at
+        if decl is not None and (
+            decl.existing_since or (first_time and installing and decl.created is None)
+        ):
+            why = DECLARED if decl.existing_since else INSTALLED
+            record_existing(store, account_id, details, decl.existing_since, why, CONFIG_ACTOR)
+            continue
+        if decl is not None and first_time and decl.created:
+            occurred = decl.created
         record_event(
             store, actor=CONFIG_ACTOR, entity="account", key=account_id, action=action, new=details
         )
@@ -130,7 +156,20 @@ def _sync_accounts(store: Store, config: Config, notices: NoticeSettings, today:
             organization=organization or None,
             account_id=account_id,
             details=details,
-            occurred=today,
+            occurred=occurred,
             settings=notices,
             actor=CONFIG_ACTOR,
         )
+
+
+def _withdraw_if_existing(store: Store, decl) -> None:
+    """``existing_since`` added to a listed account: its "created" notice was not owed.
+
+    Only a notice no report has carried yet; one on its way stays, and
+    ``hub accounts adopt`` says what to do about it.
+    """
+    pending = withdrawable(store, decl.id)
+    for notice in pending:
+        withdraw(store, notice, reason=f"{DECLARED} ({decl.existing_since})", actor=CONFIG_ACTOR)
+    if pending:
+        record_existing(store, decl.id, {}, decl.existing_since, DECLARED, CONFIG_ACTOR)

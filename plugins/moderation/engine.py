@@ -28,7 +28,7 @@ from typing import Any
 from hub.verdicts import DELETE, KEEP, REVIEW, CommentView, ModerationContext, Verdict
 
 from . import criticism
-from .flood import Flood
+from .flood import LONG_WORDS, Flood
 from .lexical import Lexical
 from .normalize import has_spaced, word_text
 from .obscene import find_obscene
@@ -62,6 +62,15 @@ _SPAM_REASON = {
     "spam.contact": "Адрес {d} в рекламном сообщении",
     "spam.phone": "Номер телефона {d} в рекламном сообщении",
     "spam.money": "Рекламное или мошенническое предложение: «{m}»",
+}
+#: what made the same text from several authors a campaign (flood.campaign_signal)
+_FLOOD_SIGNAL = {
+    "link": "Такой же текст со ссылкой",
+    "email": "Такой же текст с адресом почты",
+    "mention": "Такой же текст с упоминанием аккаунта",
+    "phone": "Такой же текст с номером телефона",
+    "pitch": "Такой же рекламный текст",
+    "long": "Такой же длинный текст слово в слово",
 }
 _CRITICISM_TAIL = {
     DELETE: " — это обращение с критикой, ответьте автору и предложите написать без мата.",
@@ -105,7 +114,7 @@ class Engine:
 
     Settings (the config's ``[moderation]`` table, all optional): ``allow_domains``,
     ``allow_phones``, ``unlawful_words``, ``insult_words``, ``aggression_words``,
-    ``flood_min_authors``, ``flood_repeats``, ``flood_similarity``.
+    ``flood_min_authors``, ``flood_repeats``, ``flood_similarity``, ``flood_long_words``.
     """
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
@@ -123,7 +132,10 @@ class Engine:
         )
         criticism.register(self.book)
         self.flood = Flood(
-            s.get("flood_min_authors", 3), s.get("flood_repeats", 3), s.get("flood_similarity", 0.8)
+            s.get("flood_min_authors", 3),
+            s.get("flood_repeats", 3),
+            s.get("flood_similarity", 0.8),
+            s.get("flood_long_words", LONG_WORDS),
         )
 
     def judge(self, comment: CommentView, context: ModerationContext | None = None) -> Verdict:
@@ -182,7 +194,7 @@ class Engine:
                 crit,
             )
         recent = context.recent if context is not None else None
-        flood = self.flood.check(comment.author_id, text, recent) if recent else None
+        flood = self.flood.check(comment.author_id, text, recent, hits) if recent else None
         if flood:
             if flood.rule == "flood.repeat":
                 base = f"Автор повторяет одно и то же сообщение уже {flood.count + 1}-й раз: флуд"
@@ -195,11 +207,13 @@ class Engine:
                     _reason(base, action, crit),
                     crit,
                 )
-            # The same words from several people with no link, number or sales pitch may be a
-            # bot wave, or residents raising one complaint together: a person decides.
+            # Only a text that carries a way to reach someone, or a long one copied word for
+            # word, gets here (see flood.py); it may still be residents' joint complaint with
+            # a number to call, so a person decides.
             base = (
-                f"Почти такой же текст недавно оставили ещё {_authors(flood.count)}: возможно, "
-                "рассылка, возможно, общая жалоба жителей — решает оператор"
+                f"{_FLOOD_SIGNAL.get(flood.signal, 'Почти такой же текст')} недавно оставили "
+                f"ещё {_authors(flood.count)}: похоже на рассылку, но может быть и общей жалобой "
+                "жителей — решает оператор"
             )
             return Verdict(REVIEW, None, flood.rule, text, (0, len(text)), base + ".", crit)
 

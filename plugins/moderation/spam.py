@@ -70,6 +70,41 @@ class SpamHit:
     detail: str  # host, handle or number, for the reason sentence
 
 
+#: ten digits or more, separators allowed: a full phone number, not a house or a local «2-11-38»
+_LONG_NUMBER = re.compile(r"(?:\d[\s\-–()]{0,3}){9}\d")
+#: VK's reply markup «[id123|Анна], …»: the person answered, not a contact (its id is long)
+_VK_MENTION = re.compile(r"\[(?:id|club|public)\d+\|[^\]]*\]")
+_SPELLED_DOT = re.compile(r"\[\.\]|\(\.\)|dot|точка")
+_DIGIT = re.compile(r"\d")
+
+
+def contact_in(text: str) -> str | None:
+    """Which contact the text carries — ``link``, ``email``, ``mention`` or ``phone`` — or None.
+
+    Unlike :meth:`Spam.find` this asks for no second signal and allows nothing: the flood rule
+    uses it to tell a campaign (many people posting the same way to reach someone) from many
+    residents saying the same everyday thing, where any contact at all is the tell.
+    """
+    if "[" in text:
+        text = _VK_MENTION.sub(" ", text)
+    low = text.lower()
+    # each pattern only where its cheapest sign is present: most texts have none of them
+    if ("://" in low or "www." in low) and _URL.search(low):
+        return "link"
+    if _SPELLED_DOT.search(low) and _OBFUSCATED_DOMAIN.search(low):
+        return "link"
+    if "@" in low:
+        if _EMAIL.search(low):
+            return "email"
+        if _HANDLE.search(low):
+            return "mention"
+    if "." in low and any(m.group(2) not in _NOT_TLD for m in _DOMAIN.finditer(low)):
+        return "link"
+    if _DIGIT.search(text) and _LONG_NUMBER.search(text):
+        return "phone"
+    return None
+
+
 def _clean_host(host: str) -> str:
     host = host.strip(".,;:!?/").split("@")[-1]
     return host[4:] if host.startswith("www.") else host

@@ -23,7 +23,7 @@ from hub.errors import (
     RateLimitedError,
     TransientError,
 )
-from hub.http import async_client, post_form
+from hub.http import Limits, async_client, post_form
 from hub.log import get_logger
 from hub.ratelimit import RateLimiter
 from hub.retry import with_retries
@@ -84,6 +84,7 @@ class OkClient:
         secret_env: str,
         requests_per_second: float,
         timeout: float = 30.0,
+        limits: Limits | None = None,
     ):
         self.api_base = api_base
         self.application_key = application_key
@@ -91,7 +92,8 @@ class OkClient:
         self.secret_env = secret_env
         self.limiter = RateLimiter(requests_per_second, scope="ok")
         self.requests = 0
-        self._http = async_client(timeout=timeout)
+        self.limits = limits or Limits(read_seconds=timeout)
+        self._http = async_client(timeout=self.limits.timeout())
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -124,6 +126,7 @@ class OkClient:
             network="OK",
             method=method,
             data=self.signed_form(token, method, params),
+            limits=self.limits,
         )
         if isinstance(body, dict) and "error_code" in body:
             raise classify(
@@ -161,6 +164,7 @@ class OkClient:
             service="OK upload server",
             method="photo upload",
             files=multipart,
+            limits=self.limits,
             where=f"{parts.scheme}://{parts.netloc}{parts.path}",
         )
         if isinstance(body, dict) and "error_code" in body:

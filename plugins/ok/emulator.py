@@ -236,6 +236,15 @@ class OkEmulator(Publishing, LoopbackEmulator):
             if not comment.deleted:
                 comment.deleted, comment.deleted_by = True, "ui"
 
+    def edit_comment(self, group_id: int, topic_id: str, comment_id: str, text: str) -> None:
+        """Its author edits a live comment: the topic's counter does not move."""
+        with self.lock:
+            topic = self._topic(self._group(group_id), topic_id)
+            comment = topic.by_id.get(str(comment_id))
+            if comment is None or comment.deleted:
+                raise KeyError(f"no live comment {comment_id} on topic {topic_id}")
+            comment.text = str(text)
+
     def edit_topic(self, group_id: int, topic_id: str, text: str) -> None:
         with self.lock:
             topic = self._topic(self._group(group_id), topic_id)
@@ -250,6 +259,7 @@ class OkEmulator(Publishing, LoopbackEmulator):
             "add_topic": self.add_topic,
             "add_comment": self.add_comment,
             "delete_comment": self.delete_comment,
+            "edit_comment": self.edit_comment,
             "edit_topic": self.edit_topic,
             "delete_topic": self.delete_topic,
         }

@@ -351,6 +351,11 @@ def users_get_current_user(call: Call) -> dict[str, str]:
     return {"uid": str(call.user_id), "name": call.state.admins[call.user_id]}
 
 
+def users_has_app_permission(call: Call) -> bool:
+    """A bare boolean, as OK answers (notes §2): did the user grant ``ext_perm``?"""
+    return call.req("ext_perm") in call.permissions
+
+
 METHODS: dict[str, Callable[[Call], Any]] = {
     "group.getInfo": group_get_info,
     "group.getUserGroupsByIds": group_get_user_groups_by_ids,
@@ -360,4 +365,5 @@ METHODS: dict[str, Callable[[Call], Any]] = {
     "discussions.getComment": discussions_get_comment,
     "discussions.deleteDiscussionComment": discussions_delete_comment,
     "users.getCurrentUser": users_get_current_user,
+    "users.hasAppPermission": users_has_app_permission,
 }

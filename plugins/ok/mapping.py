@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hub.answers import count, each, integer, optional_integer
 from hub.models import AccountMeta, Author, Comment, Post
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -27,7 +28,8 @@ def ref_to_id(ref: str | None) -> int | None:
     kind, _, raw = ref.partition(":")
     if not raw.isdigit():
         return None
-    return -int(raw) if kind == "group" else int(raw)
+    number = integer(raw, "ref")
+    return -number if kind == "group" else number
 
 
 def group_meta(group: dict[str, Any]) -> AccountMeta:
@@ -43,7 +45,7 @@ def group_meta(group: dict[str, Any]) -> AccountMeta:
         site=group.get("homepage_url") or None,
         contacts=contacts,
         addresses={"address": group["address"]} if group.get("address") else None,
-        members_count=group.get("members_count"),
+        members_count=count(group.get("members_count")),
         has_avatar=bool(group.get("pic_avatar") or group.get("main_photo")),
         has_cover=bool(group.get("cover")),
         is_closed=group.get("access_type") in ("CLOSED", "SECRET"),
@@ -69,18 +71,18 @@ def _attachment(item: dict[str, Any]) -> dict[str, Any]:
 
 def topic(item: dict[str, Any], group_id: int) -> Post:
     media = item.get("media") or []
-    edited = item.get("edited_ms")
+    edited = optional_integer(item.get("edited_ms"), "edited_ms")
     return Post(
-        network_id=int(item["id"]),
-        published_at=int(item.get("created_ms", 0)) // 1000,
+        network_id=integer(item["id"], "topic id"),
+        published_at=integer(item.get("created_ms", 0), "created_ms") // 1000,
         text=_media_text(media),
         author_id=ref_to_id(item.get("author_ref")),
-        edited_at=int(edited) // 1000 if edited else None,
+        edited_at=edited // 1000 if edited else None,
         is_pinned=bool(item.get("is_sticky")),
         kind="topic",
-        comments_count=int((item.get("discussion_summary") or {}).get("comments_count", 0)),
-        likes_count=(item.get("like_summary") or {}).get("count"),
-        reposts_count=(item.get("reshare_summary") or {}).get("count"),
+        comments_count=count((item.get("discussion_summary") or {}).get("comments_count")) or 0,
+        likes_count=count((item.get("like_summary") or {}).get("count")),
+        reposts_count=count((item.get("reshare_summary") or {}).get("count")),
         attachments=[_attachment(m) for m in media if m.get("type") != "text"],
         url=f"https://ok.ru/group/{group_id}/topic/{item['id']}",
         raw=item,
@@ -90,7 +92,7 @@ def topic(item: dict[str, Any], group_id: int) -> Post:
 def comment_time(item: dict[str, Any]) -> int:
     """``date_ms`` when given; else ``date``, which OK writes in Moscow time (notes §4.1)."""
     if item.get("date_ms"):
-        return int(item["date_ms"]) // 1000
+        return integer(item["date_ms"], "date_ms") // 1000
     if item.get("date"):
         local = datetime.strptime(item["date"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=MOSCOW)
         return int(local.timestamp())
@@ -99,7 +101,7 @@ def comment_time(item: dict[str, Any]) -> int:
 
 def comment(item: dict[str, Any], topic_id: int) -> Comment:
     author = item.get("author_id")
-    author_id = int(author) if author and str(author).isdigit() else None
+    author_id = integer(author, "author_id") if author and str(author).isdigit() else None
     if author_id is not None and item.get("author_type") == "GROUP":
         author_id = -author_id
     return Comment(
@@ -109,24 +111,42 @@ def comment(item: dict[str, Any], topic_id: int) -> Comment:
         text=str(item.get("text", "")),
         author_id=author_id,
         parent_network_id=item.get("reply_to_comment_id") or None,
-        likes_count=item.get("like_count"),
+        likes_count=count(item.get("like_count")),
         raw=item,
     )
 
 
+def topics(items: Any, group_id: int) -> list[Post]:
+    """The topics of a list, leaving out (logged) one OK answered unreadably."""
+    return each(lambda item: topic(item, group_id), items, network="OK", what="topic")
+
+
+def comments(items: Any, topic_id: int) -> list[Comment]:
+    """The comments of a list, leaving out (logged) one OK answered unreadably."""
+    return each(lambda item: comment(item, topic_id), items, network="OK", what="comment")
+
+
+def _commenting_group(item: dict[str, Any]) -> Author | None:
+    if item.get("author_type") == "GROUP" and str(item.get("author_id", "")).isdigit():
+        gid = integer(item["author_id"], "author_id")
+        return Author(-gid, "community", str(item.get("author_name", "")), None, {})
+    return None
+
+
+def _entity(kind: str, entity: dict[str, Any]) -> Author | None:
+    if not str(entity.get("uid", "")).isdigit():
+        return None
+    uid = integer(entity["uid"], "uid")
+    name = str(entity.get("name", ""))
+    if kind == "user":
+        return Author(uid, "user", name, None, entity)
+    return Author(-uid, "community", name, None, entity)
+
+
 def authors(payload: dict[str, Any]) -> list[Author]:
     """Users and groups named in an answer; ``entities`` come last so their fuller data wins."""
-    out = []
-    for item in payload.get("comments") or []:
-        if item.get("author_type") == "GROUP" and str(item.get("author_id", "")).isdigit():
-            name = str(item.get("author_name", ""))
-            out.append(Author(-int(item["author_id"]), "community", name, None, {}))
-    entities = payload.get("entities") or {}
-    for user in entities.get("users") or []:
-        if str(user.get("uid", "")).isdigit():
-            out.append(Author(int(user["uid"]), "user", str(user.get("name", "")), None, user))
-    for group in entities.get("groups") or []:
-        if str(group.get("uid", "")).isdigit():
-            name = str(group.get("name", ""))
-            out.append(Author(-int(group["uid"]), "community", name, None, group))
-    return out
+    found = each(_commenting_group, payload.get("comments"), network="OK", what="comment")
+    entities = payload.get("entities") if isinstance(payload.get("entities"), dict) else {}
+    for kind, key in (("user", "users"), ("community", "groups")):
+        found += each(lambda e, k=kind: _entity(k, e), entities.get(key), network="OK", what=kind)
+    return [a for a in found if a is not None]

@@ -24,7 +24,9 @@ from hub.network import (
     DETECTS_DELETIONS,
     PUBLISH_POST,
     REPLY_COMMENT,
+    RESTORE_COMMENT,
     RESTRICT_USER,
+    UNBAN_USER,
     ActionResult,
     CommentRef,
     CommentsRequest,
@@ -65,13 +67,22 @@ class OkNetwork(Network):
             "OK's API has no mute: block the author while deleting one of their comments, "
             "with 'hub comments delete COMMENT --block-author'"
         ),
+        RESTORE_COMMENT: (
+            "OK's API cannot bring a deleted comment back: the hub keeps its text "
+            "('hub comments list'); post it again by hand as the group, or ask its author "
+            "to write it again"
+        ),
+        UNBAN_USER: (
+            "OK's API cannot unblock a user: on ok.ru, open the group's members, its black "
+            "list, and unblock them there by hand"
+        ),
     }
     default_settings = {
         "api_base": "https://api.ok.ru/fb.do",
         "application_key": "",
         "application_secret_key_env": "",
         "requests_per_second": 2,
-        "timeout_seconds": 30,
+        **settings_check.LIMIT_DEFAULTS,
     }
 
     def __init__(self, settings: dict[str, Any], token_for: Callable[[Account], str]):
@@ -83,7 +94,7 @@ class OkNetwork(Network):
             application_secret=secret_from_env(secret_env, "the OK application's secret key"),
             secret_env=secret_env,
             requests_per_second=float(self.settings["requests_per_second"]),
-            timeout=float(self.settings["timeout_seconds"]),
+            limits=settings_check.http_limits(self.settings, "ok"),
         )
         self._topics_method = "mediatopic.getTopics"
 
@@ -99,7 +110,7 @@ class OkNetwork(Network):
         )
         secret_from_env(variable, "the OK application's secret key")
         settings_check.positive_number(settings, "requests_per_second", "ok")
-        settings_check.positive_number(settings, "timeout_seconds", "ok")
+        settings_check.http_limits(settings, "ok")
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -112,7 +123,9 @@ class OkNetwork(Network):
     ) -> list[Any]:
         """Run ``work`` for every item: one token's items in turn, tokens in parallel.
 
-        An ApiError becomes that item's result, so one failure stops nothing else.
+        An ApiError becomes that item's result, so one failure stops nothing else;
+        so does any other exception (an answer the mapping trips on), which the
+        sync engine then reports as that account's unexpected failure.
         """
 
         async def run_group(token: str, group: list[T]) -> list[Any]:
@@ -120,7 +133,7 @@ class OkNetwork(Network):
             for item in group:
                 try:
                     out.append(await work(token, item))
-                except ApiError as exc:
+                except Exception as exc:
                     out.append(exc)
             return out
 
@@ -145,7 +158,7 @@ class OkNetwork(Network):
             if isinstance(answer, list):
                 by_uid = {str(g.get("uid")): g for g in answer if isinstance(g, dict)}
             for account in chunk:
-                if isinstance(answer, ApiError):
+                if isinstance(answer, Exception):
                     found[account.id] = answer
                 elif not isinstance(answer, list):
                     found[account.id] = ApiError("OK group.getInfo answer is not a list")
@@ -190,7 +203,7 @@ class OkNetwork(Network):
         anchor = answer.get("anchor")
         more = answer.get("has_more", bool(topics) and bool(anchor))
         return PostPage(
-            posts=[mapping.topic(t, gid) for t in topics],
+            posts=mapping.topics(topics, gid),
             next_cursor=anchor if more and anchor else None,
             authors=mapping.authors(answer),
         )
@@ -220,7 +233,7 @@ class OkNetwork(Network):
             items = answer.get("comments") if isinstance(answer, dict) else None
             if not isinstance(items, list):
                 raise ApiError("OK discussions.getComments answer has no comments list")
-            result.comments += [mapping.comment(i, request.post_network_id) for i in items]
+            result.comments += mapping.comments(items, request.post_network_id)
             result.authors += mapping.authors(answer)
             anchor = answer.get("anchor")
             if not (answer.get("has_more", bool(items)) and anchor and items):
@@ -330,6 +343,12 @@ class OkNetwork(Network):
         )
 
     # -- links ---------------------------------------------------------------
+    async def check_account(self, account: Account) -> list:
+        """Permissions, the user's status in the group, and reading (hub_ok.checks)."""
+        from .checks import check_rights
+
+        return await check_rights(self, account)
+
     def post_url(self, account: Account, post_network_id: int) -> str | None:
         return f"https://ok.ru/group/{account.external_id}/topic/{post_network_id}"
 

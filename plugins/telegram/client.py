@@ -24,7 +24,7 @@ from hub.errors import (
     RateLimitedError,
     TransientError,
 )
-from hub.http import async_client, post_form
+from hub.http import Limits, async_client, post_form
 from hub.ratelimit import RateLimiter
 from hub.retry import RETRY, backoff_seconds
 
@@ -96,6 +96,7 @@ class TelegramClient:
         requests_per_second: float,
         timeout: float = 30.0,
         max_retry_after: float = 60.0,
+        limits: Limits | None = None,
     ):
         self.api_base = api_base.rstrip("/")
         self.limiter = RateLimiter(requests_per_second, scope="telegram")
@@ -103,7 +104,8 @@ class TelegramClient:
         self.timeout = timeout
         self.requests = 0
         self.sleep = asyncio.sleep  # tests replace it to see the waits
-        self._http = async_client(timeout=timeout)
+        self.limits = limits or Limits(read_seconds=timeout)
+        self._http = async_client(timeout=self.limits.timeout())
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -115,7 +117,7 @@ class TelegramClient:
         params: dict[str, Any] | None = None,
         *,
         retry: bool = True,
-        read_timeout: float | None = None,
+        wait: float = 0.0,
         files: dict[str, FilePart] | None = None,
     ) -> Any:
         """One method call; raises a classified ApiError.
@@ -124,11 +126,13 @@ class TelegramClient:
         alike: the request was refused, not applied. Other transient errors are
         retried for reads only; a write whose answer was lost is the caller's to
         verify (``retry=False``: only a connection that never opened is retried).
-        ``files`` sends the call as multipart/form-data (an upload).
+        ``files`` sends the call as multipart/form-data (an upload). ``wait`` is how
+        long Telegram may hold the answer back on purpose (the ``timeout`` of a long
+        ``getUpdates``): the read timeout and the total deadline outlast it by as much.
         """
         for attempt in range(1, RETRY.attempts + 1):
             try:
-                return await self._post(token, method, params or {}, read_timeout, files)
+                return await self._post(token, method, params or {}, wait, files)
             except RetryAfter as exc:
                 if exc.retry_after > self.max_retry_after:
                     raise RateLimitedError(
@@ -148,7 +152,7 @@ class TelegramClient:
         token: str,
         method: str,
         params: dict[str, Any],
-        read_timeout: float | None,
+        wait: float,
         files: dict[str, FilePart] | None = None,
     ) -> Any:
         await self.limiter.acquire(token)
@@ -164,7 +168,8 @@ class TelegramClient:
             files=files,
             where=where,
             errors_in_body=True,
-            timeout=read_timeout,  # long polling: the read must outlast the poll
+            limits=self.limits,
+            wait=wait,
         )
         if not isinstance(body, dict) or "ok" not in body:
             # a malformed answer says nothing about whether a write was applied

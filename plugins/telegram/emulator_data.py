@@ -138,6 +138,8 @@ class Channel:
     channel_banned: dict[int, int] = field(default_factory=dict)
     restricted: dict[int, Restriction] = field(default_factory=dict)
     banned_senders: set[int] = field(default_factory=set)
+    #: members an ``unbanChatMember`` without ``only_if_banned`` removed from the chat
+    removed_by_unban: set[int] = field(default_factory=set)
     rights: Rights = field(default_factory=Rights)
     held: dict[int, Event] = field(default_factory=dict)  # forward id -> its delayed update
 
@@ -191,6 +193,7 @@ class Channel:
             "banned": sorted(banned),
             "restricted": sorted(u for u in self.restricted if self.is_restricted(u, now)),
             "banned_sender_chats": sorted(self.banned_senders),
+            "removed_by_unban": sorted(self.removed_by_unban),
         }
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .emulator_data import DELETE_WINDOW, Channel, Msg, Restriction, normalize_until
+from .emulator_data import DELETE_WINDOW, Channel, Msg, Restriction, in_force, normalize_until
 from .emulator_json import (
     ALL_PERMISSIONS,
     GROUP_DEFAULTS,
@@ -213,7 +213,9 @@ def unban_chat_member(call: Call) -> bool:
     user_id = call.required_int("user_id")
     _target(call, ch, is_group, user_id)
     bans = ch.banned if is_group else ch.channel_banned
-    bans.pop(user_id, None)  # a member not banned: Telegram removes them; nothing to record
+    banned = in_force(bans.pop(user_id, -1), call.now)
+    if not banned and not call.flag("only_if_banned"):
+        ch.removed_by_unban.add(user_id)  # a member not banned: Telegram removes them
     return True
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.answers import count, integer, optional_integer
 from hub.models import Account, AccountMeta, Author, Comment, Post
 
 #: placeholder senders: "Telegram" on automatic forwards, anonymous admins, channels as senders
@@ -23,7 +24,7 @@ def chat_meta(chat: dict[str, Any], members: int | None) -> AccountMeta:
         name=str(chat.get("title") or username or chat.get("id")),
         screen_name=username,
         description=chat.get("description") or None,
-        members_count=members,
+        members_count=count(members),
         has_avatar=bool(chat.get("photo")),
         url=f"https://t.me/{username}" if username else chat.get("invite_link"),
         raw=chat,
@@ -59,15 +60,16 @@ def post_url(chat: dict[str, Any], message_id: int) -> str:
 
 def channel_post(message: dict[str, Any]) -> Post:
     chat = message.get("chat") or {}
+    message_id = integer(message["message_id"], "message_id")
     return Post(
-        network_id=int(message["message_id"]),
-        published_at=int(message.get("date", 0)),
+        network_id=message_id,
+        published_at=integer(message.get("date", 0), "date"),
         text=_text(message),
-        author_id=(message.get("sender_chat") or chat).get("id"),
-        edited_at=message.get("edit_date"),
+        author_id=optional_integer((message.get("sender_chat") or chat).get("id"), "chat id"),
+        edited_at=optional_integer(message.get("edit_date"), "edit_date"),
         kind="poll" if message.get("poll") else "post",
         attachments=_attachments(message),
-        url=post_url(chat, int(message["message_id"])),
+        url=post_url(chat, message_id),
         raw=message,
     )
 
@@ -75,9 +77,9 @@ def channel_post(message: dict[str, Any]) -> Post:
 def sender_id(message: dict[str, Any]) -> int | None:
     """A chat posting (as a channel, or an anonymous admin as the group) wins over ``from``."""
     if message.get("sender_chat"):
-        return int(message["sender_chat"]["id"])
+        return integer(message["sender_chat"]["id"], "sender_chat id")
     sender = message.get("from") or {}
-    return int(sender["id"]) if "id" in sender else None
+    return integer(sender["id"], "from id") if "id" in sender else None
 
 
 def forward_link(message: dict[str, Any]) -> int | None:
@@ -86,9 +88,9 @@ def forward_link(message: dict[str, Any]) -> int | None:
         return None
     origin = message.get("forward_origin") or {}
     if origin.get("type") == "channel" and origin.get("message_id"):
-        return int(origin["message_id"])
+        return integer(origin["message_id"], "forward_origin message_id")
     legacy = message.get("forward_from_message_id")
-    return int(legacy) if legacy else None
+    return integer(legacy, "forward_from_message_id") if legacy else None
 
 
 def forward_post(message: dict[str, Any]) -> Post | None:
@@ -109,10 +111,10 @@ def forward_post(message: dict[str, Any]) -> Post | None:
     date = origin.get("date") if origin.get("type") == "channel" else None
     return Post(
         network_id=post_id,
-        published_at=int(date or message.get("forward_date") or message.get("date", 0)),
+        published_at=integer(date or message.get("forward_date") or message.get("date", 0), "date"),
         text=_text(message),
-        author_id=channel.get("id"),
-        edited_at=message.get("edit_date"),
+        author_id=optional_integer(channel.get("id"), "chat id"),
+        edited_at=optional_integer(message.get("edit_date"), "edit_date"),
         kind="poll" if message.get("poll") else "post",
         attachments=_attachments(message),
         url=post_url(channel, post_id),
@@ -124,7 +126,9 @@ def forward_channel_id(message: dict[str, Any]) -> int | None:
     """The channel an automatic forward comes from."""
     origin = message.get("forward_origin") or {}
     channel = origin.get("chat") or message.get("forward_from_chat") or message.get("sender_chat")
-    return int(channel["id"]) if isinstance(channel, dict) and "id" in channel else None
+    if isinstance(channel, dict) and "id" in channel:
+        return integer(channel["id"], "chat id")
+    return None
 
 
 def comment_url(chat: dict[str, Any], post_id: int, comment_id: int) -> str | None:
@@ -137,23 +141,23 @@ def comment_url(chat: dict[str, Any], post_id: int, comment_id: int) -> str | No
 def thread_of(message: dict[str, Any]) -> int | None:
     """The thread root (the automatic forward's id in the group) a message belongs to."""
     if message.get("message_thread_id"):
-        return int(message["message_thread_id"])
+        return integer(message["message_thread_id"], "message_thread_id")
     reply = message.get("reply_to_message") or {}
     if reply.get("is_automatic_forward"):
-        return int(reply["message_id"])
+        return integer(reply["message_id"], "reply_to_message id")
     return None
 
 
 def group_comment(message: dict[str, Any], thread_id: int) -> Comment:
     reply = message.get("reply_to_message") or {}
-    parent = reply.get("message_id")
+    parent = optional_integer(reply.get("message_id"), "reply_to_message id")
     return Comment(
-        network_id=int(message["message_id"]),
+        network_id=integer(message["message_id"], "message_id"),
         post_network_id=0,  # resolved through the thread's link
-        published_at=int(message.get("date", 0)),
+        published_at=integer(message.get("date", 0), "date"),
         text=_text(message),
         author_id=sender_id(message),
-        parent_network_id=int(parent) if parent and int(parent) != thread_id else None,
+        parent_network_id=parent if parent and parent != thread_id else None,
         thread_root_network_id=thread_id,
         attachments=_attachments(message),
         raw=message,
@@ -165,12 +169,14 @@ def authors(message: dict[str, Any]) -> list[Author]:
     sender = message.get("from") or {}
     if "id" in sender and sender["id"] not in SERVICE_USER_IDS:
         name = " ".join(p for p in (sender.get("first_name"), sender.get("last_name")) if p)
-        out.append(Author(int(sender["id"]), "user", name, sender.get("username"), sender))
+        uid = integer(sender["id"], "from id")
+        out.append(Author(uid, "user", name, sender.get("username"), sender))
     for key in ("sender_chat", "chat"):
         chat = message.get(key) or {}
         if "id" in chat:
             title = str(chat.get("title") or chat.get("username") or chat["id"])
-            out.append(Author(int(chat["id"]), "community", title, chat.get("username"), chat))
+            cid = integer(chat["id"], "chat id")
+            out.append(Author(cid, "community", title, chat.get("username"), chat))
     return out
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub import settings as settings_check
+from hub.answers import MALFORMED, count, skipped
 from hub.batching import gather_by_token
 from hub.errors import ApiError, ConfigError, ConflictError, EntityGoneError
 from hub.models import Account, AccountMeta
@@ -24,7 +25,9 @@ from hub.network import (
     DELETE_COMMENT,
     PUBLISH_POST,
     REPLY_COMMENT,
+    RESTORE_COMMENT,
     RESTRICT_USER,
+    UNBAN_USER,
     UPDATES,
     ActionResult,
     BanRequest,
@@ -39,7 +42,7 @@ from hub.network import (
     UpdateBatch,
 )
 
-from . import mapping, publish
+from . import mapping, publish, undo
 from .checks import check_rights
 from .client import CANNOT_DELETE, TelegramClient
 
@@ -88,15 +91,30 @@ class TelegramNetwork(Network):
     title = "Telegram"
     sync_mode = UPDATES
     capabilities = frozenset(
-        {DELETE_COMMENT, BLOCK_AUTHOR, BAN_USER, RESTRICT_USER, PUBLISH_POST, REPLY_COMMENT}
+        {
+            DELETE_COMMENT,
+            BLOCK_AUTHOR,
+            BAN_USER,
+            RESTRICT_USER,
+            UNBAN_USER,
+            PUBLISH_POST,
+            REPLY_COMMENT,
+        }
     )
+    capability_notes = {
+        RESTORE_COMMENT: (
+            "Telegram cannot bring a deleted message back: the hub keeps its text "
+            "('hub comments list'); post it again by hand in the discussion group, "
+            "or ask its author to write it again"
+        ),
+    }
     #: a channel has a description and a photo; no website, contacts or cover fields, so
     #: working hours can only be written in the description
     page_fields = frozenset({"description", "avatar", "working_hours"})
     default_settings = {
         "api_base": "https://api.telegram.org",
         "requests_per_second": 20,
-        "timeout_seconds": 30,
+        **settings_check.LIMIT_DEFAULTS,
         "poll_timeout_seconds": 0,
         "max_retry_after_seconds": 60,
     }
@@ -106,7 +124,7 @@ class TelegramNetwork(Network):
         self.client = TelegramClient(
             api_base=self.settings["api_base"],
             requests_per_second=float(self.settings["requests_per_second"]),
-            timeout=float(self.settings["timeout_seconds"]),
+            limits=settings_check.http_limits(self.settings, "telegram"),
             max_retry_after=float(self.settings["max_retry_after_seconds"]),
         )
         self._chats: dict[str, Chats] = {}
@@ -116,7 +134,7 @@ class TelegramNetwork(Network):
     def validate_settings(cls, settings: dict[str, Any]) -> None:
         settings_check.http_url(settings, "api_base", "telegram")
         settings_check.positive_number(settings, "requests_per_second", "telegram")
-        settings_check.positive_number(settings, "timeout_seconds", "telegram")
+        settings_check.http_limits(settings, "telegram")
         settings_check.positive_number(settings, "max_retry_after_seconds", "telegram")
         poll = settings.get("poll_timeout_seconds")
         if isinstance(poll, bool) or not isinstance(poll, int) or not 0 <= poll <= 50:
@@ -173,9 +191,7 @@ class TelegramNetwork(Network):
         params: dict[str, Any] = {"limit": 100, "timeout": poll, "allowed_updates": ALLOWED_UPDATES}
         if offset is not None:
             params["offset"] = offset
-        updates = await self.client.call(
-            token, "getUpdates", params, read_timeout=poll + float(self.settings["timeout_seconds"])
-        )
+        updates = await self.client.call(token, "getUpdates", params, wait=poll)
         if not isinstance(updates, list):
             raise ApiError("Telegram getUpdates answer is not a list", method="getUpdates")
         return self._batch(updates, accounts)
@@ -191,10 +207,14 @@ class TelegramNetwork(Network):
                     groups[int(chats.group_id)] = account
         batch = UpdateBatch(updates=len(updates))
         for update in updates:
-            self._route(update, channels, groups, batch)
+            try:
+                self._route(update, channels, groups, batch)
+            except MALFORMED as exc:  # one broken message is left out, never the batch
+                skipped("Telegram", "update", update, exc, "getUpdates")
         batch.posts = mapping.one_per_post(batch.posts)
-        if updates:
-            batch.next_offset = max(int(u["update_id"]) for u in updates) + 1
+        update_ids = [count(u.get("update_id")) for u in updates if isinstance(u, dict)]
+        if any(i is not None for i in update_ids):
+            batch.next_offset = max(i for i in update_ids if i is not None) + 1
         return batch
 
     @staticmethod
@@ -349,6 +369,10 @@ class TelegramNetwork(Network):
                 f"refusing to {verb} the channel, its discussion group or Telegram's service "
                 "account: that is the administration's own voice"
             )
+
+    async def unban_user(self, request: BanRequest) -> ActionResult:
+        """Lift a ban or a mute in the discussion group (hub_telegram.undo)."""
+        return await undo.unban_user(self, request)
 
     # -- publishing: hub_telegram.publish (sent once; a lost answer is the core's to reconcile)
     def publish_problems(self, request: PublishRequest) -> list[str]:

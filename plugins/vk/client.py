@@ -24,7 +24,7 @@ from hub.errors import (
     RateLimitedError,
     TransientError,
 )
-from hub.http import async_client, post_form
+from hub.http import Limits, async_client, post_form
 from hub.ratelimit import RateLimiter
 from hub.retry import RETRY, backoff_seconds, with_retries
 
@@ -80,13 +80,16 @@ class VkClient:
         version: str,
         requests_per_second: float,
         timeout: float = 30.0,
+        limits: Limits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         self.api_base = str(api_base).rstrip("/")
         self.version = str(version)
         self.limiter = RateLimiter(float(requests_per_second), scope="vk")
         self.requests = 0
-        self._http = async_client(timeout=timeout, transport=transport)
+        #: the bounds of every request; the Long Poll takes them too, plus its wait
+        self.limits = limits or Limits(read_seconds=timeout)
+        self._http = async_client(timeout=self.limits.timeout(), transport=transport)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -193,6 +196,7 @@ class VkClient:
             service="VK upload server",
             method=UPLOAD,
             files={field: (filename, content, mime)},
+            limits=self.limits,
             where=f"{parts.scheme}://{parts.netloc}{parts.path}",  # the query holds signatures
         )  # VK labels the answer text/html: post_form parses it whatever the label
         if not isinstance(body, dict):
@@ -211,6 +215,7 @@ class VkClient:
             method=method,
             data=data,
             headers={"Authorization": f"Bearer {token}"},
+            limits=self.limits,
         )
         if not isinstance(body, dict) or not ("response" in body or "error" in body):
             # a malformed answer says nothing about whether a write was applied

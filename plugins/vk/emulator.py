@@ -131,6 +131,10 @@ class VkEmulator(LoopbackEmulator):
         self.tokens = {tok: TOKEN_OWNER_BASE + i for i, tok in enumerate(dict.fromkeys(tokens))}
         #: community keys: token → the group it belongs to (VK refuses them for most methods)
         self.community_tokens = {tok: abs(int(g)) for tok, g in (community_tokens or {}).items()}
+        #: a community key's rights (groups.getTokenPermissions); unnamed keys have manage, photos
+        self.community_token_rights: dict[str, frozenset[str]] = {}
+        #: a user token's role in every community (1 moderator, 2 editor, 3 admin; 0 none)
+        self.admin_levels: dict[str, int] = {}
         self.lock = threading.RLock()
         self.state = generate_state(
             seed=seed,
@@ -251,6 +255,7 @@ class VkEmulator(LoopbackEmulator):
                 raise KeyError(f"unknown comment {comment_id}")
             if not comment.deleted:
                 comment.deleted, comment.deleted_by = True, "ui"
+                comment.deleted_at = int(self.clock())
                 log_reply_delete(com, comment, com.admin_id)
 
     def edit_comment(self, group_id: int, comment_id: int, text: str) -> None:
@@ -436,7 +441,18 @@ class VkEmulator(LoopbackEmulator):
         """A method invocation's context; the caller holds the lock."""
         group = self.community_tokens.get(token)
         user_id = -group if group is not None else self.tokens[token]
-        return Call(params, self.state, self.clock(), user_id, self._lp_keys, group, self.base_url)
+        rights = self.community_token_rights.get(token, frozenset({"manage", "photos"}))
+        return Call(
+            params,
+            self.state,
+            self.clock(),
+            user_id,
+            self._lp_keys,
+            group,
+            self.base_url,
+            token_rights=rights,
+            admin_level=self.admin_levels.get(token, 3),
+        )
 
     def _dispatch(self, name: str, params: dict[str, str], token: str) -> dict[str, Any]:
         refuse_token_kind(name, self.community_tokens.get(token))

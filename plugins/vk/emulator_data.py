@@ -49,6 +49,7 @@ class Comment:
     replies: list[int] = field(default_factory=list)
     deleted: bool = False
     deleted_by: str | None = None  # "api" (wall.deleteComment) or "ui" (moderator in VK UI)
+    deleted_at: int | None = None  # when; None for one deleted before the emulator started
 
 
 @dataclass(slots=True)

@@ -33,6 +33,10 @@ def invalid(name: str, why: str = "is undefined") -> VkError:
 NOT_FOUND = (104, "Not found")
 COMMENT_DENIED = (211, "Access to comment denied")
 POST_COMMENTS_DENIED = (212, "Access to post comments denied")
+#: VK restores a deleted comment only for a while; neither the length nor the refusal is
+#: documented (notes §4), so the emulator assumes a day and answers "access denied"
+RESTORE_WINDOW = DAY
+TOO_LATE_TO_RESTORE = (15, "Access denied: the comment was deleted too long ago")
 
 
 @dataclass
@@ -46,6 +50,10 @@ class Call:
     longpoll: LongPollKeys | None = None  # the emulator's Bots Long Poll keys
     group_token: int | None = None  # the community a community token belongs to, else None
     base_url: str = ""  # where the emulator serves (photo upload addresses point there)
+    #: a community key's rights (groups.getTokenPermissions); a user token's role in every
+    #: community (``admin_level`` of groups.getById: 1 moderator, 2 editor, 3 administrator)
+    token_rights: frozenset[str] = frozenset()
+    admin_level: int = 3
 
     def num(self, name: str, default: int | None = None, *, required: bool = False) -> int | None:
         raw = self.params.get(name)
@@ -308,7 +316,12 @@ def groups_get_by_id(call: Call) -> dict[str, Any]:
         com = resolve_group(call.state, ref)
         if com is None:
             raise invalid("group_ids")
-        groups.setdefault(com.id, group_full(com, fields))
+        group = groups.setdefault(com.id, group_full(com, fields))
+        if "is_admin" in fields or "admin_level" in fields:  # the token's own role
+            level = 0 if call.group_token is not None else call.admin_level
+            group["is_admin"] = int(level > 0)
+            if level:
+                group["admin_level"] = level
     return {"groups": list(groups.values()), "profiles": []}
 
 
@@ -448,7 +461,7 @@ def wall_delete_comment(call: Call) -> int:
         raise VkError(*NOT_FOUND)
     if c.deleted:
         raise VkError(*COMMENT_DENIED)
-    c.deleted, c.deleted_by = True, "api"
+    c.deleted, c.deleted_by, c.deleted_at = True, "api", int(call.now)
     log_reply_delete(com, c, call.user_id)
     return 1
 
@@ -460,7 +473,9 @@ def wall_restore_comment(call: Call) -> int:
         raise VkError(*NOT_FOUND)
     if not c.deleted:
         raise VkError(243, "Comment has not been deleted")
-    c.deleted, c.deleted_by = False, None
+    if c.deleted_at is None or call.now - c.deleted_at > RESTORE_WINDOW:
+        raise VkError(*TOO_LATE_TO_RESTORE)
+    c.deleted, c.deleted_by, c.deleted_at = False, None, None
     log_reply(com, "wall_reply_restore", c)
     return 1
 
@@ -526,6 +541,45 @@ def groups_get_long_poll_server(call: Call) -> dict[str, Any]:
     }
 
 
+#: community key rights and their bits (dev.vk.com/en/bridge/VKWebAppGetCommunityToken)
+TOKEN_RIGHT_BITS = {
+    "stories": 1,
+    "photos": 4,
+    "app_widget": 64,
+    "messages": 4096,
+    "docs": 131072,
+    "manage": 262144,
+}
+
+
+def groups_get_token_permissions(call: Call) -> dict[str, Any]:
+    """``{mask, settings: [{setting, name}]}`` of a community key (community tokens only).
+
+    For a user token the emulator answers error 15 (VK's own answer is not in the
+    notes: verify live).
+    """
+    if call.group_token is None:
+        raise VkError(15, "Access denied: this method is available only with group auth")
+    rights = sorted(call.token_rights, key=lambda name: TOKEN_RIGHT_BITS.get(name, 0))
+    settings = [{"setting": TOKEN_RIGHT_BITS.get(n, 0), "name": n} for n in rights]
+    return {"mask": sum(s["setting"] for s in settings), "settings": settings}
+
+
+def groups_get_long_poll_settings(call: Call) -> dict[str, Any]:
+    """Bots Long Poll settings: the emulator's is on with every wall event it logs."""
+    community_by_group(call)
+    events = (
+        "wall_post_new",
+        "wall_reply_new",
+        "wall_reply_edit",
+        "wall_reply_delete",
+        "wall_reply_restore",
+        "user_block",
+        "user_unblock",
+    )
+    return {"is_enabled": True, "api_version": "5.199", "events": dict.fromkeys(events, 1)}
+
+
 def groups_get_banned(call: Call) -> dict[str, Any]:
     com = community_by_group(call)
     count, offset = call.count(20, 200), call.offset()
@@ -561,6 +615,8 @@ METHODS: dict[str, Callable[[Call], Any]] = {
     "groups.unban": groups_unban,
     "groups.getBanned": groups_get_banned,
     "groups.getLongPollServer": groups_get_long_poll_server,
+    "groups.getLongPollSettings": groups_get_long_poll_settings,
+    "groups.getTokenPermissions": groups_get_token_permissions,
     "wall.get": wall_get,
     "wall.getById": wall_get_by_id,
     "wall.getComments": wall_get_comments,

@@ -60,6 +60,8 @@ GROUP_TOKEN_METHODS = frozenset(
         "groups.getById",
         "groups.getBanned",
         "groups.getLongPollServer",
+        "groups.getLongPollSettings",
+        "groups.getTokenPermissions",
         "wall.createComment",
         "wall.closeComments",
         "wall.openComments",

@@ -26,8 +26,9 @@ from typing import Any
 
 import httpx
 
+from hub.answers import MALFORMED, integer, skipped
 from hub.errors import ApiError, TransientError
-from hub.http import async_client
+from hub.http import async_client, decode_json, send_bounded
 from hub.models import Comment, Post
 from hub.retry import backoff_seconds
 from hub.secrets import remember
@@ -36,9 +37,9 @@ from . import mapping
 from .client import VkClient
 
 MAX_WAIT = 90
-#: the read timeout is ``wait`` plus this (vk_api uses wait + 10)
+#: the read timeout is ``wait`` plus this (vk_api uses wait + 10); the total deadline is
+#: ``wait`` plus the client's ``total_timeout_seconds``, the size cap the client's too
 TIMEOUT_MARGIN = 10.0
-CONNECT_TIMEOUT = 10.0
 #: network errors in a row after which the server is asked for again
 DROP_SERVER_AFTER = 3
 REPLY_EVENTS = frozenset({"wall_reply_new", "wall_reply_edit", "wall_reply_restore"})
@@ -168,25 +169,33 @@ class LongPoll:
     async def _check(self, ts: str, wait: int) -> dict[str, Any]:
         assert self._server is not None
         params = {"act": "a_check", "key": self._server.key, "ts": ts, "wait": str(wait)}
-        timeout = httpx.Timeout(CONNECT_TIMEOUT, read=wait + self.timeout_margin)
+        limits = self.client.limits.waiting(wait)
+        timeout = httpx.Timeout(limits.connect_seconds, read=wait + self.timeout_margin)
+        request = self._http.build_request(
+            "GET", self._server.server, params=params, timeout=timeout
+        )
+        where = self._server.server.split("?")[0]  # the key travels in the query
         try:
-            response = await self._http.get(self._server.server, params=params, timeout=timeout)
-        except httpx.TransportError as exc:
+            response, content = await send_bounded(
+                self._http,
+                request,
+                limits=limits,
+                who="VK Long Poll server",
+                method="a_check",
+                where=where,
+            )
+        except TransientError:
             self._network_errors += 1
             if self._network_errors >= DROP_SERVER_AFTER:
                 self._server = None  # maybe the server moved: the next batch asks anew
-            raise TransientError(
-                f"VK Long Poll server unreachable ({type(exc).__name__})",
-                method="a_check",
-                maybe_applied=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
-            ) from None
+            raise
         status = response.status_code
         if status != 200:
             if 400 <= status < 500 and status != 429:
                 self._server = None  # the server does not know this path: ask for another
             raise TransientError(f"VK Long Poll server answered HTTP {status}", method="a_check")
         try:
-            reply = response.json()
+            reply = decode_json(content, "VK Long Poll server")
         except ValueError:
             reply = None
         if not isinstance(reply, dict) or not ("failed" in reply or "updates" in reply):
@@ -213,33 +222,48 @@ def events_to_models(
     left it: an edited comment comes with its last text, one written and deleted
     within the batch is only among the deleted ids, one deleted and restored only
     among the comments. Events of other communities or types (reposts, bans) are
-    skipped.
+    skipped. An event VK sent malformed (an id that is no number or does not fit 64
+    bits) is logged and left out; the others are kept.
     """
     gid = abs(int(group_id))
     posts: dict[int, Post] = {}
     comments: dict[int, Comment] = {}
     deleted: dict[int, None] = {}
     for event in events:
-        obj = event.get("object")
-        if not isinstance(obj, dict) or int(event.get("group_id") or gid) != gid:
-            continue
-        kind = event.get("type")
-        if kind == "wall_post_new":
-            if int(obj.get("owner_id", -gid)) != -gid:
-                continue
-            item = mapping.post(obj)
-            posts[item.network_id] = item
-        elif kind in REPLY_EVENTS:
-            if int(obj.get("post_owner_id", obj.get("owner_id", -gid))) != -gid:
-                continue
-            reply = mapping.comment(obj, int(obj["post_id"]))
-            cid = int(reply.network_id)
-            deleted.pop(cid, None)
-            comments[cid] = reply
-        elif kind == "wall_reply_delete":
-            if int(obj.get("owner_id", -gid)) != -gid:
-                continue
-            cid = int(obj["id"])
-            comments.pop(cid, None)
-            deleted[cid] = None
+        try:
+            _apply(event, gid, posts, comments, deleted)
+        except MALFORMED as exc:
+            skipped("VK", "Long Poll event", event.get("object"), exc, "a_check")
     return list(posts.values()), list(comments.values()), list(deleted)
+
+
+def _apply(
+    event: dict[str, Any],
+    gid: int,
+    posts: dict[int, Post],
+    comments: dict[int, Comment],
+    deleted: dict[int, None],
+) -> None:
+    """One event's change to the batch's posts, comments and deleted ids."""
+    obj = event.get("object")
+    if not isinstance(obj, dict) or integer(event.get("group_id") or gid, "group_id") != gid:
+        return
+    kind = event.get("type")
+    if kind == "wall_post_new":
+        if integer(obj.get("owner_id", -gid), "owner_id") != -gid:
+            return
+        item = mapping.post(obj)
+        posts[item.network_id] = item
+    elif kind in REPLY_EVENTS:
+        if integer(obj.get("post_owner_id", obj.get("owner_id", -gid)), "owner_id") != -gid:
+            return
+        reply = mapping.comment(obj, integer(obj["post_id"], "post_id"))
+        cid = int(reply.network_id)
+        deleted.pop(cid, None)
+        comments[cid] = reply
+    elif kind == "wall_reply_delete":
+        if integer(obj.get("owner_id", -gid), "owner_id") != -gid:
+            return
+        cid = integer(obj["id"], "comment id")
+        comments.pop(cid, None)
+        deleted[cid] = None

@@ -1,9 +1,14 @@
-"""VK JSON (API 5.199 shapes) → the hub's models. Pure functions, tested on recorded JSON."""
+"""VK JSON (API 5.199 shapes) → the hub's models. Pure functions, tested on recorded JSON.
+
+Numbers are read with :func:`hub.answers.integer`: VK sends some as text, and an
+id that does not fit 64 bits is refused (the item is left out) rather than stored.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from hub.answers import count, each, integer, ints, optional_integer
 from hub.models import AccountMeta, Author, Comment, Post
 
 GROUP_FIELDS = (
@@ -13,9 +18,7 @@ GROUP_FIELDS = (
 
 
 def _count(obj: Any) -> int | None:
-    if isinstance(obj, dict) and isinstance(obj.get("count"), int):
-        return obj["count"]
-    return None
+    return count(obj.get("count")) if isinstance(obj, dict) else None
 
 
 def _attachment(item: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +41,7 @@ def group_meta(group: dict[str, Any]) -> AccountMeta:
         site=group.get("site") or None,
         contacts=list(group.get("contacts") or []),
         addresses=group.get("addresses") or None,
-        members_count=group.get("members_count"),
+        members_count=count(group.get("members_count")),
         has_avatar=any(group.get(k) for k in ("photo_50", "photo_100", "photo_200")),
         has_cover=bool(cover.get("enabled")) and bool(cover.get("images")),
         verified=bool(group.get("verified")),
@@ -52,11 +55,11 @@ def group_meta(group: dict[str, Any]) -> AccountMeta:
 def post(item: dict[str, Any]) -> Post:
     owner = item.get("owner_id")
     return Post(
-        network_id=int(item["id"]),
-        published_at=int(item.get("date", 0)),
+        network_id=integer(item["id"], "post id"),
+        published_at=integer(item.get("date", 0), "date"),
         text=str(item.get("text", "")),
-        author_id=item.get("from_id"),
-        edited_at=item.get("edited"),
+        author_id=optional_integer(item.get("from_id"), "from_id"),
+        edited_at=optional_integer(item.get("edited"), "edited"),
         is_pinned=bool(item.get("is_pinned")),
         kind=str(item.get("post_type", "post")),
         comments_count=_count(item.get("comments")) or 0,
@@ -69,15 +72,21 @@ def post(item: dict[str, Any]) -> Post:
     )
 
 
+def posts(items: Any, method: str = "wall.get") -> list[Post]:
+    """The posts of a list, leaving out (logged) one VK answered unreadably."""
+    return each(post, items, network="VK", what="post", method=method)
+
+
 def comment(item: dict[str, Any], post_id: int) -> Comment:
-    stack = item.get("parents_stack") or []
-    parent = item.get("reply_to_comment") or (stack[-1] if stack else None)
+    stack = ints(item.get("parents_stack") or [], "parents_stack")
+    parent = optional_integer(item.get("reply_to_comment"), "reply_to_comment")
+    parent = parent or (stack[-1] if stack else None)
     return Comment(
-        network_id=int(item["id"]),
-        post_network_id=int(item.get("post_id") or post_id),
-        published_at=int(item.get("date", 0)),
+        network_id=integer(item["id"], "comment id"),
+        post_network_id=integer(item.get("post_id") or post_id, "post_id"),
+        published_at=integer(item.get("date", 0), "date"),
         text=str(item.get("text", "")),
-        author_id=item.get("from_id") or None,
+        author_id=optional_integer(item.get("from_id"), "from_id") or None,
         parent_network_id=parent,
         thread_root_network_id=stack[0] if stack else None,
         likes_count=_count(item.get("likes")),
@@ -87,14 +96,28 @@ def comment(item: dict[str, Any], post_id: int) -> Comment:
     )
 
 
+def comments(items: Any, post_id: int) -> list[Comment]:
+    """The comments of a list, leaving out (logged) one VK answered unreadably."""
+    return each(
+        lambda item: comment(item, post_id),
+        items,
+        network="VK",
+        what="comment",
+        method="wall.getComments",
+    )
+
+
+def _profile(p: dict[str, Any]) -> Author:
+    name = f"{p.get('first_name', '')} {p.get('last_name', '')}".strip()
+    return Author(integer(p["id"], "profile id"), "user", name, p.get("screen_name"), p)
+
+
+def _group(g: dict[str, Any]) -> Author:
+    gid = -integer(g["id"], "group id")
+    return Author(gid, "community", str(g.get("name", "")), g.get("screen_name"), g)
+
+
 def authors(payload: dict[str, Any]) -> list[Author]:
     """Profiles and communities that ``extended=1`` answers carry."""
-    out = []
-    for p in payload.get("profiles") or []:
-        name = f"{p.get('first_name', '')} {p.get('last_name', '')}".strip()
-        out.append(Author(int(p["id"]), "user", name, p.get("screen_name"), p))
-    for g in payload.get("groups") or []:
-        out.append(
-            Author(-int(g["id"]), "community", str(g.get("name", "")), g.get("screen_name"), g)
-        )
-    return out
+    profiles = each(_profile, payload.get("profiles"), network="VK", what="profile")
+    return profiles + each(_group, payload.get("groups"), network="VK", what="community")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hub import settings as settings_check
+from hub.answers import count
 from hub.batching import chunks_per_token, gather_by_token
 from hub.errors import ApiError, ConfigError, EntityGoneError, TransientError
 from hub.models import Account, AccountMeta, Author, Comment
@@ -19,13 +20,16 @@ from hub.network import (
     EVENTS,
     PUBLISH_POST,
     REPLY_COMMENT,
+    RESTORE_COMMENT,
     RESTRICT_USER,
+    UNBAN_USER,
     ActionResult,
     BanRequest,
     CommentRef,
     CommentsRequest,
     CommentsResult,
     EventBatch,
+    Finding,
     Network,
     Outcome,
     PostPage,
@@ -35,7 +39,7 @@ from hub.network import (
     ReplyRequest,
 )
 
-from . import mapping, publish
+from . import mapping, publish, undo
 from .client import Call, VkClient
 
 PAGE_SIZE = 100
@@ -87,6 +91,8 @@ class VkNetwork(Network):
             EVENTS,
             PUBLISH_POST,
             REPLY_COMMENT,
+            RESTORE_COMMENT,
+            UNBAN_USER,
         }
     )
     capability_notes = {
@@ -99,7 +105,7 @@ class VkNetwork(Network):
         "api_base": "https://api.vk.ru/method",
         "api_version": "5.199",
         "requests_per_second": 3,
-        "timeout_seconds": 30,
+        **settings_check.LIMIT_DEFAULTS,
         "events_wait_seconds": 25,
     }
 
@@ -109,7 +115,7 @@ class VkNetwork(Network):
             api_base=self.settings["api_base"],
             version=self.settings["api_version"],
             requests_per_second=self.settings["requests_per_second"],
-            timeout=float(self.settings["timeout_seconds"]),
+            limits=settings_check.http_limits(self.settings, "vk"),
         )
         self._group_ids: dict[str, int] = {}
         self._longpolls: dict[str, Any] = {}
@@ -120,7 +126,7 @@ class VkNetwork(Network):
         settings_check.positive_number(
             settings, "requests_per_second", "vk", "VK allows 3 per user token"
         )
-        settings_check.positive_number(settings, "timeout_seconds", "vk")
+        settings_check.http_limits(settings, "vk")
         wait = settings_check.positive_number(settings, "events_wait_seconds", "vk")
         if wait > 90:
             raise ConfigError("[networks.vk] events_wait_seconds must be at most 90 (VK's limit)")
@@ -277,24 +283,26 @@ class VkNetwork(Network):
         more: list[Call] = []
         offset = params["offset"] + len(items)
         root = params.get("comment_id")
-        total = (
-            result.get("count", 0)
-            if root
-            else result.get("current_level_count", result.get("count", 0))
-        )
+        level = None if root else count(result.get("current_level_count"))
+        total = level if level is not None else count(result.get("count")) or 0
         walk.saw_total(root, total)
         if items and offset < total:
             more.append(self._comments_call(walk.request, offset=offset, root=root))
-        for item in items:
-            walk.comments[int(item["id"])] = mapping.comment(item, post_id)
-            thread = item.get("thread") or {}
-            replies = thread.get("items") or []
-            for reply in replies:
-                walk.comments[int(reply["id"])] = mapping.comment(reply, post_id)
-            if root is None and thread.get("count", 0) > len(replies):
-                walk.saw_total(int(item["id"]), thread["count"])
+        for raw in items:
+            mapped = mapping.comments([raw], post_id)  # an unreadable one is logged, left out
+            if not mapped:
+                continue
+            top = mapped[0]
+            walk.comments[top.network_id] = top
+            thread = raw.get("thread") if isinstance(raw.get("thread"), dict) else {}
+            listed = thread.get("items") if isinstance(thread.get("items"), list) else []
+            for reply in mapping.comments(listed, post_id):
+                walk.comments[reply.network_id] = reply
+            thread_count = count(thread.get("count")) or 0
+            if root is None and thread_count > len(listed):
+                walk.saw_total(int(top.network_id), thread_count)
                 more.append(
-                    self._comments_call(walk.request, offset=len(replies), root=int(item["id"]))
+                    self._comments_call(walk.request, offset=len(listed), root=int(top.network_id))
                 )
         return more
 
@@ -389,6 +397,13 @@ class VkNetwork(Network):
                 return int((item.get("ban_info") or {}).get("end_date") or 0)
         return None
 
+    # -- undoing (plugins/vk/undo.py) -----------------------------------------
+    async def restore_comment(self, comment: CommentRef) -> ActionResult:
+        return await undo.restore_comment(self, comment)
+
+    async def unban_user(self, request: BanRequest) -> ActionResult:
+        return await undo.unban_user(self, request)
+
     # -- publishing (plugins/vk/publish.py) -----------------------------------
     def publish_problems(self, request: PublishRequest) -> list[str]:
         return publish.publish_problems(request)
@@ -404,6 +419,12 @@ class VkNetwork(Network):
         return await publish.reply_to_comment(self, request)
 
     # -- links ---------------------------------------------------------------
+    async def check_account(self, account: Account) -> list[Finding]:
+        """Each right the hub uses, tried as sync tries it (hub_vk.checks)."""
+        from .checks import check_rights
+
+        return await check_rights(self, account)
+
     def post_url(self, account: Account, post_network_id: int) -> str | None:
         return f"https://vk.com/wall-{self.group_id(account)}_{post_network_id}"
 
@@ -460,7 +481,7 @@ def _post_page(cursor: str | None, result: Any) -> Outcome[PostPage]:
     if not isinstance(result, dict) or not isinstance(result.get("items"), list):
         return ApiError("VK wall.get answer has no items list", method="wall.get")
     offset, previous_count = _read_cursor(cursor)
-    total = int(result.get("count", 0))
+    total = count(result.get("count")) or 0
     items = result["items"]
     next_offset = offset + len(items)
     if previous_count is not None and total < previous_count:
@@ -471,7 +492,7 @@ def _post_page(cursor: str | None, result: Any) -> Outcome[PostPage]:
         next_offset = max(0, offset - (previous_count - total))
     next_cursor = f"{next_offset}:{total}" if items and next_offset < total else None
     return PostPage(
-        posts=[mapping.post(i) for i in items],
+        posts=mapping.posts(items),
         next_cursor=next_cursor,
         authors=mapping.authors(result),
     )
