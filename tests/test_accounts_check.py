@@ -14,7 +14,7 @@ from hub import plugins
 from hub.config import parse_config
 from hub.sync import check_all
 from hub.testing import TOKEN_ENV as OK_TOKEN_ENV
-from hub_ok.testing import SECRET_ENV, OkDriver
+from hub_ok.emulator.driver import SECRET_ENV, OkDriver
 from hub_vk.emulator import VkEmulator
 
 from .helpers import TOKEN, TOKEN_ENV, write_config

@@ -14,10 +14,10 @@ from hub.compliance import PAGE_FIELDS, Week, log_weekly_summary, weekly_summary
 from hub.compliance.settings import STATUSES
 from hub.config import load_config
 from hub.gospabliki import openapi, schema
-from hub.gospabliki.stub import GospablikiStub
-from hub.gospabliki.testing import sample_report
 from hub.log import configure_logging
 from hub.report import build_report, push
+from hub.sandbox.gospabliki_stub.sample_report import sample_report
+from hub.sandbox.gospabliki_stub.stub import GospablikiStub
 from hub.store import Store
 
 from .compliance_seed import CANARY, local, seed

@@ -3,7 +3,7 @@
 import pytest
 
 from hub.testing import NetworkContract
-from hub_ok.testing import OkDriver
+from hub_ok.emulator.driver import OkDriver
 
 
 class TestOkContract(NetworkContract):

@@ -3,7 +3,7 @@
 import pytest
 
 from hub.testing import NetworkContract
-from hub_telegram.testing import TelegramDriver
+from hub_telegram.emulator.driver import TelegramDriver
 
 
 class TestTelegramContract(NetworkContract):

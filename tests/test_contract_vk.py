@@ -3,7 +3,7 @@
 import pytest
 
 from hub.testing import NetworkContract
-from hub_vk.testing import VkDriver
+from hub_vk.emulator.driver import VkDriver
 
 
 class TestVkContract(NetworkContract):

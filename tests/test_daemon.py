@@ -422,8 +422,8 @@ def test_a_network_that_cannot_start_and_a_failing_job_stop_nothing_else(
     tmp_path, emu, monkeypatch, in_process
 ):
     from hub.moderation import service
+    from hub_ok.emulator.driver import SECRET_ENV, OkDriver
     from hub_ok.network import OkNetwork
-    from hub_ok.testing import SECRET_ENV, OkDriver
 
     with OkDriver.start() as ok_emu:
         driver = OkDriver(ok_emu)

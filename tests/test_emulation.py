@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.emulation import (
+from hub.sandbox.harness import (
     Faults,
     LoopbackEmulator,
     RateWindow,
@@ -241,7 +241,7 @@ def test_serve_until_signalled_prints_banner_and_restores_sigterm(
 
 
 SCRIPT = """
-from hub.emulation import LoopbackEmulator, serve_until_signalled
+from hub.sandbox.harness import LoopbackEmulator, serve_until_signalled
 
 emulator = LoopbackEmulator().start()
 serve_until_signalled(emulator, f"up on {emulator.base_url}")

@@ -16,9 +16,9 @@ import pytest
 
 from hub.config import load_config, parse_config
 from hub.errors import ConfigError
-from hub.gospabliki.stub import GospablikiStub
 from hub.registry import list_notices, mark_notices_sent, pending_notices
 from hub.registry.events import list_events
+from hub.sandbox.gospabliki_stub.stub import GospablikiStub
 from hub.store import Store
 
 from .helpers import TOKEN, TOKEN_ENV, sync, write_config

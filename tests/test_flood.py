@@ -2,7 +2,7 @@
 a way to reach someone.
 
 The world is what the built-in emulators generate (``hub demo`` and ``hub emulate`` serve it):
-VK, OK and Telegram pages whose residents draw their remarks from hub/sample_texts.py, so
+VK, OK and Telegram pages whose residents draw their remarks from hub/sandbox/sample_texts.py, so
 «Спасибо, что предупредили заранее.» appears under many posts from many people, as in life. Each
 page is judged as the pipeline judges it: oldest first, one flood context per account, every
 comment remembered, the administration's own comments not judged.
@@ -18,9 +18,9 @@ import pytest
 from hub.verdicts import DELETE, KEEP, REVIEW, CommentView, ModerationContext
 from hub_moderation.engine import Engine
 from hub_moderation.flood import Flood, campaign_signal
-from hub_ok import emulator_data as ok_data
-from hub_telegram import emulator_generate as tg_data
-from hub_vk import emulator_data as vk_data
+from hub_ok.emulator import data as ok_data
+from hub_telegram.emulator import generate as tg_data
+from hub_vk.emulator import data as vk_data
 
 NOW = 1_790_000_000
 #: (VK communities, posts, comments), (OK groups, topics, comments), (Telegram channels, posts,

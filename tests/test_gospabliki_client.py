@@ -12,8 +12,8 @@ import pytest
 
 from hub.errors import ApiError, AuthError, TransientError
 from hub.gospabliki.client import ReportRejectedError, push_report, report_key
-from hub.gospabliki.stub import GospablikiStub
-from hub.gospabliki.testing import sample_report
+from hub.sandbox.gospabliki_stub.sample_report import sample_report
+from hub.sandbox.gospabliki_stub.stub import GospablikiStub
 
 TOKEN = "gp-client-token-9876543210"
 TOKEN_ENV = "HUB_GOSPABLIKI_TOKEN"

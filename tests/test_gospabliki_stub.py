@@ -27,8 +27,8 @@ import httpx
 import pytest
 
 from hub.gospabliki import openapi
-from hub.gospabliki.stub import MAX_BODY, ROUTES, GospablikiStub
-from hub.gospabliki.testing import sample_report
+from hub.sandbox.gospabliki_stub.sample_report import sample_report
+from hub.sandbox.gospabliki_stub.stub import MAX_BODY, ROUTES, GospablikiStub
 
 TOKEN = "gp-test-token-0123456789"
 KEY = "report-key-0001"
@@ -508,7 +508,7 @@ def test_a_slow_client_does_not_hold_up_the_others(stub: GospablikiStub) -> None
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "hub.gospabliki.stub", *args],
+        [sys.executable, "-m", "hub.sandbox.gospabliki_stub", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -640,7 +640,7 @@ def test_the_openapi_file_is_yaml_a_real_parser_reads_back() -> None:
 def test_non_finite_numbers_and_lone_surrogates_are_bad_json(tmp_path):
     import httpx
 
-    from hub.gospabliki.stub import GospablikiStub
+    from hub.sandbox.gospabliki_stub.stub import GospablikiStub
 
     with GospablikiStub(db_path=tmp_path / "s.db", tokens=["t0ken-value"]) as stub:
         for body in (b'{"municipality": "x", "n": 1e400}', b'{"municipality": "\\ud800"}'):

@@ -134,6 +134,14 @@ def test_subcommand_help_follows_the_environment_in_process():
     assert "Show this message and exit." in english.output
 
 
+def test_plugins_commands_follow_the_environment_too():
+    """``hub emulator vk`` comes from the VK plugin (``register_commands``), not the core."""
+    russian = run(["emulator", "vk", "--help"], RUSSIAN).output
+    assert "Запустить эмулятор API ВКонтакте" in russian and "Параметры:" in russian
+    english = run(["emulator", "vk", "--help"], ENGLISH).output
+    assert "Run the VK API emulator" in english and not CYRILLIC.search(english)
+
+
 def test_ui_language_ru_gives_russian_help_with_lang_c(tmp_path):
     path = write_config(tmp_path, '[ui]\nlanguage = "ru"')
     result = run(["--config", str(path), "sync", "--help"], ENGLISH)

@@ -2,9 +2,9 @@
 
 import time
 
-from hub_ok.testing import OkDriver
-from hub_telegram.testing import TelegramDriver
-from hub_vk.testing import VkDriver
+from hub_ok.emulator.driver import OkDriver
+from hub_telegram.emulator.driver import TelegramDriver
+from hub_vk.emulator.driver import VkDriver
 
 
 def comment_count(driver) -> int:

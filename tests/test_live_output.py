@@ -27,8 +27,8 @@ from tests.test_moderation_pipeline import KeywordEngine
 make = plugins.make_plugin_manager
 
 
-def with_engine():
-    pm = make()
+def with_engine(**kwargs):
+    pm = make(**kwargs)
     pm.register(KeywordEngine(), name="keyword-engine")
     return pm
 

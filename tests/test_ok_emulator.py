@@ -1,6 +1,6 @@
 """The OK emulator over real HTTP: signature, auth order, shapes, paging, faults, control.
 
-These pin the emulator to the research notes (/work/shared/api/ok-api.md) so that the
+These pin the emulator to the research notes (docs/networks/ok.md) so that the
 production OK client tested against it behaves the same against api.ok.ru. Requests
 are signed here by an independent few-line signer, not by the emulator's own code.
 """
@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from hub_ok.emulator import OkEmulator
-from hub_ok.emulator_methods import METHODS
-from hub_ok.emulator_protocol import signature, signature_ok
+from hub_ok.emulator.methods import METHODS
+from hub_ok.emulator.protocol import signature, signature_ok
 
 NOW = 1_767_261_600  # 2026-01-01 10:00 UTC: fixed so data and tests are reproducible
 KEY = "DEMOOKAPPKEY"

@@ -1,6 +1,6 @@
 """The OK emulator's write side over real HTTP: upload, mediatopic.post, addDiscussionComment.
 
-These pin it to the notes (ok-api.md §6, §4.2, §1.4) so the plugin tested against
+These pin it to the notes (docs/networks/ok.md §6, §4.2, §1.4) so the plugin tested against
 it publishes the same way on api.ok.ru. Requests are signed by the independent
 signer of test_ok_emulator, not by the emulator's or the plugin's code.
 """
@@ -15,8 +15,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from hub_ok import emulator_publish
 from hub_ok.emulator import OkEmulator, emulator_command
+from hub_ok.emulator import publish as emulator_publish
 
 from .test_ok_emulator import NOW, TOKEN, control, err, err_of, ok, post, signed
 

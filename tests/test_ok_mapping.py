@@ -1,4 +1,4 @@
-"""Mapping OK JSON of the documented shapes (shared/api/ok-api.md §3–4) into models."""
+"""Mapping OK JSON of the documented shapes (``docs/networks/ok.md`` §3–4) into models."""
 
 from hub_ok import mapping
 
@@ -18,7 +18,7 @@ TOPIC = {
     "is_on_behalf_of_group": True,
 }
 
-# the real 2014 fixture from the notes (§4.1)
+# a real 2014 fixture published by a client library (docs/networks/ok.md §4.1)
 COMMENT = {
     "id": "MTM5NzIwNjM4MjQ3MTotMTU5NDE6MTM5NzIwNjM4MjQ3MTo2MjUwMzkyOTY2MjMyMDox",
     "type": "ACTIVE_MESSAGE",

@@ -28,8 +28,8 @@ from hub.network import (
 )
 from hub_ok import publish
 from hub_ok.emulator import OkEmulator
+from hub_ok.emulator.driver import SECRET_ENV, OkDriver
 from hub_ok.network import OkNetwork
-from hub_ok.testing import SECRET_ENV, OkDriver
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
 LINK = "https://adm.example.ru/news/12"

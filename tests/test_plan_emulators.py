@@ -18,8 +18,8 @@ import pytest
 from hub import plugins
 from hub.config import load_config
 from hub.daemon.runner import Daemon
-from hub.demo import TOKENS, _config_text
 from hub.plan import drafts, publish, replies
+from hub.sandbox.demo import TOKENS, _config_text
 from hub.store import Store
 from hub.sync import run_sync
 from hub_ok.emulator import OkEmulator

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from hub.actions import commands
 from hub.errors import ConfigError, HubError
 from hub.plan import publish, replies
 
@@ -46,12 +47,12 @@ def test_replies_use_approved_templates_once(env):
     store_comment(store)
     replies.add_template(store, "thanks", "{author}, спасибо! Передали в дорожную службу.", "smm")
     with pytest.raises(HubError, match="not approved"):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+        asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks"))
     replies.approve_template(store, "thanks", "head")
-    outcome = asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    outcome = asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks"))
     assert outcome.result.done and outcome.result.data["url"] == "u/c77"
     assert PlanNetwork.replies == [(9012, "Анна, спасибо! Передали в дорожную службу.", False)]
-    again = asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    again = asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks"))
     assert again.result.already and "u/c77" in again.result.detail
     assert len(PlanNetwork.replies) == 1  # never a second answer
     row = store.db.execute("SELECT kind, state FROM actions").fetchall()
@@ -62,8 +63,8 @@ def test_a_reply_whose_answer_was_lost_is_retried_with_care(env):
     config, pm, store = env
     answer_lost_once(env)
     with pytest.raises(HubError, match="may or may not have been applied"):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
-    asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+        asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks"))
+    asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks"))
     assert [r[2] for r in PlanNetwork.replies] == [False, True]  # the plugin was told to look
 
 
@@ -88,10 +89,10 @@ def test_a_lost_reply_is_checked_with_the_text_first_sent(env):
     config, pm, store = env
     answer_lost_once(env)
     with pytest.raises(HubError):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+        asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks"))
     replies.add_template(store, "thanks", "Спасибо большое!", "smm")
     replies.approve_template(store, "thanks", "head")
-    asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+    asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks"))
     assert [r[1:] for r in PlanNetwork.replies] == [("Спасибо!", False), ("Спасибо!", True)]
 
 
@@ -99,27 +100,27 @@ def test_a_reply_in_flight_elsewhere_is_not_sent_twice_and_a_person_can_resend(e
     config, pm, store = env
     answer_lost_once(env)
     with pytest.raises(HubError):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+        asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks"))
     # another process is sending it right now: its row is pending and fresh
     store.db.execute(
         "UPDATE actions SET state = 'pending', updated_at = ?", [publish.stamp(datetime.now(UTC))]
     )
     store.db.conn.commit()
     with pytest.raises(HubError, match="being carried out right now"):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+        asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks"))
     assert len(PlanNetwork.replies) == 1
     # a crash left it long ago: the repeat asks the network to look (retry=True) ...
     store.db.execute("UPDATE actions SET updated_at = '2026-01-01T00:00:00Z'")
     store.db.conn.commit()
     # ... unless a person looked and says it is not there
-    asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks", resend=True))
+    asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks", resend=True))
     assert [r[2] for r in PlanNetwork.replies] == [False, False]
-    again = asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks", resend=True))
+    again = asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks", resend=True))
     assert again.result.already and len(PlanNetwork.replies) == 2  # done stays done
     replies.add_template(store, "other", "Разберёмся.", "smm")
     replies.approve_template(store, "other", "head")
     with pytest.raises(HubError, match="--resend is for an answer"):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "other", resend=True))
+        asyncio.run(commands.reply(store, pm, config, "A:9012", "other", resend=True))
 
 
 def test_no_reply_to_the_community_itself_or_to_a_deleted_comment(env):
@@ -137,9 +138,9 @@ def test_no_reply_to_the_community_itself_or_to_a_deleted_comment(env):
     replies.add_template(store, "thanks", "Спасибо!", "smm")
     replies.approve_template(store, "thanks", "head")
     with pytest.raises(HubError, match="written by the community itself"):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+        asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks"))
     with pytest.raises(HubError, match="was deleted"):
-        asyncio.run(replies.reply(store, pm, config, "A:9013", "thanks"))
+        asyncio.run(commands.reply(store, pm, config, "A:9013", "thanks"))
     assert PlanNetwork.replies == []
 
 
@@ -152,15 +153,20 @@ def test_the_same_template_text_keeps_its_approval(env):
 
 def test_a_lost_reply_is_taken_up_by_the_next_run_without_a_second_answer(env):
     """Nobody re-runs 'hub reply' by hand: the next moderation run looks, then settles it."""
-    from hub.unfinished import resume_unfinished
+    from hub.actions.unfinished import resume_unfinished
+    from hub.networks import NetworkPool
+
+    async def resume():
+        async with NetworkPool(pm, config) as networks:
+            return await resume_unfinished(store, networks, config, config.accounts)
 
     config, pm, store = env
     answer_lost_once(env)
     with pytest.raises(HubError, match="may or may not have been applied"):
-        asyncio.run(replies.reply(store, pm, config, "A:9012", "thanks"))
+        asyncio.run(commands.reply(store, pm, config, "A:9012", "thanks"))
     assert store.db.execute("SELECT state FROM actions").fetchone() == ("unknown",)
-    resumed = asyncio.run(resume_unfinished(store, pm, config, config.accounts))
+    resumed = asyncio.run(resume())
     assert [(r.kind, r.ok) for r in resumed] == [("reply_comment", True)]
     assert [r[2] for r in PlanNetwork.replies] == [False, True]  # it looked before sending
     assert store.db.execute("SELECT state FROM actions").fetchone() == ("done",)
-    assert asyncio.run(resume_unfinished(store, pm, config, config.accounts)) == []
+    assert asyncio.run(resume()) == []

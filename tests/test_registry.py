@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub import migrations
-from hub.cli import cli, main, pass_ctx
-from hub.cli_registry import install
+from hub.cli import cli, main
 from hub.config import load_config
 from hub.errors import ConfigError, NotFoundError
 from hub.registry import sync_registry
@@ -93,7 +92,6 @@ def synced(path: Path, today: date | None = None) -> Store:
 
 def hub_cli(capsys, *args: str) -> tuple[int, str, str]:
     """Run the real ``hub`` entry point in-process: (exit code, stdout, stderr)."""
-    install(cli, pass_ctx)
     try:
         main(list(args))
         code = 0
@@ -495,10 +493,6 @@ def test_registry_events_cli(tmp_path, capsys):
     assert code == 0 and len(out.strip().splitlines()) == 2
 
 
-def test_install_is_idempotent():
-    install(cli, pass_ctx)
-    commands = dict(cli.commands)
-    install(cli, pass_ctx)
-    assert cli.commands == commands
-    assert "attest" in cli.commands["accounts"].commands
+def test_registry_commands_are_wired():
+    assert {"attest", "adopt"} <= set(cli.commands["accounts"].commands)
     assert {"orgs", "responsible", "registry", "notices"} <= set(cli.commands)

@@ -10,8 +10,8 @@ import pytest
 
 from hub.config import load_config
 from hub.errors import ConfigError, HubError
-from hub.gospabliki.stub import GospablikiStub
 from hub.report import build_report, push
+from hub.sandbox.gospabliki_stub.stub import GospablikiStub
 from hub.store import Store
 
 from .helpers import TOKEN, TOKEN_ENV, sync, write_config

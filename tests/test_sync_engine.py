@@ -187,7 +187,7 @@ def test_old_pinned_post_does_not_make_unread_posts_look_deleted(env):
 
 
 def test_missing_capability_is_explained_to_the_operator(env):
-    from hub.actions import ban_user, delete_comment
+    from hub.actions.commands import ban_user, delete_comment
     from hub.errors import HubError
 
     config, pm, store = env
@@ -265,7 +265,7 @@ def test_cancellation_is_never_swallowed(env, monkeypatch):
 def test_reconcile_rereads_each_window_post_once_per_period(env):
     from datetime import UTC, datetime, timedelta
 
-    from hub.reconcile import Round, load_round, save_round
+    from hub.sync.reconcile import Round, load_round, save_round
 
     config, pm, store = env
     ScriptedNetwork.walls["a"] = [post(i, 1, comments=1) for i in range(1, 9)]  # 8 in window
@@ -289,7 +289,7 @@ def test_reconcile_rereads_each_window_post_once_per_period(env):
 def test_reconcile_position_moves_only_with_stored_rows(env, monkeypatch):
     from datetime import UTC, datetime, timedelta
 
-    from hub.reconcile import Round, load_round, save_round
+    from hub.sync.reconcile import Round, load_round, save_round
 
     config, pm, store = env
     ScriptedNetwork.walls["a"] = [post(i, 1, comments=1) for i in range(1, 9)]

@@ -8,13 +8,13 @@ import sqlite3
 import pytest
 
 from hub import plugins
-from hub.actions import ban_user, delete_comment
+from hub.actions.commands import ban_user, delete_comment
 from hub.config import parse_config
 from hub.errors import ConfigError, HubError
 from hub.store import Store
 from hub.sync import check_accounts
 from hub.testing import TOKEN_ENV, stored_state
-from hub_ok.testing import SECRET_ENV, OkDriver
+from hub_ok.emulator.driver import SECRET_ENV, OkDriver
 
 from .test_cli import assert_one_line_error, hub
 

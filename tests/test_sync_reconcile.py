@@ -15,12 +15,12 @@ import pytest
 
 from hub import plugins
 from hub.config import load_config, parse_config
-from hub.reconcile import Round, load_round, save_round
 from hub.store import Store
 from hub.sync import run_sync
+from hub.sync.reconcile import Round, load_round, save_round
 from hub.testing import TOKEN_ENV as OK_TOKEN_ENV
 from hub.testing import stored_state
-from hub_ok.testing import SECRET_ENV, OkDriver
+from hub_ok.emulator.driver import SECRET_ENV, OkDriver
 from hub_vk.emulator import VkEmulator
 
 from .helpers import TOKEN, TOKEN_ENV, db_state, emulator_state, sync, write_config

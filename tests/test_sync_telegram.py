@@ -14,13 +14,13 @@ import time
 import pytest
 
 from hub import plugins
-from hub.actions import ban_user, delete_comment, restrict_user
+from hub.actions.commands import ban_user, delete_comment, restrict_user
 from hub.config import parse_config
 from hub.errors import HubError
 from hub.store import Store
 from hub.sync import check_account, run_sync
 from hub.testing import TOKEN_ENV, stored_state
-from hub_telegram.testing import TelegramDriver
+from hub_telegram.emulator.driver import TelegramDriver
 
 from .test_cli import hub
 

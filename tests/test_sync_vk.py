@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from hub import plugins
-from hub.actions import ban_user, delete_comment
+from hub.actions.commands import ban_user, delete_comment
 from hub.config import load_config
 from hub.store import Store
 from hub_vk.emulator import VkEmulator

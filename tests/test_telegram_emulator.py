@@ -1,6 +1,6 @@
 """The Telegram Bot API emulator over real HTTP: envelope, update stream, rights, moderation.
 
-These pin the emulator to the research notes (/work/shared/api/telegram-api.md) so the
+These pin the emulator to the research notes (docs/networks/telegram.md) so the
 hub's Telegram client, tested against it, behaves the same against api.telegram.org:
 the §3 update shapes, getUpdates' offset/allowed_updates/retention/409 rules (§2),
 the §5 moderation errors and the 429 ``retry_after`` parameter (§1).
@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub_telegram.emulator import DEFAULT_TOKEN, TelegramEmulator
+from hub_telegram.emulator.server import DEFAULT_TOKEN, TelegramEmulator
 
 NOW = 1_767_261_600  # 2026-01-01 10:00 UTC: fixed so data and tests are reproducible
 TOKEN = DEFAULT_TOKEN

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub_telegram.emulator import DEFAULT_TOKEN, TelegramEmulator
+from hub_telegram.emulator.server import DEFAULT_TOKEN, TelegramEmulator
 
 NOW = 1_767_261_600
 TOKEN = DEFAULT_TOKEN

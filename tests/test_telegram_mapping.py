@@ -1,4 +1,4 @@
-"""Mapping Telegram updates of the documented shapes (shared/api/telegram-api.md §3)."""
+"""Mapping Telegram updates of the documented shapes (``docs/networks/telegram.md`` §3)."""
 
 from hub_telegram import mapping
 

@@ -31,6 +31,7 @@ from hub.testing import TOKEN_ENV
 from hub_telegram import mapping
 from hub_telegram.client import TelegramClient
 from hub_telegram.emulator import TelegramEmulator
+from hub_telegram.emulator.driver import TelegramDriver
 from hub_telegram.network import Chats, TelegramNetwork
 from hub_telegram.publish import (
     POST_FIX,
@@ -38,7 +39,6 @@ from hub_telegram.publish import (
     compose_text,
     publish_problems,
 )
-from hub_telegram.testing import TelegramDriver
 
 from .test_sync_telegram import make_config
 from .test_telegram_mapping import CHANNEL, FORWARD, POST

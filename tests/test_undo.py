@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from hub import plugins
-from hub.actions import (
+from hub.actions.commands import (
     ban_user,
     delete_comment,
     restore_comment,
@@ -30,9 +30,9 @@ from hub.moderation import audit
 from hub.moderation.policy import Policy, Restriction, load_policies
 from hub.store import Store
 from hub.testing import TOKEN_ENV as TG_TOKEN_ENV
-from hub_telegram.testing import TelegramDriver
+from hub_telegram.emulator.driver import TelegramDriver
 from hub_vk.emulator import VkEmulator
-from hub_vk.emulator_methods import RESTORE_WINDOW
+from hub_vk.emulator.methods import RESTORE_WINDOW
 
 from .helpers import TOKEN, TOKEN_ENV, sync, write_config
 from .test_cli import assert_one_line_error, hub

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from hub import actions
+from hub.actions import outbox
+from hub.actions.unfinished import stuck, stuck_count
 from hub.cli import cli
 from hub.config import load_config
 from hub.errors import TransientError
 from hub.moderation.pipeline import Moderator
 from hub.store import Store
-from hub.unfinished import stuck, stuck_count
 from hub_vk.network import VkNetwork
 
 from .helpers import TOKEN, TOKEN_ENV, sync
@@ -121,8 +121,8 @@ def _claim_pending_delete(path, spam, claimed_by: str) -> None:
                     f"delete_comment:{account.id}:{spam}",
                     account.id,
                     str(spam),
-                    actions.utcnow(),
-                    actions.utcnow(),
+                    outbox.utcnow(),
+                    outbox.utcnow(),
                     claimed_by,
                 ],
             )
@@ -136,7 +136,7 @@ def test_a_deletion_in_flight_elsewhere_is_not_counted_as_a_failure(world):
     sync(path)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        claim = f"{actions.socket.gethostname()}:{other.pid}:{actions._start_time(other.pid)}"
+        claim = f"{outbox.socket.gethostname()}:{other.pid}:{outbox._start_time(other.pid)}"
         _claim_pending_delete(path, spam, claim)
         for _ in range(6):  # before the fix: five re-runs made the verdict failed for good
             report = run_moderate(path)
@@ -163,7 +163,7 @@ def test_a_crashed_processs_row_is_taken_over_without_waiting_a_minute(world):
         capture_output=True,
         text=True,
     )
-    _claim_pending_delete(path, spam, f"{actions.socket.gethostname()}:{gone.stdout.strip()}:1")
+    _claim_pending_delete(path, spam, f"{outbox.socket.gethostname()}:{gone.stdout.strip()}:1")
     report = run_moderate(path)
     assert report.carried_out[0].outcome.startswith("done")
     assert spam in emu.snapshot()["communities"][str(gid)]["deleted_comments"]
@@ -334,7 +334,7 @@ def test_a_telegram_deletion_whose_answer_was_lost_ends_deleted_in_the_database(
     so the comment is marked deleted instead of counting as still up in compliance."""
     from hub.sync import run_sync
     from hub_telegram.emulator import TelegramEmulator
-    from hub_telegram.testing import TelegramDriver
+    from hub_telegram.emulator.driver import TelegramDriver
 
     from .test_sync_telegram import TOKEN_ENV as TG_TOKEN_ENV
     from .test_sync_telegram import make_config

@@ -15,7 +15,7 @@ from hub.network import UPDATES, Network, ThreadComment, ThreadLink, UpdateBatch
 from hub.plugins import make_plugin_manager
 from hub.store import Store
 from hub.sync import run_sync
-from hub.updates import poll_lock
+from hub.sync.stream import poll_lock
 
 NOW = int(time.time())
 
@@ -145,9 +145,9 @@ def test_crash_after_storing_before_confirming_loses_and_doubles_nothing(env):
 
 
 def test_crash_before_the_commit_means_redelivery_absorbed(env, monkeypatch):
-    import hub.updates
+    import hub.sync.stream
 
-    real = hub.updates.store_batch
+    real = hub.sync.stream.store_batch
     calls = []
 
     def crash_on_second(store, network, batch):
@@ -157,13 +157,13 @@ def test_crash_before_the_commit_means_redelivery_absorbed(env, monkeypatch):
             raise RuntimeError("power cut inside the transaction")
         return counts
 
-    monkeypatch.setattr(hub.updates, "store_batch", crash_on_second)
+    monkeypatch.setattr(hub.sync.stream, "store_batch", crash_on_second)
     failed = run(env)  # the crash stops this stream's account, not the run (issue 12)
     assert failed[0].status == "failed" and failed[0].unexpected == "RuntimeError"
     _config, _pm, store = env
     assert store.db.execute("SELECT next_offset FROM poll_state").fetchone()[0] == 3
     assert store.db.execute("SELECT COUNT(*) FROM thread_links").fetchone()[0] == 0  # rolled back
-    monkeypatch.setattr(hub.updates, "store_batch", real)
+    monkeypatch.setattr(hub.sync.stream, "store_batch", real)
     Stream.confirmed = 0  # the network still has batch 2: it was never confirmed
     runs = run(env)
     assert runs[0].ok

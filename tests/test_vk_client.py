@@ -269,7 +269,7 @@ async def test_writes_are_not_retried(respx_mock):
 
 def test_captcha_asks_a_person_not_for_a_new_token():
     from hub.models import Account
-    from hub.sync import describe_error
+    from hub.networks import describe_error
 
     account = Account("a", "vk", "1", "", "HUB_VK_A")
     captcha = describe_error(account, classify(14, "Captcha needed", "wall.get"))

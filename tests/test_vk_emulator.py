@@ -1,6 +1,6 @@
 """The VK emulator over real HTTP: shapes, errors, limits, execute, control endpoints.
 
-These pin the emulator to the research notes (/work/shared/api/vk-api.md) so that the
+These pin the emulator to the research notes (docs/networks/vk.md) so that the
 production client tested against it behaves the same against api.vk.ru.
 """
 
@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from hub_vk.emulator import VkEmulator
-from hub_vk.emulator_methods import METHODS
+from hub_vk.emulator.methods import METHODS
 
 NOW = 1_767_261_600  # 2026-01-01 10:00 UTC: fixed so data and tests are reproducible
 TOKEN = "demo-vk-token"

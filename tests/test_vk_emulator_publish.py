@@ -1,6 +1,6 @@
 """The VK emulator's publishing over real HTTP: photo upload, wall.post, wall.createComment.
 
-These pin the emulator to dev.vk.com and the schema (vk-api.md §2, §4) so the plugin
+These pin the emulator to dev.vk.com and the schema (docs/networks/vk.md §2, §4) so the plugin
 tested against it posts the same way on api.vk.ru: the guid makes a resend answer the
 same post, a community token is refused where VK refuses it, and a lost answer leaves
 exactly one post behind.
@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from hub_vk.emulator import VkEmulator
-from hub_vk.emulator_cli import emulator_command
+from hub_vk.emulator.cli import emulator_command
 
 NOW = 1_767_261_600
 TOKEN = "vk1.a.admin-token"

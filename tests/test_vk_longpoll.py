@@ -1,7 +1,7 @@
 """VK Bots Long Poll end to end: the emulator's event log and ``a_check`` over real
 loopback HTTP, and the production :class:`LongPoll` client on top of it.
 
-Pinned to /work/shared/api/vk-api.md §7.1 (protocol, ``failed`` 1/2/3) and §7.3
+Pinned to docs/networks/vk.md §7.1 (protocol, ``failed`` 1/2/3) and §7.3
 (event objects and the example reply).
 """
 
@@ -17,7 +17,7 @@ import pytest
 
 from hub.errors import TransientError
 from hub_vk.client import VkClient
-from hub_vk.emulator import TOKEN_OWNER_BASE, VkEmulator
+from hub_vk.emulator.server import TOKEN_OWNER_BASE, VkEmulator
 from hub_vk.longpoll import LongPoll, LongPollBatch, events_to_models
 
 NOW = 1_767_261_600

@@ -1,4 +1,4 @@
-"""Mapping VK JSON of the documented shapes (shared/api/vk-api.md §3) into models, no HTTP."""
+"""Mapping VK JSON of the documented shapes (``docs/networks/vk.md`` §3) into models, no HTTP."""
 
 from hub_vk import mapping
 
@@ -210,9 +210,9 @@ def test_a_sync_stores_the_rest_when_one_post_id_overflows_and_reads_text_number
     tmp_path, monkeypatch
 ):
     """Before: an OverflowError traceback stopped the sync; numbers as text lost comments."""
-    import hub_vk.emulator_methods as methods
+    import hub_vk.emulator.methods as methods
     from hub_vk.emulator import VkEmulator
-    from hub_vk.emulator_data import Post
+    from hub_vk.emulator.data import Post
 
     from .helpers import TOKEN, TOKEN_ENV, sync, write_config
 
