@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import importlib
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,9 @@ from hub import settings
 from hub.config import LOAD_CHECKS, parse_config
 from hub.errors import ConfigError
 from hub.settings import Section
+from tests.helpers import REPO
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 ACCOUNT = {"id": "a", "network": "vk", "external_id": "1", "token_env": "T"}
 
 

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
+
+ROOT = REPO
 SCANNED = ("hub", "plugins", "tests", "bench", "docs")
 NETWORK_DOCS = ROOT / "docs" / "networks"
 NETWORKS = ("vk", "ok", "telegram")

@@ -1,7 +1,6 @@
 """The plugin machinery: entry points, hooks as a tested, documented contract."""
 
 import re
-from pathlib import Path
 
 import click
 import pytest
@@ -10,8 +9,9 @@ from click.testing import CliRunner
 from hub import hookspecs, plugins
 from hub.errors import ConfigError
 from hub.network import Network
+from tests.helpers import REPO
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
+DOCS = REPO / "docs" / "plugins.md"
 
 
 def hook_names():

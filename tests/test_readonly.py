@@ -31,9 +31,8 @@ from hub.cli import cli
 from hub.cli.common import READ_ONLY_COMMANDS
 from hub.errors import ConfigError
 from hub.store import Store
-
-from .compliance_seed import ADM, seed
-from .test_registry import hub_cli, one_line_error
+from tests.compliance_seed import ADM, seed
+from tests.registry.test_registry import hub_cli, one_line_error
 
 NOBODY = 65534
 PR_CAPBSET_DROP = 24
