@@ -31,9 +31,9 @@ from hub.compliance import compliance_report, network_page_fields
 from hub.compliance.render import to_json, to_table
 from hub.compliance.week import week_of
 from hub.config import load_config, parse_config
-from hub.demo import TOKENS, _config_text
 from hub.plan import drafts, publish
 from hub.plan.settings import parse_plan
+from hub.sandbox.demo import TOKENS, _config_text
 from hub.store import Store
 from hub.sync import run_sync
 from hub_ok.emulator import OkEmulator

@@ -35,7 +35,7 @@ from emulators import spawn
 
 from hub import plugins
 from hub.config import parse_config
-from hub.daemon.schedule import DEFAULT_SYNC
+from hub.daemon.schedule import default_sync
 from hub.log import configure_logging
 from hub.store import Store
 from hub.sync import run_sync
@@ -133,7 +133,8 @@ def timed_sync(config, url: str, label: str) -> dict:
 def reconcile_day(config, url: str, network: str, no_change: int, syncs: int | None) -> bool:
     """A day of syncs with nothing new: what the reconcile adds to the no-change cost."""
     hours = config.sync.reconcile_hours
-    syncs = syncs or int(86400 // DEFAULT_SYNC[network])
+    interval = default_sync(plugins.networks(plugins.make_plugin_manager()))[network]
+    syncs = syncs or int(86400 // interval)
     start = datetime.now(UTC)
     per_sync, reread = [], 0
     for i in range(1, syncs + 1):

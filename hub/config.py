@@ -5,6 +5,21 @@ The config is found at ``--config PATH``, else ``$HUB_CONFIG``, else
 names the key and how to fix it, raised before anything is written.
 Secrets never sit in the file: accounts name the environment variable holding
 their token (``token_env``).
+
+This module reads the core's sections (``[database]``, ``[networks]``,
+``[[accounts]]``, ``[sync]``, ``[ui]``) and imports no feature package: each
+feature's settings live with the feature (``[plan]``: hub.plan.settings,
+``[registry]``: hub.registry.settings, ...), all read through one helper,
+:class:`hub.settings.Section`, so every section refuses an unknown key and a bad
+value in the same words. The features whose mistakes must stop a run before any
+work are named in :data:`LOAD_CHECKS` as ``"module:function"`` text, imported
+when a config is loaded. Why text rather than imports or a registry the features
+fill in at import: features import this module (for :class:`Config`), so importing
+them here is a cycle; and a registration made at import would check a section only
+if something had happened to import its feature first, so a script or a test
+calling :func:`load_config` alone would skip the check without a word. Text names
+keep the dependency one way and the checks unconditional; a test imports every
+entry, so a renamed function fails the build rather than a load.
 """
 
 from __future__ import annotations
@@ -13,12 +28,14 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
 from .i18n import _, parse_ui
 from .models import Account
+from .settings import Section, check_past_date
 
 DEFAULT_CONFIG = Path("config") / "hub.toml"
 #: matched with ``fullmatch``: ``$`` also matches before a final newline, and an id
@@ -51,6 +68,15 @@ TOP_LEVEL_KEYS = {
     "compliance",
     "ui",  # [ui] language = "ru" | "en": hub.i18n
 }
+#: the features' checks run on every load, in this order, after the core's sections:
+#: ``"module:function"``, the function called with the :class:`Config` being returned
+#: (see the module's docstring for why they are text). The other feature sections
+#: ([compliance], [notices], [daemon], [gospabliki]) are checked when their feature runs.
+LOAD_CHECKS = (
+    "hub.registry.settings:check_config",  # [[organizations]], accounts' organizations, [registry]
+    "hub.plan.settings:check_config",  # [plan]
+    "hub.moderation.policy:check_config",  # [moderation]: the policies
+)
 
 
 @dataclass
@@ -65,25 +91,13 @@ class SyncSettings:
 SYNC_KEYS = {"recent_window_days", "reconcile_hours"}
 
 
-def _sync_settings(table: dict[str, Any], where: str) -> SyncSettings:
+def _sync_settings(data: dict[str, Any], where: str) -> SyncSettings:
     """The [sync] table, each value checked, a misspelled key refused."""
-    unknown = set(table) - SYNC_KEYS
-    if unknown:
-        raise ConfigError(
-            f"[sync]{where} has an unknown key {sorted(unknown)[0]!r}; "
-            f"known: {', '.join(sorted(SYNC_KEYS))}"
-        )
-    window = table.get("recent_window_days", 30)
-    if isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= 3650:
-        raise ConfigError(
-            f"[sync] recent_window_days{where} must be a whole number of days from 0 to 3650"
-        )
-    hours = table.get("reconcile_hours", 24)
-    if isinstance(hours, bool) or not isinstance(hours, int) or not 0 <= hours <= 8760:
-        raise ConfigError(
-            f"[sync] reconcile_hours{where} must be a whole number of hours from 0 (never) to 8760"
-        )
-    return SyncSettings(recent_window_days=window, reconcile_hours=hours)
+    table = Section.of(data, "sync", SYNC_KEYS, where)
+    return SyncSettings(
+        recent_window_days=table.whole("recent_window_days", 30, 0, 3650, unit="days"),
+        reconcile_hours=table.whole("reconcile_hours", 24, 0, 8760, unit="hours", zero="never"),
+    )
 
 
 @dataclass
@@ -158,52 +172,33 @@ def parse_config(
             )
         )
     base = path.parent if path else Path.cwd()
-    database = _table(data, "database", where)
-    db_path = Path(db_override) if db_override else base / str(database.get("path", "hub.db"))
-    networks = _table(data, "networks", where)
-    for name, settings in networks.items():
-        if not isinstance(settings, dict):
-            raise ConfigError(f"[networks.{name}]{where} must be a table")
-        _reject_secrets(settings, f"[networks.{name}]", where)
-    sync = _sync_settings(_table(data, "sync", where), where)
+    database = Section.of(data, "database", {"path"}, where)
+    db_file = database.text("path", "hub.db", default="hub.db")
+    db_path = Path(db_override) if db_override else base / db_file
+    networks = Section.of(data, "networks", None, where).table
+    for name, settings in networks.items():  # each plugin checks its own keys when it starts
+        label = f"[networks.{name}]"
+        _reject_secrets(Section(settings, label, None, where).table, label, where)
+    sync = _sync_settings(data, where)
     raw_accounts = data.get("accounts", [])
     if not isinstance(raw_accounts, list):
         raise ConfigError(f"'accounts'{where} must be an array of tables: [[accounts]]")
     accounts = [_parse_account(raw, i, where) for i, raw in enumerate(raw_accounts)]
     _check_unique(accounts, where)
-    from .registry.settings import check_account_organizations, parse_registry
-
-    check_account_organizations(data, accounts, where)  # a typo'd name: refused
-    parse_registry(data)  # [registry], checked before any work
-    from .plan.settings import parse_plan  # the content plan's table, checked before any work
-
-    parse_plan(data)
     parse_ui(data, where)  # the language itself was chosen at start-up (hub.i18n.setup)
-    return Config(
+    config = Config(
         path=path,
         db_path=db_path,
         networks=networks,
         accounts=accounts,
         sync=sync,
-        moderation=_moderation(data, where),
+        moderation=Section.of(data, "moderation", None, where).table,
         raw=data,
     )
-
-
-def _moderation(data: dict[str, Any], where: str) -> dict[str, Any]:
-    """The [moderation] table, its policies checked now so a mistake stops before any work."""
-    from .moderation.policy import load_policies
-
-    table = _table(data, "moderation", where)
-    load_policies(table)
-    return table
-
-
-def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"[{key}]{where} must be a table")
-    return value
+    for check in LOAD_CHECKS:  # the features' sections, checked before any work
+        module, function = check.split(":")
+        getattr(import_module(module), function)(config)
+    return config
 
 
 def _reject_secrets(table: dict[str, Any], label: str, where: str) -> None:
@@ -220,12 +215,7 @@ def _parse_account(raw: Any, index: int, where: str) -> Account:
     if not isinstance(raw, dict):
         raise ConfigError(f"{label}{where} must be a table ([[accounts]])")
     _reject_secrets(raw, label, where)
-    unknown = set(raw) - ACCOUNT_KEYS
-    if unknown:
-        raise ConfigError(
-            f"{label}{where}: unknown key {sorted(unknown)[0]!r}; "
-            f"allowed keys: {', '.join(sorted(ACCOUNT_KEYS))}"
-        )
+    Section(raw, label, ACCOUNT_KEYS, where)
     for key in ("id", "network", "external_id", "token_env"):
         value = raw.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -252,10 +242,8 @@ def _parse_account(raw: Any, index: int, where: str) -> Account:
             f"{label}{where}: events_token_env must be the NAME of an environment variable "
             "(like HUB_VK_EVENTS_KLOCHKI), not the token itself"
         )
-    from .registry.settings import parse_past_date
-
     since, created = (
-        parse_past_date(raw[key], f"{label}{where}: {key}") if key in raw else None
+        check_past_date(raw[key], f"{label}{where}: {key}") if key in raw else None
         for key in ("existing_since", "created")
     )
     if since and created:

@@ -57,12 +57,22 @@ class TransientError(ApiError):
 
     ``maybe_applied`` is False when the network surely did nothing (it refused
     the request for its rate, or the connection never opened): only then may a
-    write be sent again without looking first.
+    write be sent again without looking first. ``retry_after`` is the wait the
+    server asked for (Telegram's ``retry_after``, HTTP ``Retry-After``), when it
+    named one: :mod:`hub.retry` waits that long, or pauses the account past a limit.
     """
 
-    def __init__(self, message: str, *, maybe_applied: bool = True, **kw):
+    def __init__(
+        self,
+        message: str,
+        *,
+        maybe_applied: bool = True,
+        retry_after: float | None = None,
+        **kw,
+    ):
         super().__init__(message, **kw)
         self.maybe_applied = maybe_applied
+        self.retry_after = retry_after
 
 
 class RateLimitedError(ApiError):

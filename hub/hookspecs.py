@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
+import click
 import pluggy
 
 from .verdicts import CommentView, ModerationContext, Verdict
@@ -19,8 +19,18 @@ def register_networks(register: Callable[[type], None]) -> None:
 
 
 @hookspec
-def register_emulators(register: Callable[[str, Any], None]) -> None:
-    """Register a click command that runs a network emulator: ``register(name, command)``."""
+def register_emulators(register: Callable[[str, type], None]) -> None:
+    """Register a network's emulator class, which the demo starts: ``register(name, cls)``."""
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add click commands to the ``hub`` group ``cli`` (a network: ``hub emulator <name>``)."""
+
+
+@hookspec
+def moderation_settings() -> Iterable[str]:
+    """The ``[moderation]`` keys a moderation engine reads; the core accepts them with its own."""
 
 
 @hookspec(firstresult=True)

@@ -12,11 +12,13 @@ a cap on its size, and its JSON nesting is bounded before it is parsed.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import functools
 import json as jsonlib
 import re
 import ssl
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -253,7 +255,11 @@ async def post_form(
     if status in (408, 499):  # a proxy gave up waiting: the request may have been applied
         raise TransientError(f"{speaker} answered HTTP {status}", method=method)
     if status >= 500 or (status == 429 and not errors_in_body):
-        raise TransientError(f"{speaker} answered HTTP {status}", method=method)
+        raise TransientError(
+            f"{speaker} answered HTTP {status}",
+            method=method,
+            retry_after=retry_after_seconds(response.headers),
+        )
     if status >= 400 and not errors_in_body:
         raise ApiError(f"{speaker} answered HTTP {status}", method=method)
     try:
@@ -263,6 +269,23 @@ async def post_form(
             raise ApiError(f"{speaker} answered HTTP {status}", method=method) from None
         raise TransientError(str(exc), method=method) from None
     return body, response.headers
+
+
+def retry_after_seconds(headers: httpx.Headers | dict[str, str] | None) -> float | None:
+    """The wait an HTTP ``Retry-After`` header asks for (seconds or a date); None without one."""
+    value = (headers or {}).get("retry-after") or (headers or {}).get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None  # unreadable: the usual back-off
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def _upload_size(files: Any) -> int:

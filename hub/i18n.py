@@ -72,17 +72,9 @@ def language_from_env(environ: Mapping[str, str] | None = None) -> str:
 def parse_ui(data: Mapping[str, Any], where: str = "") -> str | None:
     """The ``[ui]`` table's language, checked; None when the config does not say."""
     from .errors import ConfigError
+    from .settings import Section  # here, not at the top: hub.settings imports this module
 
-    table = data.get("ui", {})
-    if not isinstance(table, dict):
-        raise ConfigError(_("[ui]{where} must be a table").format(where=where))
-    unknown = sorted(set(table) - {"language"})
-    if unknown:
-        raise ConfigError(
-            _("[ui]{where} has an unknown key {key!r}; known: language").format(
-                where=where, key=unknown[0]
-            )
-        )
+    table = Section.of(data, "ui", {"language"}, where)
     language = table.get("language")
     if language is not None and language not in LANGUAGES:
         raise ConfigError(
@@ -181,9 +173,11 @@ def parse_moment(text: str) -> datetime:
 def walk(command: click.Command, *, dynamic: bool = False) -> Iterator[click.Command]:
     """``command`` and every command under it.
 
-    Groups that make their commands on demand (the plugins' emulators) are asked
-    only when ``dynamic``: each run would otherwise load every plugin to translate
-    help nobody asked for; such a group translates what it hands out instead.
+    Groups that make their commands on demand (a ``click.Group`` overriding
+    ``get_command``) are asked only when ``dynamic``: each run would otherwise
+    build them to translate help nobody asked for; such a group translates what it
+    hands out instead. The plugins' commands (``register_commands``) are in the tree
+    from import on, and translated with the rest.
     """
     yield command
     if not isinstance(command, click.Group):

@@ -22,6 +22,17 @@ from .models import Account, AccountMeta, Author, Comment, CommentId, Post
 T = TypeVar("T")
 Outcome = T | ApiError
 
+
+def community_ids(raw: dict[str, Any], keys: Sequence[str]) -> set[int]:
+    """The ids under ``keys`` of a page's payload, as authors name a community (negative)."""
+    ids = set()
+    for key in keys:
+        value = raw.get(key)
+        if isinstance(value, int | str) and str(value).lstrip("-").isdigit():
+            ids.add(-abs(int(value)))
+    return ids
+
+
 #: capability names a network declares in :attr:`Network.capabilities`
 DELETE_COMMENT = "delete_comment"
 BAN_USER = "ban_user"
@@ -249,6 +260,29 @@ class Network(abc.ABC):
     page_fields: ClassVar[frozenset[str]] = frozenset(
         {"description", "contacts", "working_hours", "website", "avatar", "cover"}
     )
+    #: how often the daemon syncs an account of this network unless ``[daemon] sync_seconds``
+    #: says otherwise (hub.daemon.schedule)
+    default_sync_seconds: ClassVar[float] = 300.0
+    #: regular expressions for this network's tokens, wherever they travel (a URL path, a
+    #: message): the redaction step masks every match besides the remembered values. Group 1,
+    #: when there is one, is what stays ("/bot" of "/bot<token>"); the rest becomes ``***``
+    token_patterns: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def own_author_ids(cls, account: Account, raw: dict[str, Any]) -> set[int]:
+        """Author ids that are the administration itself, from the account and its page.
+
+        ``raw`` is the page's payload as the last sync stored it (``AccountMeta.raw``;
+        empty before the first sync). By default: the community named by
+        ``external_id`` and by the payload's ``id``, written as negative ids, the way
+        walls name a community. A network whose payload names its page otherwise, or
+        names more (a linked group), says so here.
+        """
+        ids = community_ids(raw, ("id",))
+        external = account.external_id
+        if external.lstrip("-").isdigit():
+            ids.add(-abs(int(external)))
+        return ids
 
     def __init__(self, settings: dict[str, Any], token_for: Callable[[Account], str]):
         self.settings = self.checked_settings(settings)

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import settings as settings_check
 from .compliance import summary_week, weekly_summary
 from .config import Config
 from .errors import ApiError, AuthError, ConfigError, HubError, TransientError
@@ -36,6 +35,7 @@ from .gospabliki.client import push_report, report_key
 from .registry import mark_notices_sent, pending_notices, registry_snapshot
 from .registry.notices import KIND_TEXT
 from .secrets import redact, secret_from_env
+from .settings import Section
 from .store import Store, utcnow
 
 GOSPABLIKI_KEYS = {"endpoint", "token_env", "municipality"}
@@ -51,23 +51,17 @@ class GospablikiSettings:
 
 
 def gospabliki_settings(config: Config) -> GospablikiSettings:
-    table = config.raw.get("gospabliki")
-    if not isinstance(table, dict):
+    if "gospabliki" not in config.raw:
         raise ConfigError(
             "no [gospabliki] section in the config: set endpoint, token_env and municipality"
         )
-    unknown = set(table) - GOSPABLIKI_KEYS
-    if unknown:
-        raise ConfigError(
-            f"[gospabliki] has an unknown key {sorted(unknown)[0]!r}; "
-            f"known: {', '.join(sorted(GOSPABLIKI_KEYS))}"
-        )
-    endpoint = settings_check.http_url(table, "endpoint", "gospabliki").rstrip("/")
-    token_env = settings_check.text(
-        table, "token_env", "gospabliki", "the NAME of the variable holding the Gospabliki token"
+    table = Section.of(config.raw, "gospabliki", GOSPABLIKI_KEYS)
+    endpoint = table.url("endpoint").rstrip("/")
+    token_env = table.required_text(
+        "token_env", "the NAME of the variable holding the Gospabliki token"
     )
-    municipality = settings_check.text(
-        table, "municipality", "gospabliki", "the municipality's name as Gospabliki knows it"
+    municipality = table.required_text(
+        "municipality", "the municipality's name as Gospabliki knows it"
     )
     return GospablikiSettings(endpoint, token_env, municipality)
 

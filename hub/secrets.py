@@ -2,14 +2,18 @@
 
 Every token the hub reads goes through :func:`token_from_env`, which remembers
 its value; :func:`redact` replaces any remembered value (and anything that looks
-like a bearer header or an ``access_token=`` parameter) in text bound for logs,
-error messages or exports.
+like a bearer header, an ``access_token=`` parameter or a token of a registered
+network) in text bound for logs, error messages or exports. What a network's
+tokens look like is the network's to say (:attr:`hub.network.Network.token_patterns`);
+:func:`hub.plugins.networks` adds them here as plugins register, so the patterns
+above work from the start and a network's join them once its plugin is loaded.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 
 from .errors import ConfigError
 from .i18n import _
@@ -19,8 +23,9 @@ _known: set[str] = set()
 _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[^\s'\"]+"),
     re.compile(r"(?i)(access_token=)[^&\s'\"]+"),
-    re.compile(r"(/bot)\d+:[A-Za-z0-9_-]+"),  # Telegram puts its token in the path
 ]
+#: the registered networks' token patterns (Network.token_patterns), by their text
+_network_patterns: dict[str, re.Pattern[str]] = {}
 MASK = "***"
 
 
@@ -29,12 +34,23 @@ def remember(secret: str) -> None:
         _known.add(secret)
 
 
+def add_token_patterns(patterns: Iterable[str]) -> None:
+    """Mask matches of these too (a network's token shapes); group 1, if any, is kept."""
+    for pattern in patterns:
+        if pattern not in _network_patterns:
+            _network_patterns[pattern] = re.compile(pattern)
+
+
+def _mask(match: re.Match[str]) -> str:
+    return (match.group(1) if match.re.groups else "") + MASK
+
+
 def redact(text: str) -> str:
     for secret in sorted(_known, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + MASK, text)
+    for pattern in (*_PATTERNS, *_network_patterns.values()):
+        text = pattern.sub(_mask, text)
     return text
 
 

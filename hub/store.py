@@ -487,22 +487,37 @@ class Store:
             for cid, (_text, deleted_at) in existing.items()
             if cid not in seen_live and deleted_at is None
         ]
-        if gone:
-            self.db.conn.executemany(
-                "UPDATE comments SET deleted_at = ?, deleted_by = COALESCE(deleted_by, 'network') "
-                "WHERE account_id = ? AND network_id = ?",
-                [[now, account.id, cid] for cid in gone],
-            )
+        self.mark_comments_deleted(account.id, gone, now=now)
         placeholders_new = [
             c.network_id for c in comments if c.deleted and c.network_id not in existing
         ]
-        if placeholders_new:
-            self.db.conn.executemany(
-                "UPDATE comments SET deleted_at = ?, deleted_by = 'network' "
-                "WHERE account_id = ? AND network_id = ? AND deleted_at IS NULL",
-                [[now, account.id, cid] for cid in placeholders_new],
-            )
+        self.mark_comments_deleted(account.id, placeholders_new, now=now)
         return new, changed, len(gone)
+
+    def mark_comments_deleted(
+        self,
+        account_id: str,
+        network_ids: Iterable[Any],
+        *,
+        by: str = "network",
+        now: str | None = None,
+    ) -> int:
+        """Mark live comments deleted; return how many were live. The one such UPDATE.
+
+        The wall walk (a comment gone from its post's complete set, or shown as a
+        placeholder), pushed events (the network says it was deleted) and the
+        hub's own removals all mark comments here; a row is never removed. ``by``
+        is who deleted it (``network`` or ``hub``); a mark already set is kept.
+        """
+        rows = [[now or utcnow(), by, account_id, cid] for cid in network_ids]
+        if not rows:
+            return 0
+        cursor = self.db.conn.executemany(
+            "UPDATE comments SET deleted_at = ?, deleted_by = COALESCE(deleted_by, ?) "
+            "WHERE account_id = ? AND network_id = ? AND deleted_at IS NULL",
+            rows,
+        )
+        return cursor.rowcount
 
     def mark_comment_deleted_by_hub(self, comment_local_id: int) -> None:
         """Mark the comment deleted, and lower its post's expected comment count by one.
@@ -547,12 +562,20 @@ class Store:
 
     def mark_author_comments_deleted(self, account_id: str, author_id: int) -> int:
         """The network removed all of an author's messages (a Telegram ban) and will not say so."""
-        cursor = self.db.execute(
-            "UPDATE comments SET deleted_at = ?, deleted_by = 'hub' "
-            "WHERE account_id = ? AND author_id = ? AND deleted_at IS NULL",
-            [utcnow(), account_id, author_id],
-        )
-        return cursor.rowcount
+        rows = self.db.execute(
+            "SELECT network_id FROM comments WHERE account_id = ? AND author_id = ? "
+            "AND deleted_at IS NULL",
+            [account_id, author_id],
+        ).fetchall()
+        return self.mark_comments_deleted(account_id, [r[0] for r in rows], by="hub")
+
+    def post_local_id(self, account: Account, post_network_id: int) -> int | None:
+        """The stored post's row id, or None while the post is not stored."""
+        row = self.db.execute(
+            "SELECT id FROM posts WHERE account_id = ? AND network_id = ?",
+            [account.id, post_network_id],
+        ).fetchone()
+        return row[0] if row else None
 
     # -- sync state ----------------------------------------------------------
     def sync_state(self, account_id: str) -> dict[str, Any]:

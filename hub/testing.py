@@ -12,7 +12,7 @@ plugin's tests::
                 yield MyNetDriver(emulator)
 
 where the driver implements :class:`EmulatorDriver` over the plugin's emulator
-(see ``hub_vk.testing`` and ``hub_ok.testing``). The suite drives the real
+(see ``hub_vk.emulator.driver`` and ``hub_ok.emulator.driver``). The suite drives the real
 library — config, store, sync engine, actions — over real loopback HTTP.
 Requires pytest (a test dependency).
 """
@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import pytest
 
 from . import plugins
-from .actions import ban_user, delete_comment, restore_comment, unban_user
+from .actions.commands import ban_user, delete_comment, restore_comment, unban_user
 from .config import Config, parse_config
 from .errors import HubError
 from .log import configure_logging

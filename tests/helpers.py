@@ -11,6 +11,10 @@ from hub.config import Config, load_config
 from hub.store import Store
 from hub.sync import run_sync
 
+#: the tests' folder and the repository, for data files and docs
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+
 TOKEN = "vk1.a.test-admin-token-0001"
 TOKEN_ENV = "HUB_VK_TOKEN_TEST"
 

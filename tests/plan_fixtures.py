@@ -1,4 +1,4 @@
-"""The scripted network and fixtures the content-plan tests share (tests/test_plan*.py).
+"""The scripted network and fixtures the content-plan tests share (tests/plan/test_plan*.py).
 
 A wall in memory whose ``publish_post`` can be told to succeed, refuse, or lose
 its answer before or after the post exists, so each path of the outbox can be

@@ -7,9 +7,8 @@ import sqlite3
 
 from hub import secrets
 from hub_vk.emulator import VkEmulator
-
-from .helpers import TOKEN_ENV, write_config
-from .test_cli import hub
+from tests.cli.test_cli import hub
+from tests.helpers import TOKEN_ENV, write_config
 
 CANARY = "vk1.a.CANARY-7f3a9e-do-not-leak"
 BAD_CANARY = "vk1.a.CANARY-bad-4411-do-not-leak"

@@ -1,12 +1,11 @@
-from pathlib import Path
-
 import pytest
 
 from hub.config import load_config, parse_config
 from hub.errors import ConfigError
 from hub.init import STARTER
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO
 
 GOOD = """
 [database]

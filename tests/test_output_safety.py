@@ -34,10 +34,9 @@ from hub.registry import export_registry, registry_snapshot
 from hub.registry.events import record_event
 from hub.safe_text import public_text, safe_url, terminal_text
 from hub.store import Store
-
-from .compliance_seed import PAGE_FIELDS, local, seed, utc
-from .test_registry import ADMIN, hub_cli
-from .test_registry_export import TITLES, registry  # noqa: F401 - a fixture
+from tests.compliance_seed import PAGE_FIELDS, local, seed, utc
+from tests.registry.test_registry import ADMIN, hub_cli
+from tests.registry.test_registry_export import TITLES, registry  # noqa: F401 - a fixture
 
 #: what a resident (or a network's page name) may carry: a title change, a screen clear,
 #: a right-to-left override that reverses what follows, a NUL

@@ -1,15 +1,17 @@
 """The plugin machinery: entry points, hooks as a tested, documented contract."""
 
 import re
-from pathlib import Path
 
+import click
 import pytest
+from click.testing import CliRunner
 
 from hub import hookspecs, plugins
 from hub.errors import ConfigError
 from hub.network import Network
+from tests.helpers import REPO
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
+DOCS = REPO / "docs" / "plugins.md"
 
 
 def hook_names():
@@ -90,6 +92,37 @@ def test_registering_junk_or_a_duplicate_is_refused():
     pm.register(Dup(), name="dup")
     with pytest.raises(ConfigError, match="two plugins register the network 'vk'"):
         plugins.networks(pm)
+
+
+def test_a_plugin_adds_its_command_through_register_commands():
+    @click.command()
+    def hello():
+        """Say hello."""
+        click.echo("hello from a plugin")
+
+    class Plugin:
+        @hookspecs.hookimpl
+        def register_commands(self, cli):
+            cli.add_command(hello)
+
+    pm = plugins.make_plugin_manager(load_entry_points=False)
+    pm.register(Plugin(), name="hello")
+    root = click.Group("hub")
+    pm.hook.register_commands(cli=root)
+    assert root.commands["hello"] is hello
+    assert CliRunner().invoke(root, ["hello"]).output == "hello from a plugin\n"
+
+
+def test_the_networks_add_hub_emulator_commands():
+    from hub.cli import cli
+    from hub.cli.sandbox import emulator
+
+    assert cli.commands["emulator"] is emulator  # the core's group, filled by the plugins
+    assert set(emulator.commands) == {"vk", "ok", "telegram"}
+    root = click.Group("hub")  # a root without one: the group is made for them
+    plugins.make_plugin_manager().hook.register_commands(cli=root)
+    assert set(root.commands["emulator"].commands) == {"vk", "ok", "telegram"}
+    assert root.commands["emulator"].help == emulator.callback.__doc__
 
 
 def test_misspelled_hook_is_caught():

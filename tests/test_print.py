@@ -25,10 +25,9 @@ from hub.config import load_config
 from hub.registry import export_registry
 from hub.registry.page import render_html as render_registry
 from hub.store import Store
-
-from .compliance_seed import PAGE_FIELDS, local, seed
-from .test_registry import hub_cli, one_line_error, write_registry_config
-from .test_registry_export import TITLES, chromium, registry  # noqa: F401 (a fixture)
+from tests.compliance_seed import PAGE_FIELDS, local, seed
+from tests.registry.test_registry import hub_cli, one_line_error, write_registry_config
+from tests.registry.test_registry_export import TITLES, chromium, registry  # noqa: F401 (a fixture)
 
 PDFTOTEXT = shutil.which("pdftotext")
 

@@ -28,12 +28,11 @@ import pytest
 
 from hub import store as store_module
 from hub.cli import cli
-from hub.cli_common import READ_ONLY_COMMANDS
+from hub.cli.common import READ_ONLY_COMMANDS
 from hub.errors import ConfigError
 from hub.store import Store
-
-from .compliance_seed import ADM, seed
-from .test_registry import hub_cli, one_line_error
+from tests.compliance_seed import ADM, seed
+from tests.registry.test_registry import hub_cli, one_line_error
 
 NOBODY = 65534
 PR_CAPBSET_DROP = 24
@@ -241,7 +240,7 @@ def test_the_upgrade_line_reaches_the_user_as_one_line(tmp_path, capsys, monkeyp
     with contextlib.closing(sqlite3.connect(config.db_path)) as conn:
         conn.execute("DELETE FROM _hub_migrations WHERE name = 'm001_initial'")
         conn.commit()
-    monkeypatch.setattr("hub.cli_common.can_write", lambda path: False)
+    monkeypatch.setattr("hub.cli.common.can_write", lambda path: False)
     code, _out, err = hub_cli(capsys, "--config", str(config.path), "accounts", "list")
     assert code == 2
     one_line_error(err, "needs an upgrade", "hub db migrate")

@@ -29,10 +29,9 @@ from hub.cli import cli
 from hub.config import load_config
 from hub.init import STARTER
 from hub_vk.emulator import VkEmulator
+from tests.helpers import REPO, TOKEN, TOKEN_ENV
 
-from .helpers import TOKEN, TOKEN_ENV
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 UNIT = ROOT / "config" / "hub.service"
 BACKUP_UNIT = ROOT / "config" / "hub-backup.service"
 TIMER = ROOT / "config" / "hub-backup.timer"

@@ -8,7 +8,7 @@ Why these defaults: the acts ask that offending comments be deleted (000 §2.5,
 001 §9, 002 §8, 003 §2.6, 004 §2.6) but name no deadline; the hub moderates on
 every sync, so an hour is what prompt removal looks like when it works, and a day
 is the longest a municipality that checks once a working day would take. Every
-mistake is one ConfigError line naming the key.
+mistake is one ConfigError line naming the key (:class:`hub.settings.Section`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
+from ..settings import Section
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 STATUSES = (GREEN, YELLOW, RED)
@@ -45,28 +46,15 @@ class ComplianceSettings:
         return YELLOW if seconds <= self.removal_yellow_minutes * 60 else RED
 
 
-def _minutes(table: dict[str, Any], key: str, default: int) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MINUTES:
-        raise ConfigError(
-            f"[compliance] {key} must be a whole number of minutes from 1 to {MAX_MINUTES}"
-        )
-    return value
-
-
 def parse_compliance(raw_config: dict[str, Any]) -> ComplianceSettings:
     """Read and check ``[compliance]`` from the whole parsed config (``Config.raw``)."""
-    table = raw_config.get("compliance", {})
-    if not isinstance(table, dict):
-        raise ConfigError("[compliance] must be a table")
-    unknown = set(table) - COMPLIANCE_KEYS
-    if unknown:
-        raise ConfigError(
-            f"[compliance]: unknown key {sorted(unknown)[0]!r}; "
-            f"allowed keys: {', '.join(sorted(COMPLIANCE_KEYS))}"
-        )
-    green = _minutes(table, "removal_green_minutes", DEFAULT_GREEN_MINUTES)
-    yellow = _minutes(table, "removal_yellow_minutes", DEFAULT_YELLOW_MINUTES)
+    table = Section.of(raw_config, "compliance", COMPLIANCE_KEYS)
+    green = table.whole(
+        "removal_green_minutes", DEFAULT_GREEN_MINUTES, 1, MAX_MINUTES, unit="minutes"
+    )
+    yellow = table.whole(
+        "removal_yellow_minutes", DEFAULT_YELLOW_MINUTES, 1, MAX_MINUTES, unit="minutes"
+    )
     if yellow < green:
         raise ConfigError(
             f"[compliance] removal_yellow_minutes ({yellow}) must not be below "

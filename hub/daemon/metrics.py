@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..actions.unfinished import stuck_count
 from ..store import Store
-from ..unfinished import stuck_count
 
 
 class Metrics:

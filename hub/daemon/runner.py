@@ -21,13 +21,16 @@ from pathlib import Path
 
 import pluggy
 
+from .. import plugins
 from ..config import Config, load_config
 from ..errors import HubError
 from ..log import get_logger
+from ..network import EVENTS
 from ..registry import overdue_warning, sync_registry
 from ..secrets import redact, token_from_env
 from ..store import Store
 from ..sync import run_sync
+from ..sync.events import follow_events
 from .metrics import Metrics, health_reasons, serve_metrics
 from .schedule import Intervals, load_intervals
 
@@ -154,10 +157,6 @@ class Daemon:
 
     def _start_followers(self, store: Store) -> None:
         """A task per account that names ``events_token_env`` on a network that pushes events."""
-        from .. import plugins
-        from ..network import EVENTS
-        from .events import follow_events
-
         networks = plugins.networks(self.pm)
         for account in self.config.accounts:
             cls = networks.get(account.network)
@@ -189,7 +188,8 @@ class Daemon:
     def _load_config(self) -> None:
         mtime = self._mtime()
         config = load_config(self.config_path, self.db_override)
-        intervals = load_intervals(config)  # both or neither: a rejected file changes nothing
+        # both or neither: a rejected file changes nothing
+        intervals = load_intervals(config, plugins.networks(self.pm))
         self.config, self.intervals, self._config_mtime = config, intervals, mtime
         known = {a.id for a in config.accounts}
         self.next_sync = {k: v for k, v in self.next_sync.items() if k in known}

@@ -1,7 +1,7 @@
 """The daemon's ``[daemon]`` settings: how often each account syncs and each job runs.
 
 [daemon]
-sync_seconds = { vk = 300, ok = 600, telegram = 30 }   # per network
+sync_seconds = { vk = 300, ok = 600, telegram = 30 }   # per network (default: the network's own)
 account_sync_seconds = { "klochki-vk" = 60 }           # per account, overriding its network
 moderate_seconds = 120
 notices_seconds = 3600
@@ -11,13 +11,15 @@ publish_seconds = 60            # how often due drafts of the content plan are p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Config
 from ..errors import ConfigError
+from ..network import Network
+from ..settings import Section, check_number
 
-DEFAULT_SYNC = {"vk": 300, "ok": 600, "telegram": 30}
 KEYS = {
     "sync_seconds",
     "account_sync_seconds",
@@ -29,9 +31,7 @@ KEYS = {
 
 
 def _seconds(value: Any, label: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 7 * 86400:
-        raise ConfigError(f"[daemon] {label} must be a number of seconds from 1 to 604800")
-    return float(value)
+    return check_number(value, f"[daemon] {label}", 1, 7 * 86400, unit="seconds")
 
 
 @dataclass(frozen=True)
@@ -46,22 +46,22 @@ class Intervals:
     def for_account(self, account_id: str, network: str) -> float:
         if account_id in self.accounts:
             return self.accounts[account_id]
-        return self.sync.get(network, DEFAULT_SYNC.get(network, 300.0))
+        return self.sync.get(network, Network.default_sync_seconds)
 
 
-def load_intervals(config: Config) -> Intervals:
-    table = config.raw.get("daemon", {})
-    if not isinstance(table, dict):
-        raise ConfigError("[daemon] must be a table")
-    unknown = set(table) - KEYS
-    if unknown:
-        raise ConfigError(
-            f"[daemon] has an unknown key {sorted(unknown)[0]!r}; known: {', '.join(sorted(KEYS))}"
-        )
+def default_sync(networks: Mapping[str, type[Network]]) -> dict[str, float]:
+    """Each registered network's own sync interval (:attr:`Network.default_sync_seconds`)."""
+    return {name: float(cls.default_sync_seconds) for name, cls in networks.items()}
+
+
+def load_intervals(
+    config: Config, networks: Mapping[str, type[Network]] | None = None
+) -> Intervals:
+    """The ``[daemon]`` intervals; a network not named in ``sync_seconds`` keeps its own."""
+    table = Section.of(config.raw, "daemon", KEYS)
     for key in ("sync_seconds", "account_sync_seconds"):
-        if not isinstance(table.get(key, {}), dict):
-            raise ConfigError(f"[daemon] {key} must be a table like {{ vk = 300 }}")
-    sync = {**DEFAULT_SYNC}
+        table.subtable(key, like=" like { vk = 300 }")
+    sync = default_sync(networks or {})
     for name, value in (table.get("sync_seconds") or {}).items():
         sync[name] = _seconds(value, f"sync_seconds.{name}")
     accounts = {}

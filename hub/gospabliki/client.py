@@ -12,15 +12,14 @@ new key. The token travels only in the ``Authorization`` header; it is remembere
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 
 from hub.errors import ApiError, AuthError, TransientError
-from hub.http import Limits, async_client, post_form
+from hub.http import Limits, async_client, post_form, retry_after_seconds
 from hub.log import get_logger
-from hub.retry import RETRY, backoff_seconds
+from hub.retry import with_retries
 from hub.secrets import redact, remember
 
 from .schema import content_hash
@@ -50,7 +49,7 @@ def _endpoint_url(endpoint: str) -> str:
     return endpoint.rstrip("/") + "/reports"
 
 
-def _classify(body: Any, token_env: str | None) -> ApiError:
+def _classify(body: Any, token_env: str | None, retry_after: float | None = None) -> ApiError:
     """An error answer (post_form returns 4xx JSON bodies to us) to the core's error class."""
     if not isinstance(body, dict):
         return ApiError(f"{NETWORK} answered JSON that is neither a receipt nor an error")
@@ -76,7 +75,11 @@ def _classify(body: Any, token_env: str | None) -> ApiError:
             code=error,
         )
     if error == "rate_limited":
-        return TransientError(f"{NETWORK} asked to slow down ({message})")
+        return TransientError(
+            f"{NETWORK} asked to slow down ({message})",
+            maybe_applied=False,
+            retry_after=retry_after,
+        )
     return ApiError(f"{NETWORK} refused the report ({error or 'unknown error'}: {message})")
 
 
@@ -102,36 +105,39 @@ async def push_report(
     attempt (by default: ``timeout`` to read, 2 minutes in all, 32 MiB of answer).
     """
     remember(token)
-    attempts = max(1, attempts if attempts is not None else RETRY.attempts)
     url = _endpoint_url(endpoint)
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": idempotency_key}
     limits = limits or Limits(read_seconds=timeout)
+
+    tried = 0
+
+    def heard(attempt: int, of: int, exc: TransientError) -> None:
+        nonlocal tried
+        tried = attempt
+        log.info("report push failed", attempt=attempt, of=of, error=str(exc))
+
     async with async_client(timeout=limits.timeout(), transport=transport) as client:
-        for attempt in range(1, attempts + 1):
-            try:
-                body, _headers = await post_form(
-                    client,
-                    url,
-                    network=NETWORK,
-                    method="reports",
-                    json=report,
-                    headers=headers,
-                    errors_in_body=True,
-                    limits=limits,
-                )
-            except TransientError as exc:
-                log.info("report push failed", attempt=attempt, of=attempts, error=str(exc))
-                if attempt == attempts:
-                    raise TransientError(
-                        f"{NETWORK} report not filed after {attempts} attempts: {exc}",
-                        method="reports",
-                    ) from None
-                await asyncio.sleep(backoff_seconds(attempt))
-                continue
+
+        async def file_once() -> dict[str, Any]:
+            body, answer_headers = await post_form(
+                client,
+                url,
+                network=NETWORK,
+                method="reports",
+                json=report,
+                headers=headers,
+                errors_in_body=True,
+                limits=limits,
+            )
             if isinstance(body, dict) and isinstance(body.get("receipt"), str):
                 return body
-            exc = _classify(body, token_env)
-            if not isinstance(exc, TransientError) or attempt == attempts:
-                raise exc
-            await asyncio.sleep(backoff_seconds(attempt))
-    raise AssertionError("unreachable")  # pragma: no cover
+            raise _classify(body, token_env, retry_after_seconds(answer_headers))
+
+        # the same Idempotency-Key on every attempt makes this write safe to send again
+        try:
+            return await with_retries(file_once, attempts=attempts, on_failure=heard)
+        except TransientError as exc:
+            raise TransientError(
+                f"{NETWORK} report not filed after {tried} attempts: {exc}",
+                method="reports",
+            ) from None

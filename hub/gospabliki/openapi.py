@@ -20,8 +20,7 @@ import re
 import sys
 from typing import Any
 
-from .schema import REPORT_SCHEMAS
-from .stub import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, MAX_BODY
+from .schema import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, MAX_BODY, REPORT_SCHEMAS
 
 DESCRIPTION = """\
 Gospabliki (the feedback platform's component for official pages) has no public API,

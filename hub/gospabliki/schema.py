@@ -20,6 +20,9 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+#: the API's limits (the OpenAPI document states them, the stub enforces them)
+MAX_BODY = 5 * 1024 * 1024  # 5 MB: a district's registry and statistics are far smaller
+LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX = 50, 500
 MAX_FIELD_ERRORS = 100  # a body wrong everywhere still gets a readable answer
 NOTICE_KINDS = ("account_created", "account_deleted", "responsible_changed")
 STATUSES = ("green", "yellow", "red")

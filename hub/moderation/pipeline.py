@@ -25,6 +25,7 @@ from ..config import Config
 from ..errors import HubError, InFlightError
 from ..models import Account
 from ..network import BAN_USER, BLOCK_AUTHOR, RESTRICT_USER
+from ..networks import NetworkPool
 from ..store import Store, utcnow
 from ..verdicts import DELETE, KEEP, REVIEW, CommentView, ModerationContext, Verdict
 from . import audit
@@ -64,22 +65,14 @@ def _parse(iso: str | None) -> datetime:
 def own_author_ids(store: Store, account: Account) -> set[int]:
     """Author ids that are the administration itself: the community, the channel, its group.
 
-    VK and OK write a community as its negative id; Telegram's chats are negative
-    already, and a channel's discussion group (anonymous admins) speaks for it too.
+    Which ids those are is the network's to say, from the account and its page as
+    the last sync stored it (:meth:`hub.network.Network.own_author_ids`).
     """
-    ids: set[int] = set()
-    external = account.external_id
-    if external.lstrip("-").isdigit():
-        number = int(external)
-        ids.add(number if number < 0 else -number)
     row = store.db.execute("SELECT raw_json FROM accounts WHERE id = ?", [account.id]).fetchone()
     raw = json.loads(row[0]) if row and row[0] else {}
-    for key in ("id", "uid", "linked_chat_id"):
-        value = raw.get(key)
-        if isinstance(value, int | str) and str(value).lstrip("-").isdigit():
-            number = int(value)
-            ids.add(number if number < 0 else -number)
-    return ids
+    if not isinstance(raw, dict):
+        raw = {}
+    return plugins.network_class(account.network).own_author_ids(account, raw)
 
 
 #: hears each item as it happens: ("judged", item) after its verdict is recorded,
@@ -105,7 +98,7 @@ class Judged:
 class Report:
     judged: list[Judged] = field(default_factory=list)
     carried_out: list[Judged] = field(default_factory=list)
-    #: other unfinished actions taken up again (hub.unfinished.Resumed)
+    #: other unfinished actions taken up again (hub.actions.unfinished.Resumed)
     resumed: list = field(default_factory=list)
     #: what the hub has stopped trying by itself, for the summary
     stuck: int = 0
@@ -278,8 +271,17 @@ class Moderator:
         accounts: Sequence[Account],
         verdict_ids: Sequence[int] | None = None,
         on_item: OnItem | None = None,
+        *,
+        networks: NetworkPool | None = None,
     ) -> list[Judged]:
-        """Delete and restrict for every ``decided`` verdict of the accounts (resumes a crash)."""
+        """Delete and restrict for every ``decided`` verdict of the accounts (resumes a crash).
+
+        ``networks``: the run's pool (each network opened once for the run); without
+        one, a pool is opened for this call and closed after it.
+        """
+        if networks is None:
+            async with NetworkPool(self.pm, self.config) as own:
+                return await self.carry_out_decided(accounts, verdict_ids, on_item, networks=own)
         ids = [a.id for a in accounts]
         only = ""
         if verdict_ids is not None:
@@ -287,7 +289,8 @@ class Moderator:
         rows = self.store.db.execute(
             "SELECT v.id, v.comment_id, v.account_id, c.author_id, c.text, v.engine_action, "
             "v.category, v.rule, v.match, v.reason, v.criticism, v.restrict_action, "
-            "v.restrict_days FROM verdicts v JOIN comments c ON c.id = v.comment_id "
+            f"v.restrict_days, {actions.comment_columns('c')} "
+            "FROM verdicts v JOIN comments c ON c.id = v.comment_id "
             "WHERE v.status = 'decided' "
             f"AND v.account_id IN ({', '.join('?' for _ in ids)}) {only}ORDER BY v.id",
             ids,
@@ -308,8 +311,9 @@ class Moderator:
                 criticism,
                 restrict,
                 days,
-            ) = row
-            account = self.config.account(account_id)
+            ) = row[:13]
+            comment = actions.stored_comment(self.config, row[13:])  # the row, read once
+            account = comment.account
             verdict = Verdict(
                 engine_action, category, rule or "", match, None, reason or "", bool(criticism)
             )
@@ -322,13 +326,15 @@ class Moderator:
                 DELETE,
                 Restriction(restrict or "none", days or 0),
             )
-            item.outcome = await self._carry_out(vid, item)
+            item.outcome = await self._carry_out(vid, item, comment, networks)
             done.append(item)
             if on_item:
                 on_item("carried_out", item)
         return done
 
-    async def _carry_out(self, verdict_id: int, item: Judged) -> str:
+    async def _carry_out(
+        self, verdict_id: int, item: Judged, comment: actions.StoredComment, networks: NetworkPool
+    ) -> str:
         """Delete, then restrict the author; the verdict is ``done`` only when both are.
 
         A step done in an earlier run is not sent again (a crash after the
@@ -343,10 +349,9 @@ class Moderator:
         try:
             outcome = await actions.delete_comment(
                 self.store,
-                self.pm,
-                self.config,
-                str(item.comment_id),
-                self.actor,
+                networks,
+                comment,
+                requested_by=self.actor,
                 block_author=block_on_delete,
                 skip_done=True,
             )
@@ -359,7 +364,7 @@ class Moderator:
             note = outcome.result.detail
             if separate:
                 step = separate
-                note += "; " + await self._restrict(item, separate, verdict_id)
+                note += "; " + await self._restrict(item, separate, verdict_id, networks)
         except InFlightError as exc:
             return f"decided: left for the next run, {exc}"
         except HubError as exc:
@@ -380,7 +385,9 @@ class Moderator:
             [comment_id, *events],
         ).fetchone()[0]
 
-    async def _restrict(self, item: Judged, kind: str, verdict_id: int) -> str:
+    async def _restrict(
+        self, item: Judged, kind: str, verdict_id: int, networks: NetworkPool
+    ) -> str:
         """Ban or mute the author for this violation; a failure is the caller's to count."""
         days = item.restriction.days or None
         reason = f"{item.verdict.category}: {item.verdict.reason}"[:200]
@@ -392,7 +399,9 @@ class Moderator:
             "key": key,
             "skip_done": True,
         }
-        args = (self.store, self.pm, self.config, item.account.id, str(item.author_id))
+        if item.author_id is None:  # a policy restricts only an author it knows
+            raise HubError(f"comment {item.comment_id} has no known author to restrict")
+        args = (self.store, networks, item.account, item.author_id)
         if kind == BAN_USER:
             category = "spam" if item.verdict.category == "spam" else "other"
             outcome = await actions.ban_user(*args, category=category, **common)

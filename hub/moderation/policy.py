@@ -17,27 +17,21 @@ violations). Criticism is never deleted automatically, whatever the policy.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from ..settings import Section, check_choice, check_whole
 from ..verdicts import CATEGORIES, DELETE, KEEP, REVIEW, Verdict
 
+if TYPE_CHECKING:
+    from ..config import Config
+
 RESTRICT_ACTIONS = ("ban", "mute", "none")
-#: [moderation] keys: policies here, the rest for the engine (hub_moderation reads them)
-MODERATION_KEYS = {
-    "policy",
-    "organizations",
-    "allow_domains",
-    "allow_phones",
-    "unlawful_words",
-    "insult_words",
-    "aggression_words",
-    "flood_min_authors",
-    "flood_repeats",
-    "flood_similarity",
-    "flood_long_words",
-}
+#: the core's own [moderation] keys; the rest are the engines' to declare (the
+#: ``moderation_settings`` hook: the default engine declares its lexicons and flood limits)
+MODERATION_KEYS = {"policy", "organizations"}
 POLICY_KEYS = {"delete", "review", "spam_restrict", "repeat_offenders"}
 
 
@@ -84,20 +78,14 @@ def _restriction(value: Any, label: str) -> Restriction:
     if not isinstance(value, dict):
         raise ConfigError(f'{label} must be a table like {{ action = "ban", days = 7 }}')
     action, days = value.get("action", "ban"), value.get("days", 0)
-    if action not in RESTRICT_ACTIONS:
-        raise ConfigError(f"{label}.action must be one of {', '.join(RESTRICT_ACTIONS)}")
+    check_choice(action, f"{label}.action", RESTRICT_ACTIONS)
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 365:
         raise ConfigError(f"{label}.days must be 0 (until lifted) to 365")
     return Restriction(action, days)
 
 
 def _apply(base: Policy, table: dict[str, Any], label: str) -> Policy:
-    unknown = set(table) - POLICY_KEYS
-    if unknown:
-        raise ConfigError(
-            f"{label} has an unknown key {sorted(unknown)[0]!r}; "
-            f"known: {', '.join(sorted(POLICY_KEYS))}"
-        )
+    table = Section(table, label, POLICY_KEYS).table
     policy = base
     if "delete" in table:
         policy = replace(policy, delete=_categories(table["delete"], f"{label}.delete"))
@@ -116,8 +104,7 @@ def _apply(base: Policy, table: dict[str, Any], label: str) -> Policy:
         violations = repeat.get("violations", 3) if isinstance(repeat, dict) else 3
         within = repeat.get("within_days", 30) if isinstance(repeat, dict) else 30
         for key, value in (("violations", violations), ("within_days", within)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{label}.repeat_offenders.{key} must be a whole number ≥ 1")
+            check_whole(value, f"{label}.repeat_offenders.{key}", 1)
         policy = replace(
             policy,
             repeat_violations=violations,
@@ -136,14 +123,17 @@ class Policies:
         return self.by_organization.get(organization or "", self.default)
 
 
-def load_policies(moderation: dict[str, Any]) -> Policies:
-    """Parse and check the ``[moderation]`` section; every mistake is one ConfigError line."""
-    unknown = set(moderation) - MODERATION_KEYS
-    if unknown:
-        raise ConfigError(
-            f"[moderation] has an unknown key {sorted(unknown)[0]!r}; "
-            f"known: {', '.join(sorted(MODERATION_KEYS))}"
-        )
+def load_policies(moderation: dict[str, Any], engine_keys: Iterable[str] | None = None) -> Policies:
+    """Parse and check the ``[moderation]`` section; every mistake is one ConfigError line.
+
+    Besides the policies, the section holds what the engines read: ``engine_keys``,
+    by default the keys every installed plugin declares (``moderation_settings``).
+    """
+    if engine_keys is None:
+        from .. import plugins
+
+        engine_keys = plugins.moderation_settings()
+    Section(moderation, "[moderation]", MODERATION_KEYS | set(engine_keys))
     default = _apply(Policy(), moderation.get("policy", {}), "[moderation.policy]")
     organizations = moderation.get("organizations", {})
     if not isinstance(organizations, dict):
@@ -153,3 +143,8 @@ def load_policies(moderation: dict[str, Any]) -> Policies:
         for name, table in organizations.items()
     }
     return Policies(default, by_org)
+
+
+def check_config(config: Config) -> None:
+    """Run on every load (``hub.config.LOAD_CHECKS``): a bad policy stops before any work."""
+    load_policies(config.moderation)

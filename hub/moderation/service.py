@@ -8,11 +8,12 @@ from typing import Any
 
 import pluggy
 
+from ..actions.unfinished import resume_unfinished, stuck_count
 from ..config import Config
 from ..errors import HubError, NotFoundError
 from ..models import Account
+from ..networks import NetworkPool
 from ..store import Store, utcnow
-from ..unfinished import resume_unfinished, stuck_count
 from ..verdicts import CATEGORIES, DELETE, CommentView, ModerationContext, Verdict
 from . import audit
 from .pipeline import Judged, Moderator, OnItem, Report
@@ -32,14 +33,18 @@ async def moderate(
 
     Decisions left unfinished by an earlier run are carried out too, and any
     other action a crash or a lost answer left open (an operator's deletion, a
-    reply) is taken up again (:mod:`hub.unfinished`). ``on_item`` hears each
-    verdict and each action as it happens, so a long run can be followed live.
+    reply) is taken up again (:mod:`hub.actions.unfinished`). ``on_item`` hears each
+    verdict and each action as it happens, so a long run can be followed live. The
+    run opens each network it acts on once, whatever the number of actions.
     """
     moderator = Moderator(store, pm, config, actor=actor)
     report = Report(judged=moderator.judge_pending(accounts, dry_run=dry_run, on_item=on_item))
     if not dry_run:
-        report.resumed = await resume_unfinished(store, pm, config, accounts)
-        report.carried_out = await moderator.carry_out_decided(accounts, on_item=on_item)
+        async with NetworkPool(pm, config) as networks:
+            report.resumed = await resume_unfinished(store, networks, config, accounts)
+            report.carried_out = await moderator.carry_out_decided(
+                accounts, on_item=on_item, networks=networks
+            )
     report.stuck = stuck_count(store)
     return report
 
@@ -121,10 +126,18 @@ def _queued(store: Store, verdict_id: int) -> tuple[str, int, str, str | None, s
 
 
 async def delete(
-    store: Store, pm: pluggy.PluginManager, config: Config, verdict_id: int, operator: str
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    verdict_id: int,
+    operator: str,
+    *,
+    networks: NetworkPool | None = None,
 ) -> Judged:
     """An operator deletes a review item's comment, and its author is restricted as the policy
-    says — exactly as if the policy had deleted it (this was ``approve`` before issue 13)."""
+    says — exactly as if the policy had deleted it (this was ``approve`` before issue 13).
+
+    ``networks``: the run's pool, when one run deletes several items."""
     account_id, comment_id, _status, category, text = _queued(store, verdict_id)
     account = config.account(account_id)
     actor = f"operator:{operator}"
@@ -153,7 +166,7 @@ async def delete(
             category=category,
             comment_text=text,
         )
-    done = await moderator.carry_out_decided([account], [verdict_id])
+    done = await moderator.carry_out_decided([account], [verdict_id], networks=networks)
     return done[0]
 
 
@@ -212,16 +225,17 @@ async def delete_items(
     """:func:`delete` each item in turn, one line each; one that fails (unknown, already
     decided, not carried out) does not stop the others."""
     out = []
-    for value in ids:
-        try:
-            number = parse_item_id(value)
-            item = await delete(store, pm, config, number, operator)
-        except HubError as exc:
-            out.append(Decided(str(value), False, str(exc)))
-            continue
-        # anything short of "done" (left for the next run, failed, manual) says so itself
-        done = item.outcome.startswith("done")
-        out.append(Decided(str(value), done, f"#{number}: {item.outcome}"))
+    async with NetworkPool(pm, config) as networks:  # each network opened once for all items
+        for value in ids:
+            try:
+                number = parse_item_id(value)
+                item = await delete(store, pm, config, number, operator, networks=networks)
+            except HubError as exc:
+                out.append(Decided(str(value), False, str(exc)))
+                continue
+            # anything short of "done" (left for the next run, failed, manual) says so itself
+            done = item.outcome.startswith("done")
+            out.append(Decided(str(value), done, f"#{number}: {item.outcome}"))
     return out
 
 

@@ -24,7 +24,7 @@ from ..errors import ConfigError, HubError, NotFoundError
 from ..i18n import MOMENT_FORMS, _, parse_moment
 from ..models import Account
 from ..network import PublishRequest
-from ..secrets import token_from_env
+from ..networks import build_network
 from ..store import Store, utcnow
 from .attachments import check_attachments, is_url
 from .settings import PlanSettings, parse_plan
@@ -127,8 +127,7 @@ def publish_problems(
     """
     classes = _network_classes(pm, accounts)
     networks = {  # one object per network, not per account: each makes an HTTP client
-        name: classes[name](config.network_settings(name), token_from_env)
-        for name in {a.network for a in accounts}
+        name: build_network(classes[name], config) for name in {a.network for a in accounts}
     }
     problems = []
     for account in accounts:

@@ -39,9 +39,9 @@ from ..errors import ApiError, HubError, RateLimitedError, TransientError
 from ..log import get_logger
 from ..models import Account
 from ..network import PUBLISH_POST, Network
+from ..networks import NetworkPool, describe_error
 from ..secrets import redact
 from ..store import Store, utcnow
-from ..sync import NetworkPool, describe_error
 from .drafts import Draft, Target, load_draft
 from .outbox import IN_FLIGHT, TargetOutcome, fail_target, record_published, set_target_state, stamp
 from .reconcile import reconcile, resolve

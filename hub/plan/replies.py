@@ -16,15 +16,12 @@ import re
 import string
 from dataclasses import dataclass
 
-import pluggy
-
-from ..actions import ActionOutcome, begin_action, find_comment, perform_action, record_success
-from ..config import Config
+from ..actions import ActionOutcome, StoredComment, begin_action, perform_action, record_success
 from ..errors import ConfigError, HubError, NotFoundError
 from ..moderation.pipeline import own_author_ids
 from ..network import REPLY_COMMENT, ActionResult, ReplyRequest
+from ..networks import NetworkPool
 from ..store import Store, utcnow
-from ..sync import open_networks
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 #: what a template may mention; filled from the comment being answered
@@ -132,76 +129,83 @@ def _author_name(store: Store, network: str, author_id: int | None) -> str:
     return (row[0] or "").split(" ")[0] if row else ""
 
 
+def approved_template(store: Store, name: str) -> Template:
+    """The template by name, if it is approved: only approved words are sent."""
+    template = get_template(store, name)
+    _require_approved(template)
+    return template
+
+
+def _require_approved(template: Template) -> None:
+    if not template.approved:
+        raise HubError(
+            f"template {template.name!r} is not approved; "
+            f"'hub templates approve {template.name}' first"
+        )
+
+
 async def reply(
     store: Store,
-    pm: pluggy.PluginManager,
-    config: Config,
-    comment: str,
-    template_name: str,
-    requested_by: str = "cli",
+    networks: NetworkPool,
+    comment: StoredComment,
+    template: Template,
     *,
+    requested_by: str = "cli",
     resend: bool = False,
 ) -> ActionOutcome:
     """Answer the comment with the approved template, as the community.
 
     ``resend``: a person looked and the earlier answer (one the hub could not
     verify) is not there — send it without asking the network to look first.
+    ``hub reply`` reads what was typed with :func:`hub.actions.commands.reply`.
     """
-    template = get_template(store, template_name)
-    if not template.approved:
-        raise HubError(
-            f"template {template_name!r} is not approved; "
-            f"'hub templates approve {template_name}' first"
-        )
-    local_id, ref = find_comment(store, config, comment)
-    account = ref.account
+    _require_approved(template)
+    template_name = template.name
+    account, ref = comment.account, comment.ref
     if ref.author_id is not None and ref.author_id in own_author_ids(store, account):
         raise HubError(
-            f"comment {comment} was written by the community itself; answer residents' comments"
+            f"comment {comment.label} was written by the community itself; "
+            "answer residents' comments"
         )
-    deleted = store.db.execute(
-        "SELECT deleted_at FROM comments WHERE id = ?", [local_id]
-    ).fetchone()[0]
-    if deleted:
-        raise HubError(f"comment {comment} was deleted ({deleted}); there is nothing to answer")
+    if deleted := comment.deleted_at:
+        raise HubError(
+            f"comment {comment.label} was deleted ({deleted}); there is nothing to answer"
+        )
     text = template.text.format(author=_author_name(store, account.network, ref.author_id)).strip()
-    network = open_networks(pm, config, [account])[account.network]
-    try:
-        if REPLY_COMMENT not in network.capabilities:
-            raise HubError(network.missing(REPLY_COMMENT))
-        key = f"reply_comment:{account.id}:{ref.network_id}:{template_name}"
-        guid = "hubr" + hashlib.sha256(key.encode()).hexdigest()[:28]
-        earlier = store.db.execute(
-            "SELECT state, params_json FROM actions WHERE idempotency_key = ?", [key]
-        ).fetchone()
-        if earlier and earlier[0] in ("pending", "unknown", "manual"):
-            # a send that may be up carried the text of then: look for that one, and
-            # resend that one, even if the template has been rewritten since
-            text = json.loads(earlier[1] or "{}").get("text") or text
-        unsure = earlier is not None and earlier[0] in ("pending", "unknown", "manual")
-        answered = earlier is not None and earlier[0] == "done"  # says where, sends nothing
-        if resend and not unsure and not answered:
-            raise HubError(
-                "--resend is for an answer the hub could not verify; this one is "
-                + (earlier[0] if earlier else "not sent yet")
-            )
-        params = {"comment_id": ref.network_id, "template": template_name, "text": text}
-        action_id, prior = begin_action(
-            store, key, account, "reply_comment", str(ref.network_id), params, requested_by
+    network = networks.get(account)
+    if REPLY_COMMENT not in network.capabilities:
+        raise HubError(network.missing(REPLY_COMMENT))
+    key = f"reply_comment:{account.id}:{ref.network_id}:{template_name}"
+    guid = "hubr" + hashlib.sha256(key.encode()).hexdigest()[:28]
+    earlier = store.db.execute(
+        "SELECT state, params_json FROM actions WHERE idempotency_key = ?", [key]
+    ).fetchone()
+    if earlier and earlier[0] in ("pending", "unknown", "manual"):
+        # a send that may be up carried the text of then: look for that one, and
+        # resend that one, even if the template has been rewritten since
+        text = json.loads(earlier[1] or "{}").get("text") or text
+    unsure = earlier is not None and earlier[0] in ("pending", "unknown", "manual")
+    answered = earlier is not None and earlier[0] == "done"  # says where, sends nothing
+    if resend and not unsure and not answered:
+        raise HubError(
+            "--resend is for an answer the hub could not verify; this one is "
+            + (earlier[0] if earlier else "not sent yet")
         )
-        if prior == "done":  # answered before: say where, send nothing
-            row = store.db.execute("SELECT result_json FROM actions WHERE id = ?", [action_id])
-            data = json.loads(row.fetchone()[0] or "{}")
-            detail = f"answered before: {data.get('url') or data.get('comment_id')}"
-            return ActionOutcome(action_id, ActionResult(True, already=True, detail=detail))
-        # an earlier attempt that may have gone out: the plugin must look before sending
-        maybe_sent = prior in ("pending", "unknown", "manual") and not resend
-        request = ReplyRequest(ref, text, guid, retry=maybe_sent)
-        result = await perform_action(
-            store, action_id, prior, account, network.reply_to_comment(request)
-        )
-        with store.transaction():
-            record_success(store, action_id, result)
-        return ActionOutcome(action_id, result)
-    finally:
-        await network.aclose()
+    params = {"comment_id": ref.network_id, "template": template_name, "text": text}
+    action_id, prior = begin_action(
+        store, key, account, "reply_comment", str(ref.network_id), params, requested_by
+    )
+    if prior == "done":  # answered before: say where, send nothing
+        row = store.db.execute("SELECT result_json FROM actions WHERE id = ?", [action_id])
+        data = json.loads(row.fetchone()[0] or "{}")
+        detail = f"answered before: {data.get('url') or data.get('comment_id')}"
+        return ActionOutcome(action_id, ActionResult(True, already=True, detail=detail))
+    # an earlier attempt that may have gone out: the plugin must look before sending
+    maybe_sent = prior in ("pending", "unknown", "manual") and not resend
+    request = ReplyRequest(ref, text, guid, retry=maybe_sent)
+    result = await perform_action(
+        store, action_id, prior, account, network.reply_to_comment(request)
+    )
+    with store.transaction():
+        record_success(store, action_id, result)
+    return ActionOutcome(action_id, result)

@@ -8,10 +8,14 @@ time zone, and a draft's "publish at 09:00" means 09:00 there.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError
+from ..settings import Section, check_table, check_whole
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 PLAN_KEYS = {"time_zone", "posts_per_week", "norms", "lint_threshold"}
 DEFAULT_TIME_ZONE = "Europe/Moscow"
@@ -33,12 +37,6 @@ class PlanSettings:
         return self.norms.get(organization, self.posts_per_week)
 
 
-def _whole(value: Any, label: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{label} must be a whole number from {low} to {high}")
-    return value
-
-
 def _organizations(raw_config: dict[str, Any]) -> set[str]:
     """Organization names the config declares, as tables or as accounts' owners."""
     names = set()
@@ -53,15 +51,7 @@ def _organizations(raw_config: dict[str, Any]) -> set[str]:
 
 def parse_plan(raw_config: dict[str, Any]) -> PlanSettings:
     """Read and check ``[plan]``; every mistake is one ConfigError line naming the key."""
-    table = raw_config.get("plan", {})
-    if not isinstance(table, dict):
-        raise ConfigError("[plan] must be a table")
-    unknown = set(table) - PLAN_KEYS
-    if unknown:
-        raise ConfigError(
-            f"[plan]: unknown key {sorted(unknown)[0]!r}; "
-            f"allowed keys: {', '.join(sorted(PLAN_KEYS))}"
-        )
+    table = Section.of(raw_config, "plan", PLAN_KEYS)
     zone_name = table.get("time_zone", DEFAULT_TIME_ZONE)
     try:
         if not isinstance(zone_name, str) or not zone_name.strip():
@@ -72,13 +62,13 @@ def parse_plan(raw_config: dict[str, Any]) -> PlanSettings:
             f"[plan] time_zone {zone_name!r} is not a known time zone; "
             'use an IANA name like "Europe/Moscow" or "Asia/Vladivostok"'
         ) from None
-    per_week = _whole(
-        table.get("posts_per_week", DEFAULT_POSTS_PER_WEEK), "[plan] posts_per_week", 1, 100
+    per_week = table.whole("posts_per_week", DEFAULT_POSTS_PER_WEEK, 1, 100)
+    norms_raw = check_table(
+        table.get("norms", {}), "[plan.norms]", " of organization = posts per week"
     )
-    norms_raw = table.get("norms", {})
-    if not isinstance(norms_raw, dict):
-        raise ConfigError("[plan.norms] must be a table of organization = posts per week")
-    norms = {str(org): _whole(n, f"[plan.norms] {org!r}", 1, 100) for org, n in norms_raw.items()}
+    norms = {
+        str(org): check_whole(n, f"[plan.norms] {org!r}", 1, 100) for org, n in norms_raw.items()
+    }
     known = _organizations(raw_config)
     for org in norms:
         if org not in known:
@@ -87,7 +77,10 @@ def parse_plan(raw_config: dict[str, Any]) -> PlanSettings:
                 f"[plan.norms] names organization «{org}», which no [[organizations]] or account "
                 f"declares (a typo?); known: {listed}"
             )
-    threshold = _whole(
-        table.get("lint_threshold", DEFAULT_LINT_THRESHOLD), "[plan] lint_threshold", 0, 100
-    )
+    threshold = table.whole("lint_threshold", DEFAULT_LINT_THRESHOLD, 0, 100)
     return PlanSettings(zone, per_week, norms, threshold)
+
+
+def check_config(config: Config) -> None:
+    """Run on every load (``hub.config.LOAD_CHECKS``): a bad [plan] stops before any work."""
+    parse_plan(config.raw)

@@ -34,7 +34,7 @@ LEVEL_TEXT = {
     "department": "Орган администрации",
     "subordinate": "Подведомственная организация",
 }
-#: the palette, tested for WCAG AA contrast (4.5:1) in tests/test_registry_export.py
+#: the palette, tested for WCAG AA contrast (4.5:1) in tests/registry/test_registry_export.py
 PALETTE = {
     "text": "#1a1a1a",
     "background": "#ffffff",

@@ -1,22 +1,27 @@
 """The registry's part of the config: ``[[organizations]]`` and ``[notices]``.
 
-hub.config leaves these two sections to this module (``Config.raw``), so their
-rules live next to the code that uses them. As in hub.config, every problem is
-one :class:`ConfigError` line naming the key, raised before anything is
-written. The field checks are shared with the CLI (``hub orgs add/set``), so a
+hub.config leaves these sections (and ``[registry]``) to this module
+(``Config.raw``), so their rules live next to the code that uses them; they are
+read with :class:`hub.settings.Section`, as every section is, and
+:func:`check_config` runs on every load (``hub.config.LOAD_CHECKS``). Every
+problem is one :class:`ConfigError` line naming the key, raised before anything
+is written. The field checks are shared with the CLI (``hub orgs add/set``), so a
 value is judged the same wherever it comes from.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from ..settings import Section, check_date, check_past_date
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 LEVELS = ("administration", "department", "subordinate")
 #: fields an organization has besides its name, in the order they are shown
@@ -82,24 +87,19 @@ class RegistrySettings:
 
 
 REGISTRY_KEYS = {"municipality"}
+MUNICIPALITY_EXAMPLE = "Клочковский муниципальный район"
 
 
 def parse_registry(raw_config: dict[str, Any]) -> RegistrySettings:
-    table = raw_config.get("registry", {})
-    if not isinstance(table, dict):
-        raise ConfigError("[registry] must be a table")
-    unknown = set(table) - REGISTRY_KEYS
-    if unknown:
-        raise ConfigError(
-            f"[registry]: unknown key {sorted(unknown)[0]!r}; "
-            f"allowed keys: {', '.join(sorted(REGISTRY_KEYS))}"
-        )
-    name = table.get("municipality")
-    if name is not None and (not isinstance(name, str) or not name.strip()):
-        raise ConfigError(
-            '[registry] municipality must be text, like "Клочковский муниципальный район"'
-        )
-    return RegistrySettings(municipality=name.strip() if name else None)
+    table = Section.of(raw_config, "registry", REGISTRY_KEYS)
+    return RegistrySettings(municipality=table.text("municipality", MUNICIPALITY_EXAMPLE))
+
+
+def check_config(config: Config) -> None:
+    """Run on every load (``hub.config.LOAD_CHECKS``): a mistake stops before any work."""
+    where = f" in {config.path}" if config.path else ""
+    check_account_organizations(config.raw, config.accounts, where)  # a typo'd name: refused
+    parse_registry(config.raw)
 
 
 def phone_digits(phone: str) -> str:
@@ -173,31 +173,9 @@ def check_org_values(values: dict[str, Any]) -> None:
         raise ConfigError(f"{label} cannot be its own parent")
 
 
-def parse_date(value: Any, label: str) -> date:
-    """A TOML date, or text YYYY-MM-DD."""
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ConfigError(f"{label} must be a date like 2026-03-01, not {value!r}")
-
-
-def parse_past_date(value: Any, label: str, today: date | None = None) -> date:
-    """A date (TOML or text YYYY-MM-DD) that is not in the future: when a page appeared."""
-    if isinstance(value, datetime):  # a TOML date-time: its day is what counts
-        value = value.date()
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):  # not a date: said just below
-            value = date.fromisoformat(value.strip())
-    if not isinstance(value, date):
-        raise ConfigError(f"{label} must be a date like 2021-03-01, not {value!r}")
-    today = today or date.today()
-    if value > today:
-        raise ConfigError(f"{label} {value} is in the future; give the day it happened")
-    return value
+#: the CLI's names for the shared date checks (``hub responsible set --since``)
+parse_date = check_date
+parse_past_date = check_past_date
 
 
 def check_account_organizations(raw_config: dict[str, Any], accounts: list, where: str) -> None:
@@ -231,12 +209,7 @@ def parse_responsible(raw: Any, label: str) -> ResponsibleDecl:
         raise ConfigError(
             f'{label} must be a table: responsible = {{ name = "...", position = ...}}'
         )
-    unknown = set(raw) - RESPONSIBLE_KEYS
-    if unknown:
-        raise ConfigError(
-            f"{label}: unknown key {sorted(unknown)[0]!r}; "
-            f"allowed keys: {', '.join(sorted(RESPONSIBLE_KEYS))}"
-        )
+    Section(raw, label, RESPONSIBLE_KEYS)
     for key in ("name", "position"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise ConfigError(f"{label} has no {key!r}")
@@ -259,12 +232,7 @@ def parse_organizations(raw_config: dict[str, Any]) -> list[OrgDecl]:
         label = f"organizations[{index}]"
         if not isinstance(raw, dict):
             raise ConfigError(f"{label} must be a table ([[organizations]])")
-        unknown = set(raw) - ORG_KEYS
-        if unknown:
-            raise ConfigError(
-                f"{label}: unknown key {sorted(unknown)[0]!r}; "
-                f"allowed keys: {', '.join(sorted(ORG_KEYS))}"
-            )
+        Section(raw, label, ORG_KEYS)
         name = raw.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"{label} has no 'name'")
@@ -285,26 +253,12 @@ def parse_organizations(raw_config: dict[str, Any]) -> list[OrgDecl]:
 
 
 def parse_notices(raw_config: dict[str, Any]) -> NoticeSettings:
-    table = raw_config.get("notices", {})
-    if not isinstance(table, dict):
-        raise ConfigError("[notices] must be a table")
-    unknown = set(table) - NOTICE_KEYS
-    if unknown:
-        raise ConfigError(
-            f"[notices]: unknown key {sorted(unknown)[0]!r}; "
-            f"allowed keys: {', '.join(sorted(NOTICE_KEYS))}"
-        )
-    due_days = table.get("due_days", 10)
-    if isinstance(due_days, bool) or not isinstance(due_days, int) or not 1 <= due_days <= 365:
-        raise ConfigError("[notices] due_days must be a whole number of days from 1 to 365")
-    working_days = table.get("working_days", False)
-    if not isinstance(working_days, bool):
-        raise ConfigError("[notices] working_days must be true or false")
-    region = table.get("region")
-    if region is not None and (not isinstance(region, str) or not region.strip()):
-        raise ConfigError('[notices] region must be text, like "Алтайский край"')
+    table = Section.of(raw_config, "notices", NOTICE_KEYS)
+    due_days = table.whole("due_days", 10, 1, 365, unit="days")
+    working_days = table.flag("working_days", False)
+    region = table.text("region", "Алтайский край")
     holidays = table.get("holidays", [])
     if not isinstance(holidays, list):
         raise ConfigError('[notices] holidays must be a list of dates, like ["2026-01-01"]')
-    days = frozenset(parse_date(d, "[notices] holidays: each") for d in holidays)
-    return NoticeSettings(due_days, working_days, region.strip() if region else None, days)
+    days = frozenset(check_date(d, "[notices] holidays: each") for d in holidays)
+    return NoticeSettings(due_days, working_days, region, days)

@@ -109,6 +109,22 @@ def _reason(base: str, action: str, criticism: bool) -> str:
     return base + (_CRITICISM_TAIL[action] if criticism else ".")
 
 
+#: the ``[moderation]`` keys the engine reads, declared to the core (``moderation_settings``)
+SETTINGS = frozenset(
+    {
+        "allow_domains",
+        "allow_phones",
+        "unlawful_words",
+        "insult_words",
+        "aggression_words",
+        "flood_min_authors",
+        "flood_repeats",
+        "flood_similarity",
+        "flood_long_words",
+    }
+)
+
+
 class Engine:
     """Judges comments by the rules of :mod:`hub_moderation`; build once per settings.
 

@@ -46,7 +46,7 @@ MIN_WORDS_AUTHORS = 4  # shorter texts («Спасибо!», «+1», «Подд�
 MIN_WORDS_REPEAT = 3
 #: from this many words the very same words from several authors are a campaign by themselves:
 #: people do not type a dozen words alike by chance (the everyday remarks of
-#: hub/sample_texts.py have 2 to 9, bar one 12-word complaint that names one of 20 streets)
+#: hub/sandbox/sample_texts.py have 2 to 9, bar one 12-word complaint that names one of 20 streets)
 LONG_WORDS = 12
 
 

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from hub.hookspecs import hookimpl
 from hub.verdicts import CommentView, ModerationContext, Verdict
 
-from .engine import Engine
+from .engine import SETTINGS, Engine
 
 
 def _settings_key(settings) -> str:
@@ -42,3 +42,9 @@ def engine_for(settings) -> Engine:
 def moderate_comment(comment: CommentView, context: ModerationContext) -> Verdict:
     settings = context.settings if context is not None else {}
     return engine_for(settings).judge(comment, context)
+
+
+@hookimpl
+def moderation_settings() -> frozenset[str]:
+    """The engine's own ``[moderation]`` keys (lexicon additions, allowlists, flood limits)."""
+    return SETTINGS

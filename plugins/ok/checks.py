@@ -1,4 +1,4 @@
-"""``hub accounts check`` for OK: the onboarding check of the notes (§2), then reading.
+"""``hub accounts check`` for OK: OK's onboarding check (``docs/networks/ok.md`` §2), then reading.
 
 ``users.getCurrentUser`` names the token's user; ``users.hasAppPermission`` says
 whether they granted VALUABLE_ACCESS and GROUP_CONTENT (most methods, and posting

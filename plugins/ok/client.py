@@ -2,7 +2,7 @@
 
 Every call is a form-encoded POST to ``fb.do`` (so the token and the signature
 travel in the body, never in a URL) with ``application_key``, ``format=json``
-and ``sig``. Signature (shared/api/ok-api.md §1.2): all parameters except
+and ``sig``. Signature (``docs/networks/ok.md`` §1.2): all parameters except
 ``access_token``/``session_key``/``sig``, sorted by key, concatenated as
 ``k=v`` without separators, followed by ``md5(access_token + application
 secret)``; the md5 of that, over UTF-8 bytes, in lower-case hex. Errors come at
@@ -99,7 +99,10 @@ class OkClient:
         await self._http.aclose()
 
     def signed_form(self, token: str, method: str, params: dict[str, Any]) -> dict[str, str]:
-        """The exact body sent: empty values dropped *before* signing, as the notes advise."""
+        """The exact body sent: empty values dropped *before* signing.
+
+        See ``docs/networks/ok.md`` §1.1 and §1.2.
+        """
         form = {k: form_value(v) for k, v in params.items() if v is not None and v != ""}
         form.update(method=method, application_key=self.application_key, format="json")
         form["sig"] = signature(form, token, self._application_secret)

@@ -90,7 +90,10 @@ def topic(item: dict[str, Any], group_id: int) -> Post:
 
 
 def comment_time(item: dict[str, Any]) -> int:
-    """``date_ms`` when given; else ``date``, which OK writes in Moscow time (notes §4.1)."""
+    """``date_ms`` when given; else ``date``, which OK writes in Moscow time.
+
+    See ``docs/networks/ok.md`` §4.1.
+    """
     if item.get("date_ms"):
         return integer(item["date_ms"], "date_ms") // 1000
     if item.get("date"):

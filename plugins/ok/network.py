@@ -3,8 +3,8 @@ publishing topics and answering comments as the group (the writing lives in ``pu
 
 OK has no batching API the hub can rely on, so reads are one signed request
 per page, run one token at a time under its rate limit, tokens in parallel.
-``mediatopic.getTopics`` lists a group's topics; the notes say it may not be
-open to every application, so on "method does not exist" the network falls
+``mediatopic.getTopics`` lists a group's topics; it may not be open to every
+application (``docs/networks/ok.md`` §3.2), so on "method does not exist" the network falls
 back to ``stream.get`` for the rest of its life.
 """
 
@@ -38,6 +38,7 @@ from hub.network import (
     Published,
     PublishRequest,
     ReplyRequest,
+    community_ids,
 )
 from hub.secrets import secret_from_env
 
@@ -77,6 +78,14 @@ class OkNetwork(Network):
             "list, and unblock them there by hand"
         ),
     }
+    #: OK's quotas are tight and its groups quieter: a sync every ten minutes
+    default_sync_seconds = 600.0
+
+    @classmethod
+    def own_author_ids(cls, account: Account, raw: dict[str, Any]) -> set[int]:
+        """The group by ``external_id`` and by the ``uid`` of ``group.getInfo``."""
+        return super().own_author_ids(account, raw) | community_ids(raw, ("uid",))
+
     default_settings = {
         "api_base": "https://api.ok.ru/fb.do",
         "application_key": "",

@@ -1,6 +1,6 @@
 """Writing to OK for the content plan: a draft becomes a group topic, a reply a group comment.
 
-Why apart from ``network.py``: publishing has rules of its own (notes §6, §4.2).
+Why apart from ``network.py``: publishing has rules of its own (``docs/networks/ok.md`` §6, §4.2).
 A topic is one ``mediatopic.post`` with a JSON ``attachment`` of media blocks;
 photos go up first (``photosV2.getUploadUrl`` → multipart POST → one token per
 photo); the answer is the new topic id as a bare JSON string. OK has no
@@ -10,7 +10,7 @@ plugin: an answer lost after the request left raises ``TransientError`` with
 Everything before it (the photo upload) publishes nothing, so its failures say
 ``maybe_applied=False``.
 
-Replies use ``discussions.addDiscussionComment``, which the notes expect to be
+Replies use ``discussions.addDiscussionComment``, which may well be
 closed to ordinary applications (error 3, or 10/200): then the reply is
 ``manual`` and the operator is told where to answer by hand.
 
@@ -41,7 +41,7 @@ MAX_PHOTOS = 20  # inferred: error 600 has no documented number
 MAX_LINKS = 10  # ours: each link is a media block (error 600)
 MAX_PHOTO_BYTES = 30 * 1024 * 1024  # inferred: error 500 has no documented number
 ADD_COMMENT = "discussions.addDiscussionComment"
-#: what OK answers a method this application may not call (notes §4.2: "verify live")
+#: what OK answers a method this application may not call (docs/networks/ok.md §4.2: verify live)
 WRITES_CLOSED = {3, 10, 200}
 PERMISSION_CODES = {10, 200}
 #: OK's refusals of a topic, in words that say what to change in the draft
@@ -176,7 +176,10 @@ async def upload_photos(
 
 
 def attachment(text: str, links: tuple[str, ...], photo_tokens: list[str]) -> str:
-    """The ``attachment`` JSON of notes §6, as the group, in the order a reader sees it."""
+    """The ``attachment`` JSON, as the group, in the order a reader sees it.
+
+    See ``docs/networks/ok.md`` §6.
+    """
     media: list[dict[str, Any]] = [{"type": "text", "text": text}] if text.strip() else []
     if photo_tokens:
         media.append({"type": "photo", "list": [{"id": t} for t in photo_tokens]})

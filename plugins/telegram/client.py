@@ -5,15 +5,16 @@ wants the token in the path, so the URL is never shown anywhere (messages name
 ``/bot<token>``) and the redaction step knows the token. Answers are
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code", "description",
 "parameters": {"retry_after", "migrate_to_chat_id"}}`` with the HTTP status
-repeating the code. A 429 is waited out exactly as told (plus jitter) when the
-wait is short, and pauses the account when it is long.
+repeating the code. A 429 is a :class:`~hub.errors.TransientError` carrying
+Telegram's ``retry_after``: the shared policy (:mod:`hub.retry`) waits it out
+exactly as told (plus jitter) when the wait is short, and pauses the account
+when it is longer than ``max_retry_after_seconds``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import random
 from typing import Any
 
 from hub.errors import (
@@ -21,12 +22,11 @@ from hub.errors import (
     AuthError,
     ConflictError,
     EntityGoneError,
-    RateLimitedError,
     TransientError,
 )
 from hub.http import Limits, async_client, post_form
 from hub.ratelimit import RateLimiter
-from hub.retry import RETRY, backoff_seconds
+from hub.retry import with_retries
 
 #: deleting a message past 48 hours, or one the bot may not touch: a person must do it
 CANNOT_DELETE = "message can't be deleted"
@@ -36,22 +36,15 @@ RIGHTS_FIX = (
 )
 
 
-class RetryAfter(TransientError):
-    """Telegram's flood control: the same request is welcome after ``retry_after`` seconds."""
-
-    def __init__(self, message: str, *, retry_after: float, **kw):
-        super().__init__(message, maybe_applied=False, **kw)
-        self.retry_after = retry_after
-
-
 def classify(status: int, body: dict[str, Any], method: str) -> ApiError:
     code = int(body.get("error_code") or status)
     text = str(body.get("description") or f"HTTP {status}")
     lower = text.lower()
     params = body.get("parameters") or {}
     kw: dict[str, Any] = {"code": code, "method": method}
-    if code == 429:
-        return RetryAfter(text, retry_after=float(params.get("retry_after") or 1), **kw)
+    if code == 429:  # flood control: refused, not applied; welcome again after retry_after
+        retry_after = float(params.get("retry_after") or 1)
+        return TransientError(text, maybe_applied=False, retry_after=retry_after, **kw)
     if code == 409:
         return ConflictError(
             f"{text}; another program is reading this bot's updates (or a webhook is set): "
@@ -76,7 +69,10 @@ FilePart = tuple[str, bytes, str]
 
 
 def form_fields(params: dict[str, Any]) -> dict[str, str]:
-    """Parameters as multipart text fields: nested objects as JSON text (notes §1)."""
+    """Parameters as multipart text fields: nested objects as JSON text.
+
+    See ``docs/networks/telegram.md`` §1.
+    """
     out = {}
     for key, value in params.items():
         if isinstance(value, bool):
@@ -130,22 +126,12 @@ class TelegramClient:
         long Telegram may hold the answer back on purpose (the ``timeout`` of a long
         ``getUpdates``): the read timeout and the total deadline outlast it by as much.
         """
-        for attempt in range(1, RETRY.attempts + 1):
-            try:
-                return await self._post(token, method, params or {}, wait, files)
-            except RetryAfter as exc:
-                if exc.retry_after > self.max_retry_after:
-                    raise RateLimitedError(
-                        str(exc), retry_after=exc.retry_after, code=429, method=method
-                    ) from None
-                if attempt == RETRY.attempts:
-                    raise
-                await self.sleep(exc.retry_after + random.uniform(0.1, 1.0))
-            except TransientError as exc:
-                if attempt == RETRY.attempts or (not retry and exc.maybe_applied):
-                    raise
-                await self.sleep(backoff_seconds(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await with_retries(
+            lambda: self._post(token, method, params or {}, wait, files),
+            write=not retry,
+            max_retry_after=self.max_retry_after,
+            sleep=self.sleep,
+        )
 
     async def _post(
         self,

@@ -1,7 +1,7 @@
 """The Telegram network: channel posts and discussion-group comments from the update stream.
 
 The Bot API cannot read history, so Telegram is a ``sync_mode = UPDATES``
-network: the core reads ``getUpdates`` batch by batch (see hub.updates) and this
+network: the core reads ``getUpdates`` batch by batch (see hub.sync.stream) and this
 module turns each batch into posts, thread links and comments. Moderation acts
 in the channel's linked discussion group, never on the channel or the group
 themselves.
@@ -40,6 +40,7 @@ from hub.network import (
     ThreadComment,
     ThreadLink,
     UpdateBatch,
+    community_ids,
 )
 
 from . import mapping, publish, undo
@@ -111,6 +112,16 @@ class TelegramNetwork(Network):
     #: a channel has a description and a photo; no website, contacts or cover fields, so
     #: working hours can only be written in the description
     page_fields = frozenset({"description", "avatar", "working_hours"})
+    #: getUpdates is one cheap call for every chat of the bot: read it often
+    default_sync_seconds = 30.0
+    #: the Bot API wants the token in the URL path: ``/bot<digits>:<secret>``
+    token_patterns = (r"(/bot)\d+:[A-Za-z0-9_-]+",)
+
+    @classmethod
+    def own_author_ids(cls, account: Account, raw: dict[str, Any]) -> set[int]:
+        """The channel, and its discussion group: anonymous admins write as the group."""
+        return super().own_author_ids(account, raw) | community_ids(raw, ("linked_chat_id",))
+
     default_settings = {
         "api_base": "https://api.telegram.org",
         "requests_per_second": 20,
@@ -235,7 +246,7 @@ class TelegramNetwork(Network):
         linked = mapping.forward_link(message)
         if linked is not None:
             batch.links.append(ThreadLink(account, int(message["message_id"]), linked))
-            # the post too: a bot's own posts reach it only this way (notes §3)
+            # the post too: a bot's own posts reach it only this way (docs/networks/telegram.md §3)
             if channels.get(mapping.forward_channel_id(message) or 0) is account:
                 post = mapping.forward_post(message)
                 if post is not None:

@@ -1,4 +1,6 @@
-"""Publishing to a Telegram channel and replying in its discussion group (notes §3, §6).
+"""Publishing to a Telegram channel and replying in its discussion group.
+
+See ``docs/networks/telegram.md`` §3, §6.
 
 The Bot API has no idempotency key and never shows a bot its own messages, so
 every write here is sent once: a lost answer surfaces as TransientError

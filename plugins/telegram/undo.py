@@ -17,7 +17,7 @@ from hub.network import ActionResult, BanRequest
 if TYPE_CHECKING:
     from .network import TelegramNetwork
 
-#: every permission on: what lifts a mute (notes §5)
+#: every permission on: what lifts a mute (docs/networks/telegram.md §5)
 UNMUTED = {
     key: True
     for key in (

@@ -24,7 +24,7 @@ from hub.secrets import secret_from_env
 if TYPE_CHECKING:
     from .network import VkNetwork
 
-#: the events Long Poll must deliver for sync by events to miss nothing (notes §7.1)
+#: the events Long Poll must deliver for sync by events to miss nothing (docs/networks/vk.md §7.1)
 LONG_POLL_EVENTS = ("wall_post_new", "wall_reply_new", "wall_reply_edit", "wall_reply_delete")
 #: admin_level of groups.getById: 1 moderator, 2 editor, 3 administrator
 MODERATOR, EDITOR = 1, 2

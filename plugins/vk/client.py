@@ -9,7 +9,7 @@ slot is matched, in order, to its entry in ``execute_errors``.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -26,7 +26,7 @@ from hub.errors import (
 )
 from hub.http import Limits, async_client, post_form
 from hub.ratelimit import RateLimiter
-from hub.retry import RETRY, backoff_seconds, with_retries
+from hub.retry import with_retries
 
 EXECUTE_LIMIT = 25
 TRANSIENT = {1, 6, 10, 36, 43}
@@ -51,7 +51,7 @@ UPLOAD = "photo upload"
 
 
 def classify(code: int, message: str, method: str | None = None) -> ApiError:
-    """Turn a VK error code into the core's error class (the table in shared/api/vk-api.md §6)."""
+    """Turn a VK error code into the core's error class (``docs/networks/vk.md`` §6)."""
     kw = {"code": code, "method": method}
     if code in TRANSIENT:
         return TransientError(message, maybe_applied=code not in REFUSED_UNAPPLIED, **kw)
@@ -62,6 +62,10 @@ def classify(code: int, message: str, method: str | None = None) -> ApiError:
     if code in GONE:
         return EntityGoneError(message, **kw)
     return ApiError(message, **kw)
+
+
+class _SlotsFailed(TransientError):
+    """Some slots of a batch failed transiently: the batch asks them again, like a request."""
 
 
 def execute_code(calls: Sequence[Call]) -> str:
@@ -145,7 +149,9 @@ class VkClient:
         """
         results: list[Any] = [None] * len(calls)
         pending = list(range(len(calls)))
-        for attempt in range(1, RETRY.attempts + 1):
+
+        async def ask_pending() -> None:
+            nonlocal pending
             retry_next: list[int] = []
             for start in range(0, len(pending), EXECUTE_LIMIT):
                 indexes = pending[start : start + EXECUTE_LIMIT]
@@ -157,9 +163,11 @@ class VkClient:
                     if slot_level and isinstance(answer, TransientError):
                         retry_next.append(i)
             pending = retry_next
-            if not pending or attempt == RETRY.attempts:
-                break
-            await asyncio.sleep(backoff_seconds(attempt))
+            if pending:
+                raise _SlotsFailed(f"{len(pending)} calls inside execute failed transiently")
+
+        with contextlib.suppress(_SlotsFailed):  # attempts ran out: the slots keep their errors
+            await with_retries(ask_pending)
         return results
 
     async def _execute_or_split(self, token: str, calls: Sequence[Call]) -> tuple[list[Any], bool]:

@@ -3,7 +3,7 @@
 ``groups.getLongPollServer`` (through :class:`~hub_vk.client.VkClient`, so rate limits
 and error classes are the usual ones) gives ``{key, server, ts}``; then
 ``GET {server}?act=a_check&key=&ts=&wait=`` answers the events after ``ts``
-(``/work/shared/api/vk-api.md`` §7.1). The position ``ts`` belongs to the caller:
+(``docs/networks/vk.md`` §7.1). The position ``ts`` belongs to the caller:
 :meth:`LongPoll.next_batch` takes it and returns the next one, and never moves it
 on an error, so a caller that stores ``ts`` after handling a batch loses nothing.
 
@@ -15,7 +15,7 @@ Failures, as vk_api and vkbottle handle them:
 - ``failed: 3`` — information lost: take a new key and ``ts``; ``gap``.
 
 ``groups.getLongPollServer`` is called at most once per batch, and with back-off when
-fresh keys keep failing (looping on it ends in error 29, §6).
+fresh keys keep failing (looping on it ends in error 29, ``docs/networks/vk.md`` §6).
 """
 
 from __future__ import annotations

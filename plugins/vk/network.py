@@ -101,6 +101,11 @@ class VkNetwork(Network):
             "('hub users ban ACCOUNT USER --days N')"
         ),
     }
+    #: walls change by the minute; the Bots Long Poll brings events sooner where set up
+    default_sync_seconds = 300.0
+    #: a user token ("vk1.a." and its body), should one reach a message outside the header
+    token_patterns = (r"vk1\.a\.[A-Za-z0-9_-]+",)
+    # own_author_ids: the base's (external_id, and the "id" of groups.getById) is VK's
     default_settings = {
         "api_base": "https://api.vk.ru/method",
         "api_version": "5.199",
@@ -139,7 +144,7 @@ class VkNetwork(Network):
         await self.client.aclose()
 
     async def next_events(self, account: Account, token: str, cursor: str | None) -> EventBatch:
-        """Bots Long Poll on the community token; ``failed`` codes as the notes document."""
+        """Bots Long Poll on the community token (``docs/networks/vk.md`` §7.1)."""
         from .longpoll import LongPoll, events_to_models
 
         group = await self._resolve(account)

@@ -14,6 +14,15 @@ def register_networks(register):
 
 @hookimpl
 def register_emulators(register):
-    from .emulator_cli import emulator_command
+    from .emulator import VkEmulator
 
-    register("vk", emulator_command)
+    register("vk", VkEmulator)
+
+
+@hookimpl
+def register_commands(cli):
+    from hub.cli.sandbox import emulator_group
+
+    from .emulator import emulator_command
+
+    emulator_group(cli).add_command(emulator_command, "vk")

@@ -1,6 +1,6 @@
 """Publishing on VK: a post with photos and a link, and answers to comments as the community.
 
-The API (``/work/shared/api/vk-api.md`` §2, §4; dev.vk.com/en/api/upload/wall-photo):
+The API (``docs/networks/vk.md`` §2, §4, §4.1; dev.vk.com/en/api/upload/wall-photo):
 photos go up in three steps (``photos.getWallUploadServer`` → multipart POST of
 ``photo`` → ``photos.saveWallPhoto``), then ``wall.post(owner_id=-gid, from_group=1,
 message, attachments, guid)``; an answer is ``wall.createComment(from_group=gid,

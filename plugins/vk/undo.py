@@ -15,7 +15,7 @@ from hub.network import ActionResult, BanRequest, CommentRef
 if TYPE_CHECKING:
     from .network import VkNetwork
 
-#: "Comment has not been deleted": there is nothing to restore (notes §4, §6)
+#: "Comment has not been deleted": there is nothing to restore (docs/networks/vk.md §4, §6)
 NOT_DELETED = 243
 
 
