@@ -56,25 +56,7 @@ ALLOWED_UPDATES = [
 ]
 #: Telegram lets a bot delete messages younger than 48 hours; keep an hour in hand
 DELETE_WINDOW_SECONDS = 47 * 3600
-MUTED = {
-    key: False
-    for key in (
-        "can_send_messages",
-        "can_send_audios",
-        "can_send_documents",
-        "can_send_photos",
-        "can_send_videos",
-        "can_send_video_notes",
-        "can_send_voice_notes",
-        "can_send_polls",
-        "can_send_other_messages",
-        "can_add_web_page_previews",
-        "can_change_info",
-        "can_invite_users",
-        "can_pin_messages",
-        "can_manage_topics",
-    )
-}
+MUTED = dict.fromkeys(undo.PERMISSIONS, False)
 
 
 @dataclass

@@ -17,26 +17,25 @@ from hub.network import ActionResult, BanRequest
 if TYPE_CHECKING:
     from .network import TelegramNetwork
 
-#: every permission on: what lifts a mute (docs/networks/telegram.md §5)
-UNMUTED = {
-    key: True
-    for key in (
-        "can_send_messages",
-        "can_send_audios",
-        "can_send_documents",
-        "can_send_photos",
-        "can_send_videos",
-        "can_send_video_notes",
-        "can_send_voice_notes",
-        "can_send_polls",
-        "can_send_other_messages",
-        "can_add_web_page_previews",
-        "can_change_info",
-        "can_invite_users",
-        "can_pin_messages",
-        "can_manage_topics",
-    )
-}
+#: every permission a member can have; a mute sets them all off (network.MUTED), and
+#: lifting it turns them all on (docs/networks/telegram.md §5)
+PERMISSIONS = (
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+)
+UNMUTED = dict.fromkeys(PERMISSIONS, True)
 
 
 async def unban_user(net: TelegramNetwork, request: BanRequest) -> ActionResult:
