@@ -33,10 +33,14 @@ def select_accounts(
     if network:
         accounts = [a for a in accounts if a.network == network]
     if not accounts:
-        what = f" on network {network!r}" if network else ""
-        raise ConfigError(
-            f"no accounts to sync{what}; declare them under [[accounts]] in the config"
-        )
+        if network:
+            raise ConfigError(
+                _(
+                    "no accounts to sync on network {network!r}; "
+                    "declare them under [[accounts]] in the config"
+                ).format(network=network)
+            )
+        raise ConfigError(_("no accounts to sync; declare them under [[accounts]] in the config"))
     return accounts
 
 
