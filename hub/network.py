@@ -165,6 +165,18 @@ class EventBatch:
     deleted_comments: list[CommentId] = field(default_factory=list)
     cursor: str | None = None
     gap: bool = False
+    #: events left unread because the network sent them in another API version than the
+    #: hub reads: version → how many (the batch then says ``gap``: REST catches them up)
+    skipped_versions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EventsSetup:
+    """What :meth:`Network.prepare_events` found: ``changed`` when it switched events on
+    now; ``text`` the one line to log (empty: nothing to say)."""
+
+    changed: bool = False
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -365,6 +377,15 @@ class Network(abc.ABC):
         """
         raise NotImplementedError(f"{self.title} does not sync through updates")
 
+    async def prepare_events(self, account: Account, token: str) -> EventsSetup:
+        """Make the network push what :meth:`next_events` reads (capability EVENTS).
+
+        Called before following an account's events (the daemon) and by ``hub
+        accounts check --fix``: switches on what is off, and leaves alone what is
+        right. Raises ApiError when the token may not change the settings.
+        """
+        return EventsSetup()
+
     async def next_events(self, account: Account, token: str, cursor: str | None) -> EventBatch:
         """Wait for the account's next pushed changes (capability EVENTS).
 
@@ -386,6 +407,35 @@ class Network(abc.ABC):
 
     def post_url(self, account: Account, post_network_id: int) -> str | None:
         return None
+
+    # ------------------------------------------------------------------ signing in (hub.tokens)
+
+    #: ``hub auth <name> ACCOUNT`` signs an account in: the network implements the methods below
+    signs_in: ClassVar[bool] = False
+
+    def authorize_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
+        """The address a person opens to sign in (OAuth code flow, PKCE S256)."""
+        raise NotImplementedError(f"{self.title} has no sign-in")
+
+    def exchange_code(
+        self, *, answer: dict[str, str], code_verifier: str, redirect_uri: str
+    ) -> Any:
+        """The stored token (:class:`hub.tokens.StoredToken`) for the redirect's parameters."""
+        raise NotImplementedError(f"{self.title} has no sign-in")
+
+    def imported_token(
+        self, *, refresh_token: str | None, device_id: str | None, access_token: str | None
+    ) -> Any:
+        """A record for a token obtained elsewhere; with a refresh token, refreshed at once."""
+        raise NotImplementedError(f"{self.title} has no sign-in")
+
+    def refresh_token(self, account: Account, stored: Any) -> Any:
+        """The record after a refresh; :class:`hub.tokens.RefreshRefused` when refused.
+
+        Synchronous: :func:`hub.tokens.refresh` calls it under a file lock, off the
+        event loop. The answer is written to disk before anyone uses it.
+        """
+        raise NotImplementedError(f"{self.title} cannot refresh tokens")
 
     # ------------------------------------------------------------------ publishing
 

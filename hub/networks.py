@@ -23,8 +23,10 @@ caller rather than opening its own; :func:`open_network` is for a run of one cal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from types import TracebackType
 
 import pluggy
@@ -35,10 +37,59 @@ from .errors import ApiError, AuthError, ConfigError
 from .i18n import _
 from .models import Account
 from .network import Finding, Network
-from .secrets import redact, token_from_env
+from .secrets import redact, remember, token_from_env
+from .tokens import RefreshRefused, SecretsFile, StoredToken, refresh
 
 #: how a network reads an account's token (by default its ``token_env`` variable)
 TokenFor = Callable[[Account], str]
+
+
+class TokenSource:
+    """A network's token reader: the stored (refreshable) token first, else the variable.
+
+    Called as ``token_for(account)``, it refreshes a stored token that expires
+    within :data:`hub.tokens.MARGIN_SECONDS`; a failed refresh there hands out the
+    old token, so the call fails for that account alone and :meth:`renew` words it.
+    ``renew(token)`` is what a plugin calls when the network says ``token`` expired
+    (VK error 5, subcode 1117): the account's new access token, or None for a token
+    that cannot be refreshed (a fixed one, as before). A refused refresh raises
+    :class:`hub.tokens.RefreshRefused` (``hub auth <network> ACCOUNT`` again).
+    """
+
+    def __init__(self, secrets: SecretsFile | None):
+        self.secrets = secrets
+        self.network: Network | None = None
+        self._accounts: dict[str, Account] = {}
+
+    def stored(self, account: Account) -> StoredToken | None:
+        return self.secrets.get(account.id) if self.secrets else None
+
+    def __call__(self, account: Account) -> str:
+        stored = self.stored(account)
+        if stored is None:
+            return token_from_env(account)
+        if stored.refreshable and stored.expiring() and self.network is not None:
+            with contextlib.suppress(ApiError):  # the call fails; renew() words the refusal
+                stored = refresh(self.secrets, account, self.network.refresh_token)
+        remember(stored.access_token)
+        self._accounts[stored.access_token] = account
+        return stored.access_token
+
+    def renew(self, token: str) -> str | None:
+        account = self._accounts.get(token)
+        if account is None or self.secrets is None or self.network is None:
+            return None
+        stored = refresh(self.secrets, account, self.network.refresh_token, spent=token)
+        if stored.access_token == token:
+            return None  # nothing to refresh with: the expired-token error stands
+        remember(stored.access_token)
+        self._accounts[stored.access_token] = account
+        return stored.access_token
+
+
+def has_stored_token(config: Config | None, account: Account) -> bool:
+    secrets = SecretsFile.beside(config.path) if config else None
+    return bool(secrets and secrets.get(account.id))
 
 
 def describe_error(account: Account, exc: Exception) -> str:
@@ -49,6 +100,8 @@ def describe_error(account: Account, exc: Exception) -> str:
             f"unexpected {type(exc).__name__}: {text} (a bug, or an answer the plugin does not "
             "understand; the other accounts went on, and this one is tried again next sync)"
         )
+    if isinstance(exc, RefreshRefused):
+        return f"{text}; {exc.fix}"
     if isinstance(exc, AuthError) and exc.fix:
         return f"{text}; {exc.fix} (the token is in ${account.token_env})"
     if isinstance(exc, AuthError):
@@ -83,11 +136,14 @@ def check_accounts(
     """Fail before anything is written on an unknown network or a missing token variable."""
     available = check_networks(pm, config, accounts)
     for account in accounts:
-        token_from_env(account)
+        if not has_stored_token(config, account):
+            token_from_env(account)
     return available
 
 
-def without_tokens(accounts: Sequence[Account]) -> tuple[list[Account], list[tuple[Account, str]]]:
+def without_tokens(
+    accounts: Sequence[Account], config: Config | None = None
+) -> tuple[list[Account], list[tuple[Account, str]]]:
     """Split the accounts whose token variable is usable from those it is not (and why).
 
     ``hub sync`` skips the latter as the daemon parks them, and names every one
@@ -96,7 +152,13 @@ def without_tokens(accounts: Sequence[Account]) -> tuple[list[Account], list[tup
     ready, missing = [], []
     for account in accounts:
         try:
-            token_from_env(account)
+            stored = has_stored_token(config, account)
+        except ConfigError as exc:  # a broken secrets file: its one line, for every account
+            missing.append((account, str(exc)))
+            continue
+        try:
+            if not stored:
+                token_from_env(account)
         except ConfigError as exc:
             missing.append((account, _token_problem(account, exc)))
             continue
@@ -111,10 +173,19 @@ def _token_problem(account: Account, exc: ConfigError) -> str:
 
 
 def build_network(
-    network_class: type[Network], config: Config, token_for: TokenFor = token_from_env
+    network_class: type[Network], config: Config, token_for: TokenFor | None = None
 ) -> Network:
-    """The one place a network object is made: its config settings and its token reader."""
-    return network_class(config.network_settings(network_class.name), token_for)
+    """The one place a network object is made: its config settings and its token reader.
+
+    By default the reader is a :class:`TokenSource` over the secrets file beside
+    the config (``hub auth``), falling back to the account's token variable.
+    """
+    if token_for is not None:
+        return network_class(config.network_settings(network_class.name), token_for)
+    source = TokenSource(SecretsFile.beside(config.path))
+    network = network_class(config.network_settings(network_class.name), source)
+    source.network = network
+    return network
 
 
 def open_networks(
@@ -190,7 +261,7 @@ async def check_all(
     is that account's PROBLEM line; the others are still checked.
     """
     available = check_networks(pm, config, accounts)
-    ready, missing = without_tokens(accounts)
+    ready, missing = without_tokens(accounts, config)
     reasons = dict((a.id, why) for a, why in missing)
     networks = {
         name: build_network(available[name], config) for name in sorted({a.network for a in ready})
@@ -201,7 +272,8 @@ async def check_all(
             fix = _("export it with the account's access token")
             return [Finding(False, f"{reasons[account.id]}; {fix}")]
         try:
-            return await networks[account.network].check_account(account)
+            network = networks[account.network]
+            return [*await network.check_account(account), token_finding(network, account)]
         except Exception as exc:  # a refused token, an answer the plugin trips on: its own
             return [Finding(False, describe_error(account, exc))]
 
@@ -210,3 +282,31 @@ async def check_all(
     finally:
         await close_networks(networks)
     return list(zip(accounts, results, strict=True))
+
+
+def token_finding(network: Network, account: Account) -> Finding:
+    """``hub accounts check``'s token line: its kind, rights, expiry, and whether it refreshes."""
+    source = network.token_for
+    stored = source.stored(account) if isinstance(source, TokenSource) else None
+    if stored is None:
+        return Finding(
+            True,
+            _("a fixed token from ${variable} (it does not expire; it is not refreshed)").format(
+                variable=account.token_env
+            ),
+        )
+    network.token_for(account)  # refreshes it now if it is about to expire
+    stored = source.stored(account) or stored
+    if stored.expires_at is None:
+        expires = _("does not expire")
+    else:
+        when = datetime.fromtimestamp(stored.expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        expires = _("expires {when}").format(when=when)
+    refreshes = _("refreshed automatically") if stored.refreshable else _("cannot be refreshed")
+    scope = stored.scope or _("not told")
+    return Finding(
+        True,
+        _("a stored token from 'hub auth' ({expires}, {refreshes}); rights: {scope}").format(
+            expires=expires, refreshes=refreshes, scope=scope
+        ),
+    )

@@ -16,6 +16,7 @@ from ..i18n import setup as setup_language
 from ..log import configure_logging
 from . import (
     accounts,
+    auth,
     comments,
     compliance,
     daemon,
@@ -69,6 +70,7 @@ def _wire(root: click.Group) -> None:
         setup.init,
         setup.plugins_command,
         accounts.accounts,
+        auth.auth,
         sync.sync,
         comments.comments,
         users.users,
@@ -92,7 +94,9 @@ def _wire(root: click.Group) -> None:
         root.add_command(command)
     accounts.accounts.add_command(registry.accounts_attest)  # the registry's, on accounts
     accounts.accounts.add_command(registry.accounts_adopt)
-    plugins.make_plugin_manager().hook.register_commands(cli=root)
+    pm = plugins.make_plugin_manager()
+    pm.hook.register_commands(cli=root)
+    auth.add_network_commands(pm)  # hub auth <network>: the networks that sign in
 
 
 _wire(cli)

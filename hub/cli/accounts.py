@@ -13,6 +13,7 @@ from ..queries import account_rows
 from ..safe_text import terminal_text
 from ..secrets import redact
 from ..sync import check_all, select_accounts
+from ..sync.events import set_up_events
 from .common import Context, pass_ctx
 
 
@@ -47,14 +48,23 @@ def accounts_list(obj: Context, as_json):
 
 @accounts.command(name="check")
 @click.argument("account_ids", nargs=-1)
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="First switch on what the hub can itself (VK Long Poll and its events).",
+)
 @pass_ctx
-def accounts_check(obj: Context, account_ids):
+def accounts_check(obj: Context, account_ids, fix):
     """Check every right the hub uses on ACCOUNT_IDS (default: every account).
 
     One line per right: ok, PROBLEM (with what to do) or not checked (the network
     cannot tell without doing it); exit 1 if any PROBLEM."""
     config = obj.config()
-    results = asyncio.run(check_all(obj.pm, config, select_accounts(config, account_ids)))
+    chosen = select_accounts(config, account_ids)
+    fixed = asyncio.run(set_up_events(obj.pm, config, chosen)) if fix else []
+    results = asyncio.run(check_all(obj.pm, config, chosen))
+    first = {a.id: [f for b, f in fixed if b.id == a.id] for a in chosen}  # what --fix did
+    results = [(a, [*first[a.id], *findings]) for a, findings in results]
     statuses = {"ok": _("ok"), "PROBLEM": _("PROBLEM"), "not checked": _("not checked")}
     for account, findings in results:
         for finding in findings:

@@ -34,7 +34,7 @@ def sync(obj: Context, account_ids, network, full):
     config = obj.config()
     accounts = select_accounts(config, account_ids, network)
     check_networks(obj.pm, config, accounts)
-    ready, missing = without_tokens(accounts)  # skipped as the daemon parks them, all named
+    ready, missing = without_tokens(accounts, config)  # skipped as the daemon parks them, all named
     if missing and not ready:  # nothing to sync: one line, and no database is written
         raise ConfigError(not_synced_line(missing))
     if missing:

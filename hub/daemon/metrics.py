@@ -28,6 +28,8 @@ class Metrics:
         #: for an exception nobody foresaw (a malformed answer, a bug), "events" for a follower
         self.failures: Counter[tuple[str, str, str]] = Counter()
         self.job_failures: Counter[str] = Counter()  # job name
+        #: (account, reason): pushed events the hub did not read ("version": another API version)
+        self.events_skipped: Counter[tuple[str, str]] = Counter()
         self.cycles = 0
         self.started = time.time()
         self.last_cycle_at: float | None = None
@@ -39,6 +41,10 @@ class Metrics:
                 self.errors[run.account.id] += 1
                 kind = "unexpected" if getattr(run, "unexpected", None) else run.status
                 self.failures[(run.account.id, run.account.network, kind)] += 1
+
+    def count_skipped_events(self, account: Any, version: str, n: int) -> None:
+        """Events of ``account`` left unread because they came in API ``version``."""
+        self.events_skipped[(account.id, "version")] += n
 
     def _failure_lines(self) -> list[str]:
         """Failures by account and network, and by daemon job: each one counted, none fatal."""
@@ -57,6 +63,13 @@ class Metrics:
         ]
         for job, n in sorted(self.job_failures.items()):
             lines.append(f'hub_job_failures_total{{job="{job}"}} {n}')
+        lines += [
+            "# HELP hub_events_skipped_total Pushed events not read (version: another API "
+            "version than the hub's).",
+            "# TYPE hub_events_skipped_total counter",
+        ]
+        for (account, reason), n in sorted(self.events_skipped.items()):
+            lines.append(f'hub_events_skipped_total{{account="{account}",reason="{reason}"}} {n}')
         return lines
 
     def render(self, store: Store) -> str:

@@ -26,11 +26,13 @@ from ..config import Config, load_config
 from ..errors import HubError
 from ..log import get_logger
 from ..network import EVENTS
+from ..networks import has_stored_token
 from ..registry import overdue_warning, sync_registry
 from ..secrets import redact, token_from_env
 from ..store import Store
 from ..sync import run_sync
 from ..sync.events import follow_events
+from ..tokens import SecretsFile
 from .metrics import Metrics, health_reasons, serve_metrics
 from .schedule import Intervals, load_intervals
 
@@ -171,6 +173,7 @@ class Daemon:
                             self.stopping,
                             self._on_event,
                             lambda a: self.metrics.failures.update([(a.id, a.network, "events")]),
+                            self.metrics.count_skipped_events,
                         )
                     )
                 )
@@ -200,7 +203,15 @@ class Daemon:
         except OSError:
             return 0.0
 
+    def _secrets_mtime(self) -> float:
+        secrets = SecretsFile.beside(self.config_path)
+        try:
+            return secrets.path.stat().st_mtime if secrets else 0.0
+        except OSError:
+            return 0.0
+
     def _reload_if_changed(self) -> None:
+        self._unpark_on_new_tokens()
         if self._mtime() == self._config_mtime:
             return
         try:
@@ -211,6 +222,19 @@ class Daemon:
         if self.parked:
             log.info(
                 "config changed: parked accounts are tried again", accounts=sorted(self.parked)
+            )
+            self.parked.clear()
+            self.park_reasons.clear()
+
+    def _unpark_on_new_tokens(self) -> None:
+        """A sign-in ('hub auth') rewrote the secrets file: parked accounts are tried again."""
+        mtime = self._secrets_mtime()
+        if mtime == getattr(self, "_tokens_mtime", None):
+            return
+        self._tokens_mtime = mtime
+        if self.parked:
+            log.info(
+                "tokens changed: parked accounts are tried again", accounts=sorted(self.parked)
             )
             self.parked.clear()
             self.park_reasons.clear()
@@ -302,7 +326,8 @@ class Daemon:
         ready = []
         for account in accounts:
             try:
-                token_from_env(account)
+                if not has_stored_token(self.config, account):  # 'hub auth' stored one
+                    token_from_env(account)
             except HubError as exc:
                 self._park(account, str(exc))
                 self.metrics.errors[account.id] += 1  # counted like any failed sync
@@ -363,7 +388,11 @@ class Daemon:
                     "account parked until its config changes",
                     account=account.id,
                     error=run.error,
-                    fix=f"put a valid token in ${account.token_env}",
+                    fix=(
+                        f"run 'hub auth {account.network} {account.id}' again"
+                        if has_stored_token(self.config, account)
+                        else f"put a valid token in ${account.token_env}"
+                    ),
                 )
 
     async def _publish(self, store: Store) -> None:

@@ -78,7 +78,7 @@ def _with_stream_siblings(
             continue
         if networks[account.network].sync_mode != UPDATES:
             continue
-        if not without_tokens([account])[0]:  # its variable is unset: it shares no token
+        if not without_tokens([account], config)[0]:  # its variable is unset: it shares no token
             continue
         if (account.network, token_from_env(account)) in tokens:
             out.append(account)

@@ -12,7 +12,9 @@ header); successful bodies may be arrays, strings, booleans or null.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +38,8 @@ GONE = {106, 141, 300, 455, 456, 457, 458, 700, 702}
 #: what besides the account's token an auth error may point at
 SECRET_CODES = {101, 104, 105, 210}
 UNSIGNED = {"access_token", "session_key", "sig"}
+#: PARAM_SESSION_EXPIRED: the access token's time is up (a refreshable one is refreshed)
+SESSION_EXPIRED = 102
 
 log = get_logger("hub.ok")
 
@@ -92,6 +96,8 @@ class OkClient:
         self.secret_env = secret_env
         self.limiter = RateLimiter(requests_per_second, scope="ok")
         self.requests = 0
+        #: the core's refresh for a token OK calls expired (hub.networks.TokenSource.renew)
+        self.renew: Callable[[str], str | None] | None = None
         self.limits = limits or Limits(read_seconds=timeout)
         self._http = async_client(timeout=self.limits.timeout())
 
@@ -118,7 +124,21 @@ class OkClient:
         are sent again only when OK surely did nothing (no connection); otherwise
         the caller verifies, since a lost answer may hide a success.
         """
-        return await with_retries(lambda: self._post(token, method, params), write=not retry)
+        try:
+            return await with_retries(lambda: self._post(token, method, params), write=not retry)
+        except AuthError as exc:
+            fresh = await self._renewed(token, exc)
+            if fresh is None:
+                raise
+        # OK refused the expired session: nothing was applied, so even a write goes again
+        return await with_retries(lambda: self._post(fresh, method, params), write=not retry)
+
+    async def _renewed(self, token: str, exc: AuthError) -> str | None:
+        """A refreshed token when OK says the session expired (error 102) and it can be."""
+        if exc.code != SESSION_EXPIRED or self.renew is None:
+            return None
+        fresh = await asyncio.to_thread(self.renew, token)  # a file lock and an HTTP call
+        return fresh if fresh and fresh != token else None
 
     async def _post(self, token: str, method: str, params: dict[str, Any]) -> Any:
         await self.limiter.acquire(token)

@@ -32,6 +32,18 @@ def ref_to_id(ref: str | None) -> int | None:
     return -number if kind == "group" else number
 
 
+def info_groups(answer: Any) -> list | None:
+    """The groups of a ``group.getInfo`` answer, whichever of OK's two shapes it has.
+
+    Clients see a bare array; OK's typed page for the method documents
+    ``{"groups": [...]}`` (``docs/networks/ok.md`` §1.3). Either is read; anything
+    else is None.
+    """
+    if isinstance(answer, dict) and "error_code" not in answer:
+        answer = answer.get("groups")
+    return answer if isinstance(answer, list) else None
+
+
 def group_meta(group: dict[str, Any]) -> AccountMeta:
     contacts = []
     if group.get("phone") or group.get("email"):

@@ -42,7 +42,7 @@ from hub.network import (
 )
 from hub.secrets import secret_from_env
 
-from . import mapping, publish
+from . import auth, mapping, publish
 from .client import OkClient
 
 T = TypeVar("T")
@@ -92,7 +92,13 @@ class OkNetwork(Network):
         "application_secret_key_env": "",
         "requests_per_second": 2,
         **settings_check.LIMIT_DEFAULTS,
+        # OK OAuth (hub auth ok): the application's numeric id, the endpoints, the rights
+        "application_id": "",
+        "oauth_authorize_url": "https://connect.ok.ru/oauth/authorize",
+        "oauth_token_url": "https://api.ok.ru/oauth/token.do",
+        "oauth_scope": "VALUABLE_ACCESS;GROUP_CONTENT;LONG_ACCESS_TOKEN",
     }
+    signs_in = True
 
     def __init__(self, settings: dict[str, Any], token_for: Callable[[Account], str]):
         super().__init__(settings, token_for)
@@ -106,10 +112,13 @@ class OkNetwork(Network):
             limits=settings_check.http_limits(self.settings, "ok"),
         )
         self._topics_method = "mediatopic.getTopics"
+        self.client.renew = getattr(token_for, "renew", None)  # a stored token, refreshed
 
     @classmethod
     def validate_settings(cls, settings: dict[str, Any]) -> None:
         settings_check.http_url(settings, "api_base", "ok")
+        settings_check.http_url(settings, "oauth_token_url", "ok")
+        settings_check.http_url(settings, "oauth_authorize_url", "ok")
         settings_check.text(settings, "application_key", "ok", "your OK application's public key")
         variable = settings_check.text(
             settings,
@@ -120,6 +129,19 @@ class OkNetwork(Network):
         secret_from_env(variable, "the OK application's secret key")
         settings_check.positive_number(settings, "requests_per_second", "ok")
         settings_check.http_limits(settings, "ok")
+
+    # -- OK OAuth (hub auth ok; plugins/ok/auth.py) ----------------------------
+    def authorize_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
+        return auth.authorize_url(self.settings, redirect_uri=redirect_uri, state=state)
+
+    def exchange_code(self, *, answer, code_verifier: str, redirect_uri: str):
+        return auth.exchange_code(self.settings, answer=answer, redirect_uri=redirect_uri)
+
+    def imported_token(self, *, refresh_token, device_id, access_token):
+        return auth.imported(self.settings, refresh_token=refresh_token, access_token=access_token)
+
+    def refresh_token(self, account: Account, stored):
+        return auth.refresh(self.settings, account, stored)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -163,14 +185,13 @@ class OkNetwork(Network):
         answers = await self._per_token(chunks, lambda chunk: chunk[0], get_info)
         found: dict[str, Outcome[AccountMeta]] = {}
         for chunk, answer in zip(chunks, answers, strict=True):
-            by_uid = {}
-            if isinstance(answer, list):
-                by_uid = {str(g.get("uid")): g for g in answer if isinstance(g, dict)}
+            groups = None if isinstance(answer, Exception) else mapping.info_groups(answer)
+            by_uid = {str(g.get("uid")): g for g in groups or [] if isinstance(g, dict)}
             for account in chunk:
                 if isinstance(answer, Exception):
                     found[account.id] = answer
-                elif not isinstance(answer, list):
-                    found[account.id] = ApiError("OK group.getInfo answer is not a list")
+                elif groups is None:
+                    found[account.id] = ApiError("OK group.getInfo answer has no list of groups")
                 elif account.external_id in by_uid:
                     found[account.id] = mapping.group_meta(by_uid[account.external_id])
                 else:

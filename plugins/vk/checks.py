@@ -9,7 +9,8 @@ community key, which VK refuses for those methods) and from the user's role in
 the community (``is_admin``/``admin_level`` of ``groups.getById``). The user
 token's own scopes VK tells only by a call that needs them: said as "not checked".
 The Long Poll key (``events_token_env``) is checked for ``manage`` and the
-community's Long Poll settings.
+community's Long Poll settings: on, at the hub's ``api_version``, with every event
+the hub reads (``--fix`` switches them on, :func:`hub_vk.longpoll.ensure_settings`).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from hub.models import Account
 from hub.network import Finding
 from hub.secrets import secret_from_env
 
+from .longpoll import settings_gaps
+
 if TYPE_CHECKING:
     from .network import VkNetwork
 
-#: the events Long Poll must deliver for sync by events to miss nothing (docs/networks/vk.md §7.1)
-LONG_POLL_EVENTS = ("wall_post_new", "wall_reply_new", "wall_reply_edit", "wall_reply_delete")
 #: admin_level of groups.getById: 1 moderator, 2 editor, 3 administrator
 MODERATOR, EDITOR = 1, 2
 ROLE_FIELDS = "is_admin,admin_level"
@@ -61,7 +62,9 @@ async def _community_key_rights(net: VkNetwork, token: str) -> list[str] | None:
         answer = await net.client.call(token, "groups.getTokenPermissions", {})
     except ApiError:
         return None
-    settings = answer.get("settings") if isinstance(answer, dict) else None
+    settings = None
+    if isinstance(answer, dict):  # VK's schema says ``permissions``, dev.vk.com ``settings``
+        settings = answer.get("permissions", answer.get("settings"))
     return [str(s.get("name")) for s in settings or [] if isinstance(s, dict)]
 
 
@@ -174,20 +177,12 @@ async def _long_poll(net: VkNetwork, account: Account, gid: int) -> list[Finding
         settings = await net.client.call(token, "groups.getLongPollSettings", {"group_id": gid})
     except ApiError as exc:
         return [*found, Finding(False, f"Long Poll: groups.getLongPollSettings refused ({exc})")]
-    events = settings.get("events") if isinstance(settings, dict) else None
-    missing = [e for e in LONG_POLL_EVENTS if not (events or {}).get(e)]
-    if not (isinstance(settings, dict) and settings.get("is_enabled")):
+    version = str(net.settings["api_version"])
+    gaps = settings_gaps(settings, version)
+    fix = "run 'hub accounts check --fix' (the daemon also sets it when it starts)"
+    found += [Finding(False, f"Long Poll: {gap}; {fix}") for gap in gaps]
+    if not gaps:
         found.append(
-            Finding(
-                False,
-                "Long Poll: Bots Long Poll is off for this community; turn it on in the "
-                "community's settings → API usage → Long Poll API",
-            )
+            Finding(True, f"Long Poll: on, with the wall's post and comment events, API {version}")
         )
-    elif missing:
-        found.append(
-            Finding(False, f"Long Poll: these events are off: {', '.join(missing)}; turn them on")
-        )
-    else:
-        found.append(Finding(True, "Long Poll: on, with the wall's post and comment events"))
     return found

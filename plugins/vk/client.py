@@ -9,9 +9,10 @@ slot is matched, in order, to its entry in ``execute_errors``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,6 +65,13 @@ def classify(code: int, message: str, method: str | None = None) -> ApiError:
     return ApiError(message, **kw)
 
 
+def expired(error: Any) -> bool:
+    """VK's "access_token has expired": error 5 with subcode 1117 (``docs/networks/vk.md`` §9)."""
+    if not isinstance(error, dict) or error.get("error_code") != 5:
+        return False
+    return error.get("error_subcode") == 1117 or "expired" in str(error.get("error_msg", ""))
+
+
 class _SlotsFailed(TransientError):
     """Some slots of a batch failed transiently: the batch asks them again, like a request."""
 
@@ -91,6 +99,8 @@ class VkClient:
         self.version = str(version)
         self.limiter = RateLimiter(float(requests_per_second), scope="vk")
         self.requests = 0
+        #: the core's refresh for a token VK calls expired (hub.networks.TokenSource.renew)
+        self.renew: Callable[[str], str | None] | None = None
         #: the bounds of every request; the Long Poll takes them too, plus its wait
         self.limits = limits or Limits(read_seconds=timeout)
         self._http = async_client(timeout=self.limits.timeout(), transport=transport)
@@ -109,7 +119,17 @@ class VkClient:
         verifies instead.
         """
         body = await with_retries(lambda: self._post(token, method, params), write=not retry)
+        fresh = await self._renewed(token, body)
+        if fresh:  # VK refused an expired token: it did nothing, so even a write goes again
+            body = await with_retries(lambda: self._post(fresh, method, params), write=not retry)
         return self._unwrap(body, method)
+
+    async def _renewed(self, token: str, body: dict[str, Any]) -> str | None:
+        """A refreshed token when VK says ``token`` expired (error 5, subcode 1117) and can be."""
+        if self.renew is None or not expired(body.get("error")):
+            return None
+        fresh = await asyncio.to_thread(self.renew, token)  # a file lock and an HTTP call
+        return fresh if fresh and fresh != token else None
 
     async def execute(self, token: str, calls: Sequence[Call]) -> list[Any]:
         """Up to 25 calls in one request; each slot is a result or an ApiError."""
@@ -117,6 +137,9 @@ class VkClient:
             raise ValueError(f"execute takes 1..{EXECUTE_LIMIT} calls, got {len(calls)}")
         code = execute_code(calls)
         body = await with_retries(lambda: self._post(token, "execute", {"code": code}))
+        fresh = await self._renewed(token, body)
+        if fresh:
+            body = await with_retries(lambda: self._post(fresh, "execute", {"code": code}))
         response = self._unwrap(body, "execute")
         if not isinstance(response, list) or len(response) != len(calls):
             raise ApiError(

@@ -43,6 +43,14 @@ TIMEOUT_MARGIN = 10.0
 #: network errors in a row after which the server is asked for again
 DROP_SERVER_AFTER = 3
 REPLY_EVENTS = frozenset({"wall_reply_new", "wall_reply_edit", "wall_reply_restore"})
+#: the events the hub reads, which Long Poll must deliver (``docs/networks/vk.md`` §7.3)
+NEEDED_EVENTS = (
+    "wall_post_new",
+    "wall_reply_new",
+    "wall_reply_edit",
+    "wall_reply_delete",
+    "wall_reply_restore",
+)
 
 
 @dataclass(frozen=True)
@@ -228,7 +236,7 @@ def events_to_models(
     gid = abs(int(group_id))
     posts: dict[int, Post] = {}
     comments: dict[int, Comment] = {}
-    deleted: dict[int, None] = {}
+    deleted: dict[int, int | None] = {}  # comment id → who deleted it
     for event in events:
         try:
             _apply(event, gid, posts, comments, deleted)
@@ -242,7 +250,7 @@ def _apply(
     gid: int,
     posts: dict[int, Post],
     comments: dict[int, Comment],
-    deleted: dict[int, None],
+    deleted: dict[int, int | None],
 ) -> None:
     """One event's change to the batch's posts, comments and deleted ids."""
     obj = event.get("object")
@@ -266,4 +274,67 @@ def _apply(
             return
         cid = integer(obj["id"], "comment id")
         comments.pop(cid, None)
-        deleted[cid] = None
+        deleted[cid] = mapping.reply_deleter(obj)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def settings_gaps(settings: Any, api_version: str) -> list[str]:
+    """What is off in a ``groups.getLongPollSettings`` answer, in plain words (none: all set).
+
+    Long Poll must be on, at the API version the hub reads, with every event of
+    :data:`NEEDED_EVENTS` (``docs/networks/vk.md`` §7.1).
+    """
+    if not isinstance(settings, dict):
+        return ["groups.getLongPollSettings answered no settings"]
+    gaps = []
+    if not settings.get("is_enabled"):
+        gaps.append("Bots Long Poll is off")
+    version = settings.get("api_version")
+    if str(version or "") != api_version:
+        gaps.append(f"its API version is {version or 'not set'}, the hub reads {api_version}")
+    events = settings.get("events") if isinstance(settings.get("events"), dict) else {}
+    off = [e for e in NEEDED_EVENTS if not events.get(e)]
+    if off:
+        gaps.append(f"these events are off: {', '.join(off)}")
+    return gaps
+
+
+async def ensure_settings(
+    client: VkClient, token: str, group_id: int, api_version: str
+) -> list[str]:
+    """Switch the community's Long Poll on at ``api_version`` with :data:`NEEDED_EVENTS`.
+
+    Returns what was off (empty: it was set already, and nothing was changed).
+    Events the hub does not read are left as the community has them. Raises
+    :class:`~hub.errors.ApiError` when VK refuses (a key without ``manage``).
+    """
+    gid = abs(int(group_id))
+    settings = await client.call(token, "groups.getLongPollSettings", {"group_id": gid})
+    gaps = settings_gaps(settings, api_version)
+    if gaps:
+        params: dict[str, Any] = {"group_id": gid, "enabled": 1, "api_version": api_version}
+        params.update(dict.fromkeys(NEEDED_EVENTS, 1))
+        await client.call(token, "groups.setLongPollSettings", params)
+    return gaps
+
+
+def split_by_version(
+    events: list[dict[str, Any]], api_version: str
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The events rendered in ``api_version``, and how many came in each other version.
+
+    An object's shape depends on its version, so an event of another one is not
+    read at all rather than read wrong. An event without ``v`` is taken as the
+    hub's (VK stamps every Bots Long Poll event; recorded examples may lack it).
+    """
+    kept: list[dict[str, Any]] = []
+    skipped: dict[str, int] = {}
+    for event in events:
+        version = event.get("v")
+        if version is None or str(version) == api_version:
+            kept.append(event)
+        else:
+            skipped[str(version)] = skipped.get(str(version), 0) + 1
+    return kept, skipped

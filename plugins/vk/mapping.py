@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.answers import count, each, integer, ints, optional_integer
+from hub.answers import MALFORMED, count, each, integer, ints, optional_integer
 from hub.models import AccountMeta, Author, Comment, Post
 
 GROUP_FIELDS = (
@@ -105,6 +105,35 @@ def comments(items: Any, post_id: int) -> list[Comment]:
         what="comment",
         method="wall.getComments",
     )
+
+
+def listed(result: Any, key: str) -> list | None:
+    """The list of an answer that VK gives as ``{key: [...]}`` now and as a bare array before.
+
+    ``groups.getById`` answers ``{"groups": [...], "profiles": [...]}`` and
+    ``wall.getById`` ``{"items": [...]}`` at 5.199; 5.131 and older, and the clients
+    still written for them, have the bare list (``docs/networks/vk.md`` §1). Either
+    is read; anything else is None.
+    """
+    if isinstance(result, dict):
+        result = result.get(key)
+    return result if isinstance(result, list) else None
+
+
+def reply_deleter(event_object: dict[str, Any]) -> int | None:
+    """Who deleted a comment, from a ``wall_reply_delete`` event's object.
+
+    dev.vk.com and VK's Long Poll send ``deleter_id``; VK's JSON schema
+    (``callback_wall_comment_delete``) names it ``user_id``. Either is read; an
+    unreadable one is None, for the deletion itself stands without it.
+    """
+    for key in ("deleter_id", "user_id"):
+        if event_object.get(key) is not None:
+            try:
+                return optional_integer(event_object[key], key)
+            except MALFORMED:
+                return None
+    return None
 
 
 def _profile(p: dict[str, Any]) -> Author:

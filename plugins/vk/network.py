@@ -29,6 +29,7 @@ from hub.network import (
     CommentsRequest,
     CommentsResult,
     EventBatch,
+    EventsSetup,
     Finding,
     Network,
     Outcome,
@@ -39,7 +40,7 @@ from hub.network import (
     ReplyRequest,
 )
 
-from . import mapping, publish, undo
+from . import auth, mapping, publish, undo
 from .client import Call, VkClient
 
 PAGE_SIZE = 100
@@ -112,7 +113,12 @@ class VkNetwork(Network):
         "requests_per_second": 3,
         **settings_check.LIMIT_DEFAULTS,
         "events_wait_seconds": 25,
+        # VK ID (hub auth vk): the OAuth 2.1 server, the application, the rights asked for
+        "id_base": "https://id.vk.com",
+        "id_client_id": "",
+        "id_scope": "wall groups",
     }
+    signs_in = True
 
     def __init__(self, settings: dict[str, Any], token_for: Callable[[Account], str]):
         super().__init__(settings, token_for)
@@ -122,12 +128,14 @@ class VkNetwork(Network):
             requests_per_second=self.settings["requests_per_second"],
             limits=settings_check.http_limits(self.settings, "vk"),
         )
+        self.client.renew = getattr(token_for, "renew", None)  # a stored token, refreshed
         self._group_ids: dict[str, int] = {}
         self._longpolls: dict[str, Any] = {}
 
     @classmethod
     def validate_settings(cls, settings: dict[str, Any]) -> None:
         settings_check.http_url(settings, "api_base", "vk")
+        settings_check.http_url(settings, "id_base", "vk")
         settings_check.positive_number(
             settings, "requests_per_second", "vk", "VK allows 3 per user token"
         )
@@ -138,22 +146,61 @@ class VkNetwork(Network):
         if not isinstance(settings.get("api_version"), str):
             raise ConfigError('[networks.vk] api_version must be a string such as "5.199"')
 
+    # -- VK ID (hub auth vk; plugins/vk/auth.py) ------------------------------
+    def authorize_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
+        return auth.authorize_url(
+            self.settings, redirect_uri=redirect_uri, state=state, code_challenge=code_challenge
+        )
+
+    def exchange_code(self, *, answer, code_verifier: str, redirect_uri: str):
+        return auth.exchange_code(
+            self.settings, answer=answer, code_verifier=code_verifier, redirect_uri=redirect_uri
+        )
+
+    def imported_token(self, *, refresh_token, device_id, access_token):
+        if access_token:
+            raise ConfigError("a fixed VK token goes in the account's token_env variable")
+        if not refresh_token:
+            raise ConfigError("give --refresh-token (and --device-id), or sign in without them")
+        return auth.imported(self.settings, refresh_token=refresh_token, device_id=device_id)
+
+    def refresh_token(self, account: Account, stored):
+        return auth.refresh(self.settings, account, stored)
+
     async def aclose(self) -> None:
         for poll in self._longpolls.values():
             await poll.aclose()
         await self.client.aclose()
 
     async def next_events(self, account: Account, token: str, cursor: str | None) -> EventBatch:
-        """Bots Long Poll on the community token (``docs/networks/vk.md`` §7.1)."""
-        from .longpoll import LongPoll, events_to_models
+        """Bots Long Poll on the community token (``docs/networks/vk.md`` §7.1).
+
+        Events in another API version than ``api_version`` are counted, not read;
+        the batch then says ``gap`` so that REST catches up what they carried.
+        """
+        from .longpoll import LongPoll, events_to_models, split_by_version
 
         group = await self._resolve(account)
         poll = self._longpolls.get(account.id)
         if poll is None:
             poll = self._longpolls[account.id] = LongPoll(self.client, token, group)
         batch = await poll.next_batch(cursor, wait=int(self.settings["events_wait_seconds"]))
-        posts, comments, deleted = events_to_models(batch.events, group)
-        return EventBatch(posts, comments, deleted, batch.ts, batch.gap)
+        events, skipped = split_by_version(batch.events, self.settings["api_version"])
+        posts, comments, deleted = events_to_models(events, group)
+        return EventBatch(posts, comments, deleted, batch.ts, batch.gap or bool(skipped), skipped)
+
+    async def prepare_events(self, account: Account, token: str) -> EventsSetup:
+        """Long Poll on at ``api_version`` with the events the hub reads (§7.1)."""
+        from .longpoll import NEEDED_EVENTS, ensure_settings
+
+        version = self.settings["api_version"]
+        gaps = await ensure_settings(self.client, token, await self._resolve(account), version)
+        what = "enabled" if gaps else "already on"
+        return EventsSetup(
+            bool(gaps),
+            f"VK Long Poll {what} for {account.id}: events {', '.join(NEEDED_EVENTS)}, "
+            f"API {version}",
+        )
 
     # -- batching helpers ----------------------------------------------------
     async def _run(self, jobs: Sequence[tuple[Account, Call]]) -> list[Any]:
@@ -445,8 +492,8 @@ def _get_by_id(accounts: Sequence[Account]) -> Call:
 def _pick_group(account: Account, result: Any) -> Outcome[dict]:
     if isinstance(result, ApiError):
         return result
-    groups = result.get("groups") if isinstance(result, dict) else None
-    if not isinstance(groups, list):
+    groups = mapping.listed(result, "groups")
+    if groups is None:
         return ApiError("VK groups.getById answer has no groups list", method="groups.getById")
     ref = account.external_id.lstrip("-")
     for group in groups:

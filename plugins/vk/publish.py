@@ -187,7 +187,7 @@ async def _read_post(net: VkNetwork, token: str, gid: int, post_id: int) -> Post
     except ApiError as exc:  # the post is up; a sync will bring it
         log.warning("new post not read back", post_id=post_id, error=str(exc))
         return None
-    items = got.get("items") if isinstance(got, dict) else None
+    items = mapping.listed(got, "items")
     return mapping.post(items[0]) if items else None
 
 

@@ -296,6 +296,9 @@ def test_pushed_events_bring_comments_in_seconds_and_moderate_them_at_once(tmp_p
         assert proc.returncode == 0, err
         logged = events(err)
         assert any(e["event"] == "following events" for e in logged)
+        # VK's default is Long Poll off: the daemon switched it on, and said so once
+        enabled = [e for e in logged if e["event"].startswith("VK Long Poll enabled for acc-1")]
+        assert len(enabled) == 1 and enabled[0]["event"].endswith("API 5.199")
         assert any(
             e["event"] == "moderation decision" and e["decision"] == "delete" for e in logged
         )

@@ -48,6 +48,7 @@ from .data import (
 )
 from .http import HTML_500, JSON_TYPE, error_reply, parse_form
 from .methods import METHODS, PERMISSIONS, Call
+from .oauth import OkOAuth
 from .protocol import OkError, authenticate, missing
 from .publish import ADD_COMMENT, LOSABLE, PUBLISH_METHODS, UPLOAD_PATH, Publishing
 
@@ -100,7 +101,9 @@ class OkEmulator(Publishing, LoopbackEmulator):
         self.application_key = application_key
         self.application_secret = application_secret
         self.tokens = {tok: ADMIN_BASE + 1 + i for i, tok in enumerate(dict.fromkeys(tokens))}
-        self.expired_tokens = frozenset(expired_tokens)
+        self.expired_tokens = set(expired_tokens)
+        #: OK OAuth: expiring access tokens, the refresh endpoint (oauth.py)
+        self.oauth = OkOAuth(self._register_token, self.expired_tokens, application_secret)
         self.get_topics = get_topics
         #: whether discussions.addDiscussionComment is open to this application (notes §4.2:
         #: probably not, for an ordinary app, so off by default: error 3 as OK answers)
@@ -269,6 +272,10 @@ class OkEmulator(Publishing, LoopbackEmulator):
 
     # ------------------------------------------------------------------ /fb.do
 
+    def _register_token(self, token: str) -> None:
+        with self.lock:
+            self.tokens[token] = ADMIN_BASE + 1  # the first admin's, as signing in gives
+
     def handle(
         self, verb: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> Reply:
@@ -281,6 +288,14 @@ class OkEmulator(Publishing, LoopbackEmulator):
             return self.handle_upload(query, headers, body)
         if path == "/fb.do":
             return self.handle_api(None, query, headers, body)
+        if path == "/oauth/token.do" and verb == "POST":  # OK OAuth (oauth.py)
+            self._stats.count(requests=1, by_method="oauth/token.do")
+            form = dict(parse_qsl(query)) | dict(parse_qsl(body.decode("utf-8", "replace")))
+            status, answer = self.oauth.token(form)
+            return self.json_reply(answer, status)
+        if path == "/oauth/authorize":
+            status, location = self.oauth.authorize(query)
+            return status, "text/plain; charset=utf-8", b"", location
         if len(parts) == 3 and parts[0] == "api" and all(parts):
             return self.handle_api(f"{parts[1]}.{parts[2]}", query, headers, body)
         return super().handle(verb, path, query, headers, body)
@@ -299,6 +314,7 @@ class OkEmulator(Publishing, LoopbackEmulator):
         try:
             if fault == ERROR:
                 raise OkError(1, "Unknown error")
+            self.oauth.check_expiry(params.get("access_token", ""))
             token = authenticate(
                 params,
                 application_key=self.application_key,

@@ -3,8 +3,8 @@
 One module builds every object so an update, a ``sendMessage`` answer and the
 ``reply_to_message`` inside a comment can never disagree about a message's shape.
 The shapes copy the notes' examples field for field, including what production
-code is likely to get wrong: ``forward_origin`` next to the legacy
-``forward_from_*`` fields, the placeholder senders 777000 and 136817688, photos as
+code is likely to get wrong: ``forward_origin`` alone (the ``forward_from_*``
+fields went in Bot API 7.0), the placeholder senders 777000 and 136817688, photos as
 arrays of sizes whose ``file_id`` differs per chat while ``file_unique_id`` does
 not, and entity offsets counted in UTF-16 code units.
 """
@@ -140,14 +140,10 @@ def message_json(ch: Channel, m: Msg, *, reply: bool = True) -> dict[str, Any]:
         }
         if m.signature:
             origin["author_signature"] = m.signature
+        # Only ``forward_origin``: Bot API 7.0 removed ``forward_from_chat``,
+        # ``forward_from_message_id``, ``forward_signature`` and ``forward_date``.
         out["forward_origin"] = origin
         out["is_automatic_forward"] = True
-        # The legacy fields the server still sends (notes §3): clients may read either.
-        out["forward_from_chat"] = channel_ref(ch)
-        out["forward_from_message_id"] = m.forward_of
-        if m.signature:
-            out["forward_signature"] = m.signature
-        out["forward_date"] = m.forward_date
     if reply and m.reply_to is not None and m.show_reply:
         parent = ch.group.get(m.reply_to)
         if parent is not None and parent.deleted is None:  # a deleted parent is simply absent
@@ -198,6 +194,7 @@ def chat_full(ch: Channel, is_group: bool) -> dict[str, Any]:
         "limited_gifts": False,
         "unique_gifts": False,
         "premium_subscription": False,
+        "gifts_from_channels": False,
     }
     return out
 

@@ -20,7 +20,68 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-LP_VERSION = "5.199"  # the api_version events are rendered in (groups.setLongPollSettings)
+LP_VERSION = "5.199"  # the newest version the emulator renders; events carry the configured one
+#: the events of ``groups.getLongPollSettings`` (schema ``groups_long_poll_events``, required keys)
+LP_EVENTS = (
+    "audio_new",
+    "board_post_delete",
+    "board_post_edit",
+    "board_post_new",
+    "board_post_restore",
+    "donut_money_withdraw",
+    "donut_money_withdraw_error",
+    "donut_subscription_cancelled",
+    "donut_subscription_create",
+    "donut_subscription_expired",
+    "donut_subscription_price_changed",
+    "donut_subscription_prolonged",
+    "group_change_photo",
+    "group_change_settings",
+    "group_join",
+    "group_leave",
+    "group_officers_edit",
+    "market_comment_delete",
+    "market_comment_edit",
+    "market_comment_new",
+    "market_comment_restore",
+    "message_allow",
+    "message_deny",
+    "message_edit",
+    "message_new",
+    "message_reaction_event",
+    "message_read",
+    "message_reply",
+    "message_typing_state",
+    "photo_comment_delete",
+    "photo_comment_edit",
+    "photo_comment_new",
+    "photo_comment_restore",
+    "photo_new",
+    "poll_vote_new",
+    "user_block",
+    "user_unblock",
+    "video_comment_delete",
+    "video_comment_edit",
+    "video_comment_new",
+    "video_comment_restore",
+    "video_new",
+    "wall_post_new",
+    "wall_reply_delete",
+    "wall_reply_edit",
+    "wall_reply_new",
+    "wall_reply_restore",
+    "wall_repost",
+    "wall_schedule_post_delete",
+    "wall_schedule_post_new",
+)
+#: the wall's events, which the emulator logs (and the hub reads)
+WALL_EVENTS = (
+    "wall_post_new",
+    "wall_reply_new",
+    "wall_reply_edit",
+    "wall_reply_delete",
+    "wall_reply_restore",
+)
 RETAINED_EVENTS = 1000  # per community; older positions answer failed 1
 MAX_WAIT = 90  # seconds; VK's documented maximum for ``wait``
 DEFAULT_WAIT = 25
@@ -29,22 +90,57 @@ WAIT_STEP = 0.02  # seconds between looks at the log while a long poll waits
 
 
 class EventLog:
-    """One community's events in order; ``ts`` is how many were ever logged."""
+    """One community's events in order; ``ts`` is how many were ever logged.
+
+    Also the community's Long Poll settings, VK's defaults: off, no version, no
+    event (``groups.setLongPollSettings`` changes them). Only an event switched on,
+    while Long Poll is on, is logged, stamped with the configured ``api_version``.
+    """
 
     def __init__(self, group_id: int, retained: int = RETAINED_EVENTS) -> None:
         self.group_id = group_id
         self.ts = 0
         self._events: deque[dict[str, Any]] = deque(maxlen=retained)
+        self.enabled = False
+        self.api_version: str | None = None
+        self.switched_on: set[str] = set()
 
-    def add(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
-        """Log one event (the caller holds the emulator lock) and return it."""
+    def settings(self) -> dict[str, Any]:
+        """The ``groups.getLongPollSettings`` answer."""
+        out: dict[str, Any] = {
+            "is_enabled": self.enabled,
+            "events": {name: int(name in self.switched_on) for name in LP_EVENTS},
+        }
+        if self.api_version is not None:
+            out["api_version"] = self.api_version
+        return out
+
+    def configure(
+        self, enabled: bool | None, api_version: str | None, events: dict[str, bool]
+    ) -> None:
+        """What ``groups.setLongPollSettings`` was given; what it was not given stays."""
+        if enabled is not None:
+            self.enabled = enabled
+        if api_version is not None:
+            self.api_version = api_version
+        for name, on in events.items():
+            (self.switched_on.add if on else self.switched_on.discard)(name)
+
+    def delivers(self, event_type: str) -> bool:
+        return self.enabled and event_type in self.switched_on
+
+    def add(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any] | None:
+        """Log one event (the caller holds the emulator lock) and return it; None when
+        the community's settings do not deliver it."""
+        if not self.delivers(event_type):
+            return None
         self.ts += 1
         event = {
             "type": event_type,
             "event_id": hashlib.sha1(
                 f"vk-lp:{self.group_id}:{self.ts}".encode(), usedforsecurity=False
             ).hexdigest(),
-            "v": LP_VERSION,
+            "v": self.api_version or LP_VERSION,
             "group_id": self.group_id,
             "object": obj,
         }

@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from .data import DAY, Ban, Comment, Community, EmulatorState, Post, Resident
-from .longpoll import LongPollKeys
+from .longpoll import LP_EVENTS, LongPollKeys
 
 
 class VkError(Exception):
     """A VK API error: becomes ``{"error": {"error_code", "error_msg", ...}}``."""
 
-    def __init__(self, code: int, msg: str) -> None:
+    def __init__(self, code: int, msg: str, subcode: int | None = None) -> None:
         super().__init__(f"{code}: {msg}")
         self.code = code
         self.msg = msg
+        self.subcode = subcode  # error_subcode: 1117 is an expired token
 
 
 def invalid(name: str, why: str = "is undefined") -> VkError:
@@ -138,21 +139,27 @@ def profile(state: EmulatorState, uid: int) -> dict[str, Any]:
     res: Resident | None = state.residents.get(uid)
     if res is None:
         return {"id": uid, "first_name": "DELETED", "last_name": "", "deactivated": "deleted"}
-    return {
+    out: dict[str, Any] = {
         "id": res.id,
         "first_name": res.first_name,
         "last_name": res.last_name,
         "can_access_closed": True,
         "is_closed": False,
         "sex": res.sex,
-        "screen_name": res.screen_name,
         "photo_50": f"https://sun9-{res.id % 88 + 1}.userapi.com/s/v1/ig2/u{res.id}.jpg"
         "?size=50x50&quality=96&crop=0,0,400,400&ava=1",
     }
+    # ``screen_name`` is optional in VK's schema (users_user_min has no such field;
+    # users_user_full makes it optional): a resident without a short address of their
+    # own goes without it, so the hub's mapping has to cope.
+    if res.screen_name != f"id{res.id}":
+        out["screen_name"] = res.screen_name
+    return out
 
 
 def post_object(com: Community, post: Post) -> dict[str, Any]:
     out: dict[str, Any] = {
+        "inner_type": "wall_wallpost",  # VK's schema requires it (wall_wallpost)
         "id": post.id,
         "owner_id": post.owner_id,
         "from_id": post.from_id,
@@ -534,6 +541,8 @@ def groups_get_long_poll_server(call: Call) -> dict[str, Any]:
     com = community_by_group(call)
     if call.longpoll is None:
         raise VkError(10, "Internal server error")
+    if not com.events.enabled:  # the wording of field reports; the code: verify live
+        raise invalid("group_id", "longpoll for this group is not enabled")
     return {
         "key": call.longpoll.issue(com.id),
         "server": call.longpoll.server_url(com.id),
@@ -553,7 +562,10 @@ TOKEN_RIGHT_BITS = {
 
 
 def groups_get_token_permissions(call: Call) -> dict[str, Any]:
-    """``{mask, settings: [{setting, name}]}`` of a community key (community tokens only).
+    """``{mask, permissions: [{setting, name}]}`` of a community key (community tokens only).
+
+    VK's JSON schema names the list ``permissions`` (``settings`` in dev.vk.com's
+    text; the hub reads both).
 
     For a user token the emulator answers error 15 (VK's own answer is not in the
     notes: verify live).
@@ -562,22 +574,35 @@ def groups_get_token_permissions(call: Call) -> dict[str, Any]:
         raise VkError(15, "Access denied: this method is available only with group auth")
     rights = sorted(call.token_rights, key=lambda name: TOKEN_RIGHT_BITS.get(name, 0))
     settings = [{"setting": TOKEN_RIGHT_BITS.get(n, 0), "name": n} for n in rights]
-    return {"mask": sum(s["setting"] for s in settings), "settings": settings}
+    return {"mask": sum(s["setting"] for s in settings), "permissions": settings}
 
 
 def groups_get_long_poll_settings(call: Call) -> dict[str, Any]:
-    """Bots Long Poll settings: the emulator's is on with every wall event it logs."""
-    community_by_group(call)
-    events = (
-        "wall_post_new",
-        "wall_reply_new",
-        "wall_reply_edit",
-        "wall_reply_delete",
-        "wall_reply_restore",
-        "user_block",
-        "user_unblock",
+    """``{is_enabled, api_version, events}``: VK's defaults (off) until set."""
+    return community_by_group(call).events.settings()
+
+
+def groups_set_long_poll_settings(call: Call) -> int:
+    """``enabled``, ``api_version`` and ``<event>=0/1``; what is not given stays as it was.
+
+    A community key needs ``manage`` (and its own community), a user token an
+    administrator (error 15 otherwise, as VK's "Access denied").
+    """
+    com = community_by_group(call)
+    allowed = (
+        "manage" in call.token_rights and call.group_token == com.id
+        if call.group_token is not None
+        else call.admin_level >= 3
     )
-    return {"is_enabled": True, "api_version": "5.199", "events": dict.fromkeys(events, 1)}
+    if not allowed:
+        raise VkError(15, "Access denied: no access to call this method")
+    version = call.params.get("api_version")
+    if version is not None and not re.fullmatch(r"5\.\d+", version.strip()):
+        raise invalid("api_version", "is invalid")
+    enabled = None if call.params.get("enabled") is None else call.flag("enabled")
+    events = {name: call.flag(name) for name in LP_EVENTS if name in call.params}
+    com.events.configure(enabled, None if version is None else version.strip(), events)
+    return 1
 
 
 def groups_get_banned(call: Call) -> dict[str, Any]:
@@ -616,6 +641,7 @@ METHODS: dict[str, Callable[[Call], Any]] = {
     "groups.getBanned": groups_get_banned,
     "groups.getLongPollServer": groups_get_long_poll_server,
     "groups.getLongPollSettings": groups_get_long_poll_settings,
+    "groups.setLongPollSettings": groups_set_long_poll_settings,
     "groups.getTokenPermissions": groups_get_token_permissions,
     "wall.get": wall_get,
     "wall.getById": wall_get_by_id,

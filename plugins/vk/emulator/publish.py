@@ -6,7 +6,8 @@ Shapes and rules follow dev.vk.com and the official schema (``VKCOM/vk-api-schem
 
 - the three-step photo upload of dev.vk.com/en/api/upload/wall-photo:
   ``photos.getWallUploadServer(group_id)`` → ``{upload_url, album_id, user_id}``;
-  a multipart POST of the field ``photo`` to ``upload_url`` → ``{server, photo, hash}``
+  a multipart POST of the field ``photo`` (or ``file0``) to ``upload_url`` →
+  ``{server, photo, hash}``
   (``photo`` is ``"[]"`` when the file is no JPEG, PNG or GIF VK takes);
   ``photos.saveWallPhoto(group_id, server, photo, hash)`` → ``[photo]``; a hash that
   does not match is error 121, a server VK did not name error 118;
@@ -61,6 +62,7 @@ GROUP_TOKEN_METHODS = frozenset(
         "groups.getBanned",
         "groups.getLongPollServer",
         "groups.getLongPollSettings",
+        "groups.setLongPollSettings",
         "groups.getTokenPermissions",
         "wall.createComment",
         "wall.closeComments",
@@ -111,7 +113,7 @@ def photos_get_wall_upload_server(call: Call) -> dict[str, Any]:
 
 
 def upload_answer(state: EmulatorState, query: str, content_type: str, body: bytes) -> Any:
-    """The upload server's answer to a multipart POST of the field ``photo``."""
+    """The upload server's answer to a multipart POST of the field ``photo`` or ``file0``."""
     params = dict(parse_qsl(query))
     try:
         gid, mid = int(params.get("gid", "")), int(params.get("mid", ""))
@@ -120,7 +122,11 @@ def upload_answer(state: EmulatorState, query: str, content_type: str, body: byt
     com = state.communities.get(gid)
     if com is None or params.get("hash") != _sign(state, "address", gid, mid):
         return {"error": "ERR_UPLOAD_BAD_URL: the upload address is not valid"}
+    # VK's upload servers take the file as ``photo`` (the wall-photo page) or ``file0``
+    # (what VK's own SDKs send).
     data = multipart_field(content_type, body, "photo")
+    if data is None:
+        data = multipart_field(content_type, body, "file0")
     info = images.size_of(data) if data and len(data) <= vk_images.MAX_BYTES else None
     photo = "[]"  # what VK's upload server says of a file it could not take as a photo
     if info is not None and not vk_images.problems(info[1], info[2]):

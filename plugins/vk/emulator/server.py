@@ -55,7 +55,14 @@ from .data import (
 )
 from .execute import parse_execute
 from .http import HTML_500, parse_body
-from .longpoll import DEFAULT_KEY_TTL, LongPollKeys, a_check, parse_wait
+from .longpoll import (
+    DEFAULT_KEY_TTL,
+    LP_VERSION,
+    WALL_EVENTS,
+    LongPollKeys,
+    a_check,
+    parse_wait,
+)
 from .methods import (
     METHODS,
     Call,
@@ -71,6 +78,7 @@ from .publish import (
     refuse_token_kind,
     upload_answer,
 )
+from .vkid import VkIdIssuer
 
 API_VERSION = "5.199"
 MIN_MINOR_VERSION = 131
@@ -147,12 +155,18 @@ class VkEmulator(LoopbackEmulator):
         # A separate RNG: mutations never disturb the generated data either.
         self._mut_rng = random.Random(f"mutations-{seed}")
         self._limiter = RateWindow(lambda: self.rate_limit)
+        #: VK ID: expiring access tokens, rotating refresh tokens (vkid.py)
+        self.vkid = VkIdIssuer(self._register_token)
         self._lp_keys = LongPollKeys(lambda gid: f"{self.base_url}/lp/{gid}", key_ttl)
         self._lp_fault = 0  # the failure the next a_check answers (0: none)
 
     @property
     def url(self) -> str:
         return f"{self.base_url}/method"
+
+    def _register_token(self, token: str, user_id: int) -> None:
+        with self.lock:
+            self.tokens[token] = user_id
 
     # ------------------------------------------------------------------ inspection
 
@@ -321,6 +335,20 @@ class VkEmulator(LoopbackEmulator):
         """Every Long Poll key handed out so far expires: the next a_check answers failed 2."""
         self._lp_keys.expire_all()
 
+    def set_long_poll(
+        self, group_id: int, *, enabled: bool = True, api_version: str = LP_VERSION, **events: bool
+    ) -> None:
+        """Long Poll settings as an administrator sets them in the community's UI.
+
+        Without ``events``: every wall event the hub reads is switched on.
+        """
+        if not events:
+            events = dict.fromkeys(WALL_EVENTS, True)
+        with self.lock:
+            self.state.communities[abs(int(group_id))].events.configure(
+                enabled, api_version, events
+            )
+
     def apply_faults(self, data: dict[str, Any]) -> None:
         slow = data.get("slow_ms")
         self.set_faults(
@@ -336,6 +364,13 @@ class VkEmulator(LoopbackEmulator):
         """``/method/<name>`` is the API; the harness answers the rest (control, 404)."""
         if path.startswith("/method/"):
             return self.handle_method(path[len("/method/") :], query, headers, body)
+        if path == "/oauth2/auth" and verb == "POST":  # VK ID (vkid.py)
+            self._stats.count(requests=1, by_method="oauth2/auth")
+            status, answer = self.vkid.token(dict(parse_qsl(body.decode("utf-8", "replace"))))
+            return self.json_reply(answer, status)
+        if path == "/authorize":
+            status, location = self.vkid.authorize(query, TOKEN_OWNER_BASE)
+            return status, "text/plain; charset=utf-8", b"", location
         if path.startswith("/lp/"):
             return self.handle_longpoll(path[len("/lp/") :], query)
         if path == UPLOAD_PATH and verb == "POST":
@@ -409,6 +444,9 @@ class VkEmulator(LoopbackEmulator):
             return self._error(err, name, params, authed=False)
         if token not in self.tokens and token not in self.community_tokens:
             err = VkError(5, "User authorization failed: invalid access_token (4).")
+            return self._error(err, name, params, authed=False)
+        if self.vkid.is_expired(token):
+            err = VkError(5, "User authorization failed: access_token has expired.", 1117)
             return self._error(err, name, params, authed=False)
         if not self._limiter.allow(token):
             return self._error(VkError(6, "Too many requests per second"), name, params, True)
@@ -510,12 +548,8 @@ class VkEmulator(LoopbackEmulator):
             for k, v in params.items()
             if k not in ("access_token", "v", "method")
         ]
-        return self.json_reply(
-            {
-                "error": {
-                    "error_code": err.code,
-                    "error_msg": err.msg,
-                    "request_params": request_params,
-                }
-            }
-        )
+        error: dict[str, Any] = {"error_code": err.code, "error_msg": err.msg}
+        if err.subcode is not None:
+            error["error_subcode"] = err.subcode
+        error["request_params"] = request_params
+        return self.json_reply({"error": error})

@@ -61,6 +61,20 @@ def test_automatic_forward_links_the_thread():
     assert mapping.forward_link(COMMENT) is None
 
 
+def test_a_forward_as_bot_api_7_sends_it_has_only_forward_origin():
+    """Bot API 7.0 removed ``forward_from_*``: the notes' §3 example without them."""
+    modern = {k: v for k, v in FORWARD.items() if not k.startswith("forward_from")}
+    modern["forward_origin"] = {**FORWARD["forward_origin"], "author_signature": "Press office"}
+    assert mapping.forward_link(modern) == 345
+    assert mapping.forward_channel_id(modern) == CHANNEL["id"]
+    post = mapping.forward_post(modern)
+    assert (post.network_id, post.published_at, post.author_id) == (345, 1763800000, CHANNEL["id"])
+    assert post.url == "https://t.me/city_n_admin/345"
+    comment = {**COMMENT, "reply_to_message": modern}
+    assert mapping.thread_of(comment) == 1201
+    assert mapping.thread_of({k: v for k, v in comment.items() if k != "message_thread_id"}) == 1201
+
+
 def test_comments_top_level_nested_and_without_reply():
     top = mapping.group_comment(COMMENT, mapping.thread_of(COMMENT))
     assert top.network_id == 1202 and top.thread_root_network_id == 1201

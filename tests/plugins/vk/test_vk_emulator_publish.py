@@ -101,6 +101,7 @@ def first_thread(emu: VkEmulator, gid: int) -> tuple[int, int]:
 
 def test_upload_flow_and_post_with_photo_and_link(emu: VkEmulator, http: httpx.Client) -> None:
     gid = emu.community_ids()[0]
+    emu.set_long_poll(gid)  # Long Poll is off by VK's default: no event would be logged
     server = ok(emu, http, "photos.getWallUploadServer", group_id=gid)
     assert set(server) == {"album_id", "upload_url", "user_id"} and server["album_id"] == -14
     assert TOKEN not in server["upload_url"]
@@ -131,6 +132,19 @@ def test_upload_flow_and_post_with_photo_and_link(emu: VkEmulator, http: httpx.C
     assert str(post_id) in emu.snapshot()["communities"][str(gid)]["posts"]
     events = emu.state.communities[gid].events.since(0)
     assert events[-1]["type"] == "wall_post_new" and events[-1]["object"]["id"] == post_id
+
+
+def test_upload_takes_the_file_as_file0_too(emu: VkEmulator, http: httpx.Client) -> None:
+    """VK's upload servers take ``file0`` as well as ``photo`` (VK's own SDKs send ``file0``)."""
+    gid = emu.community_ids()[0]
+    server = ok(emu, http, "photos.getWallUploadServer", group_id=gid)
+    reply = http.post(server["upload_url"], files={"file0": ("p.png", png(40, 30), "image/png")})
+    up = reply.json()
+    assert reply.status_code == 200 and up["photo"] != "[]"
+    photo = ok(emu, http, "photos.saveWallPhoto", group_id=gid, **up)[0]
+    assert photo["owner_id"] == -gid and photo["sizes"][-1]["width"] == 40
+    other = http.post(server["upload_url"], files={"file9": ("p.png", png(40, 30), "image/png")})
+    assert other.json()["photo"] == "[]"  # no file under a name VK reads
 
 
 def test_upload_refuses_what_is_no_image(emu: VkEmulator, http: httpx.Client) -> None:

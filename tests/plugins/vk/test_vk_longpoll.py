@@ -17,6 +17,7 @@ import pytest
 
 from hub.errors import TransientError
 from hub_vk.client import VkClient
+from hub_vk.emulator.longpoll import WALL_EVENTS
 from hub_vk.emulator.server import TOKEN_OWNER_BASE, VkEmulator
 from hub_vk.longpoll import LongPoll, LongPollBatch, events_to_models
 
@@ -25,10 +26,18 @@ TOKEN = "demo-vk-token"
 EVENT_KEYS = {"type", "event_id", "v", "group_id", "object"}
 
 
+def switched_on(emu: VkEmulator) -> VkEmulator:
+    """Long Poll on in every community, with the wall's events and bans (VK's default: off)."""
+    events = dict.fromkeys(WALL_EVENTS + ("user_block", "user_unblock"), True)
+    for gid in emu.community_ids():
+        emu.set_long_poll(gid, **events)
+    return emu
+
+
 @pytest.fixture()
 def emu() -> Iterator[VkEmulator]:
     with VkEmulator(seed=5, communities=2, posts=4, comments=3, rate_limit=0, now=NOW) as e:
-        yield e
+        yield switched_on(e)
 
 
 def client_for(emu: VkEmulator) -> VkClient:
@@ -376,6 +385,7 @@ async def test_failed_2_rekeys_without_losing_events(emu: VkEmulator, lp: LongPo
 
 async def test_keys_expire_after_key_ttl() -> None:
     with VkEmulator(seed=5, communities=1, posts=2, comments=1, rate_limit=0, key_ttl=0.3) as emu:
+        switched_on(emu)
         gid = emu.community_ids()[0]
         vk = client_for(emu)
         async with LongPoll(vk, TOKEN, gid) as lp:
@@ -390,6 +400,7 @@ async def test_keys_expire_after_key_ttl() -> None:
 
 async def test_get_long_poll_server_at_most_once_per_batch() -> None:
     with VkEmulator(seed=5, communities=1, posts=2, comments=1, rate_limit=0, key_ttl=0) as emu:
+        switched_on(emu)
         vk = client_for(emu)
         async with LongPoll(vk, TOKEN, emu.community_ids()[0]) as lp:
             for n in (1, 2, 3):  # every key is dead on arrival
