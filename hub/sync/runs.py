@@ -13,6 +13,16 @@ from ..store import utcnow
 Progress = Callable[[str, int], None]
 
 
+COUNTS = (
+    "posts_new",
+    "posts_updated",
+    "posts_deleted",
+    "comments_new",
+    "comments_updated",
+    "comments_deleted",
+)
+
+
 @dataclass
 class AccountRun:
     account: Account
@@ -40,6 +50,10 @@ class AccountRun:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    def counts(self) -> dict[str, int]:
+        """The six counts, by name: what the summary, the log line and ``sync_runs`` share."""
+        return {name: getattr(self, name) for name in COUNTS}
+
     def summary(self) -> str:
         if self.status != "ok":
             return f"{self.account.id}: {self.status} — {self.error}"
@@ -47,15 +61,6 @@ class AccountRun:
             "{account}: ok — posts {posts_new} new, {posts_updated} changed, {posts_deleted} "
             "gone; comments {comments_new} new, {comments_updated} changed, {comments_deleted} "
             "deleted ({seconds:.1f}s)"
-        ).format(
-            account=self.account.id,
-            posts_new=self.posts_new,
-            posts_updated=self.posts_updated,
-            posts_deleted=self.posts_deleted,
-            comments_new=self.comments_new,
-            comments_updated=self.comments_updated,
-            comments_deleted=self.comments_deleted,
-            seconds=self.seconds,
-        )
+        ).format(account=self.account.id, seconds=self.seconds, **self.counts())
         extras = [*self.warnings, *([self.note] if self.note else [])]
         return text + "".join(f"; {e}" for e in extras)

@@ -313,11 +313,8 @@ class Syncer(CommentPhase):
                     "started_at": run.started_at,
                     "finished_at": finished,
                     "status": run.status,
-                    "posts_new": run.posts_new,
-                    "posts_updated": run.posts_updated,
-                    "comments_new": run.comments_new,
-                    "comments_updated": run.comments_updated,
-                    "comments_deleted": run.comments_deleted,
+                    # sync_runs has no posts_deleted column (m001): the log line carries it
+                    **{k: v for k, v in run.counts().items() if k != "posts_deleted"},
                     "error": run.error,
                 }
             )
@@ -327,12 +324,7 @@ class Syncer(CommentPhase):
             network=run.account.network,
             status=run.status,
             error=run.error,
-            posts_new=run.posts_new,
-            posts_updated=run.posts_updated,
-            posts_deleted=run.posts_deleted,
-            comments_new=run.comments_new,
-            comments_updated=run.comments_updated,
-            comments_deleted=run.comments_deleted,
+            **run.counts(),
             posts_reconciled=run.posts_reconciled,
             seconds=round(seconds, 3),
         )
