@@ -17,7 +17,7 @@ Each network object owns its HTTP client (built on :func:`hub.http.async_client`
             await network.delete_comment(...)
 
 A function that acts for a run takes the open network (or the pool) from its
-caller rather than opening its own; :func:`open_network` is for a run of one call.
+caller rather than opening its own.
 """
 
 from __future__ import annotations
@@ -199,11 +199,6 @@ def open_networks(
     }
 
 
-def open_network(pm: pluggy.PluginManager, config: Config, account: Account) -> Network:
-    """The account's network for a run of one call; the caller closes it (``aclose``)."""
-    return open_networks(pm, config, [account])[account.network]
-
-
 async def close_networks(networks: dict[str, Network]) -> None:
     for network in networks.values():
         await network.aclose()
@@ -226,9 +221,9 @@ class NetworkPool:
 
     def get(self, account: Account) -> Network:
         """The account's network, opened on first use; raises ConfigError as open_networks."""
-        check_accounts(self.pm, self.config, [account])
+        available = check_accounts(self.pm, self.config, [account])
         if account.network not in self._open:
-            self._open.update(open_networks(self.pm, self.config, [account]))
+            self._open[account.network] = build_network(available[account.network], self.config)
         return self._open[account.network]
 
     async def aclose(self) -> None:

@@ -43,6 +43,10 @@ MARGIN_SECONDS = 300.0
 FIXED, REFRESHABLE = "fixed", "refreshable"
 
 
+#: secrets file → (its inode, size and mtime, its parsed records): see SecretsFile.load
+_PARSED: dict[Path, tuple[tuple[int, int, int], dict]] = {}
+
+
 @dataclass(frozen=True)
 class StoredToken:
     """One account's token as the secrets file keeps it."""
@@ -123,7 +127,33 @@ class SecretsFile:
         return cls(config_path.parent / SECRETS_FILE) if config_path else None
 
     def load(self) -> dict[str, StoredToken]:
-        """Every record; a missing file is none, a broken one a one-line ConfigError."""
+        """Every record; a missing file is none, a broken one a one-line ConfigError.
+
+        Every token lookup asks, so the parsed file is kept while its inode, size and
+        mtime stay the same; a write (ours or another process's: an atomic replace)
+        changes them, and the next lookup reads it again.
+        """
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return {}
+        except OSError:
+            stat = None
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns) if stat else None
+        cached = _PARSED.get(self.path)
+        if key is not None and cached is not None and cached[0] == key:
+            records = cached[1]
+        else:
+            records = self._read()
+            if key is not None:
+                _PARSED[self.path] = (key, records)
+        for stored in records.values():  # redaction learns them, whichever way they came
+            remember(stored.access_token)
+            if stored.refresh_token:
+                remember(stored.refresh_token)
+        return dict(records)
+
+    def _read(self) -> dict[str, StoredToken]:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -145,15 +175,10 @@ class SecretsFile:
             raise ConfigError(
                 _("{path} has no 'accounts' table; fix it or sign in again").format(path=self.path)
             )
-        out = {
+        return {
             key: StoredToken.from_dict(value, f"{self.path} [{key}]")
             for key, value in accounts.items()
         }
-        for stored in out.values():
-            remember(stored.access_token)
-            if stored.refresh_token:
-                remember(stored.refresh_token)
-        return out
 
     def get(self, account_id: str) -> StoredToken | None:
         return self.load().get(account_id)

@@ -177,7 +177,8 @@ def stuck(store: Store, account_ids: Sequence[str] | None = None) -> list[Stuck]
     """What the hub no longer tries by itself, oldest first."""
     items = _stuck_verdicts(store) + _stuck_actions(store) + _stuck_publications(store)
     if account_ids is not None:
-        items = [i for i in items if i.account_id in set(account_ids)]
+        wanted = set(account_ids)
+        items = [i for i in items if i.account_id in wanted]
     return sorted(items, key=lambda i: i.since)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import click
 
@@ -14,7 +13,7 @@ from ..safe_text import terminal_text
 from ..secrets import redact
 from ..sync import check_all, select_accounts
 from ..sync.events import set_up_events
-from .common import Context, pass_ctx
+from .common import Context, echo_json, pass_ctx
 
 
 @click.group()
@@ -33,7 +32,7 @@ def accounts_list(obj: Context, as_json):
         store.sync_accounts_from_config(config.accounts)
     rows = account_rows(store, config)
     if as_json:  # page names come from the networks
-        click.echo(terminal_text(json.dumps(rows, ensure_ascii=False, indent=2)))
+        echo_json(rows)
         return
     for r in rows:
         click.echo(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import click
 
@@ -11,7 +10,7 @@ from ..actions import commands as actions
 from ..i18n import _
 from ..queries import comment_rows
 from ..safe_text import terminal_text
-from .common import Context, operator_name, pass_ctx
+from .common import Context, echo_json, operator_name, pass_ctx
 
 
 @click.group()
@@ -31,7 +30,7 @@ def comments_list(obj: Context, account_id, limit, as_json):
         config.account(account_id)
     rows = comment_rows(obj.store(config, create=False), account_id, limit)
     if as_json:  # residents' text: no escape sequence reaches the terminal (still JSON)
-        click.echo(terminal_text(json.dumps(rows, ensure_ascii=False, indent=2)))
+        echo_json(rows)
         return
     for r in rows:
         state = _(" [deleted]") if r["deleted_at"] else ""

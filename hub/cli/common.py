@@ -15,10 +15,12 @@ Expected failures (a broken config, a bad token, an unknown account) print one l
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -170,3 +172,8 @@ def run(command: click.Command, argv: list[str] | None) -> None:
     except KeyboardInterrupt:
         click.echo(_("hub: interrupted"), err=True)
         sys.exit(130)
+
+
+def echo_json(value: Any) -> None:
+    """JSON for a terminal: control and bidi characters as JSON's own \\u escapes."""
+    click.echo(terminal_text(json.dumps(value, ensure_ascii=False, indent=2, default=str)))

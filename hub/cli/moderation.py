@@ -17,7 +17,7 @@ from ..moderation import audit, service
 from ..safe_text import terminal_text
 from ..sync import select_accounts
 from ..verdicts import CATEGORIES
-from .common import Context, operator_name, pass_ctx, warn_overdue
+from .common import Context, echo_json, operator_name, pass_ctx, warn_overdue
 
 
 @click.command()
@@ -135,7 +135,7 @@ def queue(obj: Context, account, category, rule, limit, as_json):
     )
     if as_json:  # residents' text: no escape sequence reaches the terminal (still JSON)
         data = {"total": page.total, "items": page.rows}
-        click.echo(terminal_text(json.dumps(data, ensure_ascii=False, indent=2)))
+        echo_json(data)
         return
     for r in page:
         flag = _(" [criticism]") if r["criticism"] else ""
@@ -249,7 +249,7 @@ def log(obj: Context, verify, limit, as_json):
         return
     rows = audit.entries(store, limit)
     if as_json:  # residents' text: no escape sequence reaches the terminal (still JSON)
-        click.echo(terminal_text(json.dumps(rows, ensure_ascii=False, indent=2)))
+        echo_json(rows)
         return
     for r in reversed(rows):
         click.echo(
@@ -306,9 +306,7 @@ def stuck(obj: Context, as_json):
     config = obj.config()
     items = unfinished.stuck(obj.store(config, create=False))
     if as_json:
-        click.echo(
-            terminal_text(json.dumps([vars(i) for i in items], ensure_ascii=False, indent=2))
-        )
+        echo_json([vars(i) for i in items])
         return
     if not items:
         click.echo(_("nothing is stuck: every action finished or is still being tried"))

@@ -45,7 +45,7 @@ from ..registry.settings import (
 )
 from ..safe_text import terminal_text
 from ..store import Store
-from .common import Context, operator_name, pass_ctx
+from .common import Context, echo_json, operator_name, pass_ctx
 
 
 def _open(obj: Context) -> tuple[Config, Store]:
@@ -66,11 +66,6 @@ def _day(value: str, label: str) -> date:
                 label=label, forms=DAY_FORMS, value=value
             )
         ) from None
-
-
-def _echo_json(value: Any) -> None:
-    """JSON for a terminal: control and bidi characters as JSON's own \\u escapes."""
-    click.echo(terminal_text(json.dumps(value, ensure_ascii=False, indent=2, default=str)))
 
 
 def _network_titles(obj: Context) -> dict[str, str]:
@@ -160,7 +155,7 @@ def orgs_list(obj, as_json):
         ).fetchone()[0]
         rows.append({k: v for k, v in org.items() if k != "id"})
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     if not rows:
         click.echo(_("no organizations yet: declare [[organizations]] or use 'hub orgs add'"))
@@ -272,7 +267,7 @@ def responsible_history_command(obj, organization, as_json):
     _config, store = _open(obj)
     rows = responsible_history(store, organization)
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     if not rows:
         click.echo(
@@ -312,7 +307,7 @@ def accounts_attest(obj, account_id, by, as_json, **given):
             )
     summary = attestation_summary(store, account_id)
     if as_json:
-        _echo_json(summary)
+        echo_json(summary)
         return
     click.echo(
         "  ".join(
@@ -406,7 +401,7 @@ def registry_events(obj, limit, as_json):
     _config, store = _open(obj)
     rows = list_events(store)[-limit:]
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     for row in rows:
         click.echo(
@@ -430,7 +425,7 @@ def notices(ctx, overdue, as_json):
     _config, store = _open(ctx.obj)
     rows = list_notices(store, overdue_only=overdue)
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     if not rows:
         click.echo(_("no overdue notices") if overdue else _("no notices"))

@@ -72,6 +72,8 @@ class Daemon:
         self.intervals: Intervals
         self.next_sync: dict[str, float] = {}
         self._summary_week = None
+        self._tokens_mtime: float | None = None  # the secrets file when parked accounts were tried
+        self._first_report_said = False  # "the first report waits for a person", once a run
         self.next_job = {"publish": 0.0, "moderate": 0.0, "notices": 0.0, "report": 0.0}
 
     # -- lifecycle -----------------------------------------------------------
@@ -229,7 +231,7 @@ class Daemon:
     def _unpark_on_new_tokens(self) -> None:
         """A sign-in ('hub auth') rewrote the secrets file: parked accounts are tried again."""
         mtime = self._secrets_mtime()
-        if mtime == getattr(self, "_tokens_mtime", None):
+        if mtime == self._tokens_mtime:
             return
         self._tokens_mtime = mtime
         if self.parked:
@@ -461,7 +463,7 @@ class Daemon:
         try:
             outcome = await push(store, self.config, unattended=True)
         except FirstReportWaiting as exc:  # a person sends the first one; said once, not per cycle
-            if not getattr(self, "_first_report_said", False):
+            if not self._first_report_said:
                 log.warning("first report waits for a person", message=str(exc))
                 self._first_report_said = True
             return
