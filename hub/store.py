@@ -346,7 +346,7 @@ class Store:
         return {r[0] for r in rows}
 
     def posts_needing_comments(
-        self, account: Account, window_start: str, full: bool
+        self, account: Account, full: bool
     ) -> list[tuple[int, int, int, str | None, int | None]]:
         """Posts whose comments must be (re)fetched.
 
@@ -357,7 +357,6 @@ class Store:
         the walk read the post, and a move it saw must not be left unread (the
         recent window bounds the walk, not what it found). A post whose comments
         were never stored stays here until they are, so an interrupted sync resumes.
-        ``window_start`` is kept for callers; the reconcile uses the window.
         """
         condition = (
             "1"

@@ -61,7 +61,7 @@ class CommentPhase:
         window = self.window_start.isoformat(timespec="seconds").replace("+00:00", "Z")
         work: dict[int, _PostWork] = {}
         for local_id, net_id, count, edited, synced in self.store.posts_needing_comments(
-            account, window, self.full
+            account, self.full
         ):
             if count == 0 and not synced and not self.full:
                 self.store.mark_comments_synced(local_id, 0, edited)
