@@ -67,6 +67,7 @@ TOP_LEVEL_KEYS = {
     "plan",
     "compliance",
     "ui",  # [ui] language = "ru" | "en": hub.i18n
+    "web",  # [web] the console: hub.web.settings
 }
 #: the features' checks run on every load, in this order, after the core's sections:
 #: ``"module:function"``, the function called with the :class:`Config` being returned

@@ -521,3 +521,47 @@ def m009_action_claims(db: sqlite_utils.Database) -> None:
     """
     db.execute("ALTER TABLE actions ADD COLUMN claimed_by TEXT")
     db.execute("CREATE INDEX actions_unfinished ON actions(state, updated_at)")
+
+
+@migration
+def m010_console(db: sqlite_utils.Database) -> None:
+    """The web console's people, their sessions, failed sign-ins and review-item locks.
+
+    A session row keeps only the SHA-256 of the session id (the cookie carries the id,
+    signed), so a copy of the database signs nobody in. Failed sign-ins are kept per
+    login and per address for the throttle; a lock says which moderator has a review
+    item open, so two do not decide it at once.
+    """
+    db.execute(
+        """CREATE TABLE operators (
+            login TEXT PRIMARY KEY,
+            role TEXT NOT NULL
+                CHECK (role IN ('admin', 'moderator', 'author', 'approver', 'viewer')),
+            organizations_json TEXT NOT NULL DEFAULT '[]',
+            password_hash TEXT NOT NULL,
+            disabled_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE web_sessions (
+            id_hash TEXT PRIMARY KEY,
+            login TEXT NOT NULL REFERENCES operators(login),
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX web_sessions_login ON web_sessions(login)")
+    db.execute(
+        "CREATE TABLE login_failures (key TEXT NOT NULL, at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX login_failures_key ON login_failures(key, at)")
+    db.execute(
+        """CREATE TABLE review_locks (
+            verdict_id INTEGER PRIMARY KEY REFERENCES verdicts(id),
+            login TEXT NOT NULL,
+            until TEXT NOT NULL
+        )"""
+    )

@@ -29,6 +29,7 @@ from . import (
     setup,
     sync,
     users,
+    web,
 )
 from .common import Context, pass_ctx, run
 
@@ -90,6 +91,8 @@ def _wire(root: click.Group) -> None:
         sandbox.demo,
         sandbox.emulator,
         sandbox.gospabliki_stub,
+        web.web,
+        web.operators,
     ):
         root.add_command(command)
     accounts.accounts.add_command(registry.accounts_attest)  # the registry's, on accounts

@@ -16,8 +16,9 @@ from .common import Context
 @click.option("--cycles", type=int, help="Stop after N cycles (default: run until signalled).")
 @click.option("--metrics-port", type=int, help="Serve /healthz and /metrics on this port.")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True)
+@click.option("--web", "with_web", is_flag=True, help="Serve the web console too ([web]).")
 @click.pass_context
-def daemon(ctx: click.Context, cycles, metrics_port, metrics_host):
+def daemon(ctx: click.Context, cycles, metrics_port, metrics_host, with_web):
     """Run every account on its schedule, moderation, notices and reports (JSON logs)."""
     from ..daemon.runner import Daemon
 
@@ -32,5 +33,6 @@ def daemon(ctx: click.Context, cycles, metrics_port, metrics_host):
         cycles=cycles,
         metrics_host=metrics_host,
         metrics_port=metrics_port,
+        web=with_web,
     )
     sys.exit(asyncio.run(runner.run()))

@@ -53,6 +53,7 @@ class Daemon:
         cycles: int | None = None,
         metrics_host: str = "127.0.0.1",
         metrics_port: int | None = None,
+        web: bool = False,
     ):
         self.config_path = config_path
         self.db_override = db_override
@@ -60,6 +61,7 @@ class Daemon:
         self.max_cycles = cycles
         self.metrics_host = metrics_host
         self.metrics_port = metrics_port
+        self.web = web
         self.metrics = Metrics()
         self.stopping = asyncio.Event()
         self.wake = asyncio.Event()  # pushed events want moderation or a reconcile now
@@ -102,6 +104,7 @@ class Daemon:
             log.info("metrics listening", url=f"http://{self.metrics_host}:{port}/metrics")
         log.info("daemon started", accounts=len(self.config.accounts), db=str(self.config.db_path))
         self._start_followers(store)
+        web = self._start_web() if self.web else None
         try:
             while not self.stopping.is_set():
                 self._work = asyncio.create_task(self._cycle(store))
@@ -132,12 +135,27 @@ class Daemon:
                     )
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+            if web is not None:
+                self.stopping.set()  # the console's server stops with the daemon
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(web, timeout=STOP_GRACE_SECONDS)
             if server is not None:
                 server.close()
                 await server.wait_closed()
             store.close()
             log.info("daemon stopped", cycles=self.metrics.cycles)
         return 0
+
+    def _start_web(self) -> asyncio.Task:
+        """The web console in this process and loop (``hub daemon --web``), on its own
+        database connection; it stops when the daemon does."""
+        from ..web.console import Console
+        from ..web.serve import serve_in_loop
+
+        console = Console(str(self.config_path), self.db_override, self.pm)
+        host, port = console.settings.host, console.settings.port
+        log.info("console listening", url=f"http://{host}:{port}/")
+        return asyncio.create_task(serve_in_loop(console, host, port, self.stopping))
 
     def health(self) -> list[str]:
         """Why ``/healthz`` is degraded: parked accounts, or no cycle for a long while."""

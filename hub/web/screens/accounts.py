@@ -1,0 +1,16 @@
+"""The accounts screen (being written)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..pages import render
+
+
+async def index(request: Request) -> Response:
+    return render(request, "placeholder.html", title="accounts")
+
+
+ROUTES = [Route("/accounts", index)]
