@@ -1,15 +1,16 @@
 """Serving the console with uvicorn: on its own (``hub web``) or inside the daemon's loop
 (``hub daemon --web``).
 
-Inside the daemon, uvicorn must not take over SIGTERM and SIGINT — the daemon's own
-handlers stop everything in order — so its signal capture is switched off there and
-the daemon tells the server when to stop.
+uvicorn must not take over SIGTERM and SIGINT — inside the daemon, the daemon's own
+handlers stop everything in order; on its own, the console's — so its signal capture
+is switched off and the host tells the server when to stop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 
 import uvicorn
@@ -54,12 +55,16 @@ def check_port(host: str, port: int) -> None:
 
 
 def serve(console: Console, host: str, port: int) -> None:
-    """Serve until interrupted (``hub web``)."""
-    check_port(host, port)
-    try:
-        uvicorn.Server(_config(console, host, port)).run()
-    finally:
-        console.close()
+    """Serve until SIGTERM or Ctrl+C (``hub web``), then exit cleanly."""
+
+    async def until_signalled() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopping.set)
+        await serve_in_loop(console, host, port, stopping)
+
+    asyncio.run(until_signalled())
 
 
 async def serve_in_loop(console: Console, host: str, port: int, stopping: asyncio.Event) -> None:
