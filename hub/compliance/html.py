@@ -62,6 +62,8 @@ __all__ = [
     "STATUS_COLOURS",
     "STATUS_SIGN",
     "STATUS_TEXT",
+    "account_fixes",
+    "organization_fixes",
     "render_html",
     "week_words",
 ]
@@ -334,3 +336,17 @@ def render_html(report: dict[str, Any]) -> str:
 </body>
 </html>
 """
+
+
+def account_fixes(a: dict[str, Any], targets: dict[str, int]) -> list[tuple[str, str]]:
+    """What to fix on an account's line: (status, Russian HTML) per reason, red first.
+
+    The same words as this page's «Что исправить», for the console's compliance screen;
+    every value in the HTML is escaped (:func:`esc`)."""
+    return _account_fixes(a, targets)
+
+
+def organization_fixes(o: dict[str, Any], anchors: dict[str, str]) -> list[tuple[str, str]]:
+    """What to fix on an organization's line, as :func:`account_fixes`; ``anchors`` maps an
+    account id to the id of its entry on the page (accounts without one are not links)."""
+    return _org_fixes(o, anchors)

@@ -16,7 +16,8 @@ from ..networks import NetworkPool
 from ..store import Store, utcnow
 from ..verdicts import CATEGORIES, DELETE, CommentView, ModerationContext, Verdict
 from . import audit
-from .pipeline import Judged, Moderator, OnItem, Report
+from .pipeline import Judged, Moderator, OnItem, Report, own_author_ids
+from .policy import Policy, Restriction
 
 
 async def moderate(
@@ -133,11 +134,13 @@ async def delete(
     operator: str,
     *,
     networks: NetworkPool | None = None,
+    restrict: bool = False,
 ) -> Judged:
     """An operator deletes a review item's comment, and its author is restricted as the policy
     says — exactly as if the policy had deleted it (this was ``approve`` before issue 13).
 
-    ``networks``: the run's pool, when one run deletes several items."""
+    ``networks``: the run's pool, when one run deletes several items. ``restrict``: the
+    author is restricted even where the policy would not yet (:func:`delete_and_restrict`)."""
     account_id, comment_id, _status, category, text = _queued(store, verdict_id)
     account = config.account(account_id)
     actor = f"operator:{operator}"
@@ -151,6 +154,8 @@ async def delete(
         "SELECT published_at FROM comments WHERE id = ?", [comment_id]
     ).fetchone()[0]
     restriction = moderator.restriction_for(policy, probe, published)
+    if restrict:
+        restriction = forced_restriction(policy, restriction, probe, moderator)
     with store.transaction(immediate=True):
         store.db.execute(
             "UPDATE verdicts SET decision = 'delete', status = 'decided', restrict_action = ?, "
@@ -162,12 +167,53 @@ async def delete(
             account_id=account_id,
             comment_id=comment_id,
             actor=actor,
-            event="operator:delete",
+            event="operator:delete_restrict" if restrict else "operator:delete",
             category=category,
             comment_text=text,
         )
     done = await moderator.carry_out_decided([account], [verdict_id], networks=networks)
     return done[0]
+
+
+#: a restriction when the operator asks for one and the policy names none at all
+FALLBACK_RESTRICTION = Restriction("ban", 7)
+
+
+def forced_restriction(
+    policy: Policy, restriction: Restriction, item: Judged, moderator: Moderator
+) -> Restriction:
+    """What "delete and restrict" restricts the author with: what the policy would do now; if
+    it would not yet (a first offence), what it does to repeat offenders (spam: what it does to
+    spammers); a policy that restricts no one at all: a ban of 7 days. An author the hub cannot
+    restrict (unknown, or the administration itself) is refused, nothing is decided."""
+    if item.author_id is None or item.author_id in own_author_ids(moderator.store, item.account):
+        raise HubError(
+            f"comment {item.comment_id} has no author the hub can restrict; delete it instead"
+        )
+    if restriction.action != "none":
+        return restriction
+    order = (policy.spam_restrict, policy.repeat_restrict)
+    if item.verdict.category != "spam":
+        order = order[::-1]
+    for candidate in order:
+        if candidate.action != "none":
+            return candidate
+    return FALLBACK_RESTRICTION
+
+
+async def delete_and_restrict(
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    verdict_id: int,
+    operator: str,
+    *,
+    networks: NetworkPool | None = None,
+) -> Judged:
+    """An operator deletes a review item's comment and restricts its author now (the
+    console's "b"): the restriction (:func:`forced_restriction`) is recorded on the verdict,
+    so the deletion and the ban or mute go through the outbox like the policy's own."""
+    return await delete(store, pm, config, verdict_id, operator, networks=networks, restrict=True)
 
 
 def keep(store: Store, verdict_id: int, operator: str) -> None:

@@ -174,11 +174,16 @@ def load_draft(store: Store, draft_id: int) -> Draft:
     )
 
 
-def list_drafts(store: Store, state: str | None = None) -> list[Draft]:
+def list_drafts(store: Store, state: str | None = None, limit: int | None = None) -> list[Draft]:
+    """Drafts by publication time; ``limit``: only the first ones (a page of the console)."""
     if state is not None and state not in STATES:
         raise ConfigError(f"unknown state {state!r}; use one of {', '.join(STATES)}")
     sql = "SELECT id FROM drafts" + (" WHERE state = ?" if state else "") + " ORDER BY publish_at"
-    return [load_draft(store, r[0]) for r in store.db.execute(sql, [state] if state else [])]
+    params: list[Any] = [state] if state else []
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [load_draft(store, r[0]) for r in store.db.execute(sql, params).fetchall()]
 
 
 # --------------------------------------------------------------------------- changes
@@ -248,11 +253,96 @@ def add_draft(
     return load_draft(store, draft_id), findings
 
 
-def approve(store: Store, config: Config, draft_id: int, by: str) -> tuple[Draft, str | None]:
+def update_draft(
+    store: Store,
+    pm: pluggy.PluginManager,
+    config: Config,
+    draft_id: int,
+    *,
+    accounts: list[Account],
+    text: str,
+    publish_at: datetime,
+    title: str | None = None,
+) -> tuple[Draft, list[str], bool]:
+    """Rewrite a draft not yet out: its text, title, time and accounts, checked as
+    :func:`add_draft` checks a new one; return it, the linter's findings, and whether
+    an approval was withdrawn.
+
+    An approved draft goes back to ``draft``: what was approved is no longer what
+    would go out, so it must be approved again. A draft any of whose publications
+    has begun (sending, unknown, published, failed) is refused: a post may already
+    be up with the old text. The check and the change are one immediate
+    transaction, so a publication that claims a row first makes the edit fail, and
+    one that comes after finds the draft no longer approved. Attachments stay as
+    they were; the author is still the one who wrote it.
+    """
+    from .lint import lint
+
+    text = text.strip()
+    if not text:
+        raise ConfigError("the draft has no text")
+    if not accounts:
+        raise ConfigError("name at least one account")
+    current = load_draft(store, draft_id)
+    probe = Draft(0, text, publish_at, "draft", current.created_by, utcnow(),
+                  attachments=current.attachments)  # fmt: skip
+    problems = publish_problems(pm, config, accounts, probe)
+    if problems:
+        raise ConfigError("the draft cannot go out as written: " + "; ".join(problems))
+    report = lint(text)
+    store.sync_accounts_from_config(config.accounts)
+    wanted = {a.id for a in accounts}
+    with store.transaction(immediate=True):
+        draft = load_draft(store, draft_id)
+        if draft.state not in ("draft", "approved"):
+            raise HubError(f"draft #{draft_id} is {draft.state}; it can no longer be edited")
+        begun = [t.account_id for t in draft.targets if t.state != "pending"]
+        if begun:
+            raise HubError(
+                f"draft #{draft_id} has begun going out on {', '.join(begun)}; it can no "
+                "longer be edited (reject it and write a new one)"
+            )
+        now = utcnow()
+        store.db.execute(
+            "UPDATE drafts SET title = ?, text = ?, publish_at = ?, lint_score = ?, "
+            "state = 'draft', approved_by = NULL, approved_at = NULL, updated_at = ? "
+            "WHERE id = ?",
+            [
+                title,
+                text,
+                publish_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+                round(report.score),
+                now,
+                draft_id,
+            ],
+        )
+        had = {t.account_id for t in draft.targets}
+        for gone in sorted(had - wanted):
+            store.db.execute(
+                "DELETE FROM draft_targets WHERE draft_id = ? AND account_id = ?",
+                [draft_id, gone],
+            )
+        for account in accounts:
+            if account.id not in had:
+                store.db.execute(
+                    "INSERT INTO draft_targets (draft_id, account_id, state, guid, updated_at) "
+                    "VALUES (?, ?, 'pending', ?, ?)",
+                    [draft_id, account.id, _guid(draft_id, account.id), now],
+                )
+    findings = [f"«{f.match}» → {f.suggestion}" for f in report.findings]
+    return load_draft(store, draft_id), findings, draft.state == "approved"
+
+
+def approve(
+    store: Store, config: Config, draft_id: int, by: str, *, separate: bool = False
+) -> tuple[Draft, str | None]:
     """Approve a draft; return it and a warning when its bureaucratese score is too high.
 
     A draft whose time has already passed goes out at the next run, which the
     warning says, so an announcement approved too late is not a surprise.
+    ``separate``: its author may not approve it (the console's ``[web]
+    separate_approval``: the acts want the plan approved by someone else); checked
+    inside the same transaction as the approval itself.
     """
     settings = parse_plan(config.raw)
     with store.transaction(immediate=True):
@@ -262,6 +352,11 @@ def approve(store: Store, config: Config, draft_id: int, by: str) -> tuple[Draft
             raise HubError(
                 f"draft #{draft_id} is {draft.state}{who}; only a draft can be approved"
                 + (" (write a new one)" if draft.state == "rejected" else "")
+            )
+        if separate and draft.created_by == by:
+            raise HubError(
+                f"draft #{draft_id} was written by {by}; with separate approval someone "
+                "else must approve it"
             )
         now = utcnow()
         store.db.execute(

@@ -19,7 +19,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from ..safe_text import public_copy, public_text
 from ..store import Store
 from .page import render_html
 from .settings import parse_registry
-from .snapshot import check_public, registry_snapshot
+from .snapshot import check_public, registry_snapshot, scoped_snapshot
 
 FORMATS = ("html", "json", "csv")
 LEVEL_TEXT = {
@@ -140,16 +140,37 @@ def export_registry(
     """
     if str(out) != "-":
         check_folder(Path(out))
-    snapshot = registry_snapshot(store, config, sync=not getattr(store, "readonly", False))
-    snapshot["municipality"] = parse_registry(config.raw).municipality  # the page's header
-    data = render(snapshot, fmt, network_titles)
-    check_public(data.decode("utf-8-sig"), store, config)
+    data, snapshot = export_data(store, config, fmt, network_titles=network_titles)
     if str(out) == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return snapshot
     _write_atomically(Path(out), data)
     return snapshot
+
+
+def export_data(
+    store: Store,
+    config: Config,
+    fmt: str,
+    *,
+    network_titles: Mapping[str, str] | None = None,
+    sees: Callable[[str | None], bool] | None = None,
+) -> tuple[bytes, dict[str, Any]]:
+    """The export's bytes and the snapshot they were made of, checked by :func:`check_public`.
+
+    What :func:`export_registry` writes, for a caller that serves it instead (the
+    console's download buttons). ``sees`` (an organization's name, None for accounts
+    with none → bool) keeps only those organizations: a console operator limited to
+    some organizations exports their part (:func:`.snapshot.scoped_snapshot`).
+    """
+    snapshot = registry_snapshot(store, config, sync=not getattr(store, "readonly", False))
+    snapshot["municipality"] = parse_registry(config.raw).municipality  # the page's header
+    if sees is not None:
+        snapshot = scoped_snapshot(snapshot, sees)
+    data = render(snapshot, fmt, network_titles)
+    check_public(data.decode("utf-8-sig"), store, config)
+    return data, snapshot
 
 
 def check_folder(path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .. import secrets
@@ -55,20 +56,36 @@ def registry_snapshot(store: Store, config: Config, *, sync: bool = True) -> dic
         organizations.append(_organization(store, org, accounts.pop(org["name"], [])))
     for name in sorted(accounts):  # accounts naming an organization the registry lacks
         organizations.append(_undeclared_organization(name, accounts[name]))
-    all_accounts = [a for o in organizations for a in o["accounts"]]
     return {
         "schema": SCHEMA,
         "generated_at": utcnow(),
         "region": parse_notices(config.raw).region,
         "organizations": organizations,
-        "totals": {
-            "organizations": len(organizations),
-            "exempt": sum(o["exempt"] for o in organizations),
-            "accounts": len(all_accounts),
-            "gospabliki_connected": sum(a["gospabliki"] is True for a in all_accounts),
-            "verified": sum(a["verified"] is True for a in all_accounts),
-        },
+        "totals": _totals(organizations),
     }
+
+
+def _totals(organizations: list[dict[str, Any]]) -> dict[str, int]:
+    all_accounts = [a for o in organizations for a in o["accounts"]]
+    return {
+        "organizations": len(organizations),
+        "exempt": sum(o["exempt"] for o in organizations),
+        "accounts": len(all_accounts),
+        "gospabliki_connected": sum(a["gospabliki"] is True for a in all_accounts),
+        "verified": sum(a["verified"] is True for a in all_accounts),
+    }
+
+
+def scoped_snapshot(snapshot: dict[str, Any], sees: Callable[[str | None], bool]) -> dict[str, Any]:
+    """``snapshot`` with only the organizations ``sees`` admits, totals counted again (a copy).
+
+    For an operator of the console limited to some organizations
+    (:meth:`hub.operators.Operator.sees`): their export is their part of the registry.
+    Accounts the config gives no organization sit under the name ``""``; ``sees`` gets
+    None for them.
+    """
+    organizations = [o for o in snapshot["organizations"] if sees(o["name"] or None)]
+    return {**snapshot, "organizations": organizations, "totals": _totals(organizations)}
 
 
 def _organization(store: Store, org: dict[str, Any], accounts: list[dict]) -> dict[str, Any]:

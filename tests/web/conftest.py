@@ -93,8 +93,12 @@ class ServedConsole:
     def __init__(self, console: Console):
         self.port = free_port()
         config = uvicorn.Config(
-            create_app(console), host="127.0.0.1", port=self.port, log_level="warning",
-            access_log=False, lifespan="off",
+            create_app(console),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -121,9 +125,12 @@ class ServedConsole:
 def world(tmp_path_factory):
     """Two VK communities (two organizations), synced and moderated, five insults queued."""
     folder = tmp_path_factory.mktemp("console")
-    with VkEmulator(
-        seed=11, communities=2, posts=12, comments=6, rate_limit=0, tokens=[TOKEN]
-    ) as emu, pytest.MonkeyPatch.context() as mp:
+    with (
+        VkEmulator(
+            seed=11, communities=2, posts=12, comments=6, rate_limit=0, tokens=[TOKEN]
+        ) as emu,
+        pytest.MonkeyPatch.context() as mp,
+    ):
         mp.setenv(TOKEN_ENV, TOKEN)
         mp.setenv("HUB_SECRETS", str(folder / "hub.secrets.json"))
         path = write_config(folder, emu)

@@ -24,8 +24,11 @@ def test_signing_in_sets_an_httponly_samesite_cookie_and_lands_on_next(world):
         data={"login": "moder", "password": PASSWORD, "csrf": token, "next": "/plan"},
     )
     assert answer.status_code == 303 and answer.headers["location"] == "/plan"
-    cookie = next(v for k, v in answer.headers.multi_items() if k == "set-cookie"
-                  and v.startswith("hub_session="))
+    cookie = next(
+        v
+        for k, v in answer.headers.multi_items()
+        if k == "set-cookie" and v.startswith("hub_session=")
+    )
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
     assert "Secure" not in cookie  # plain http on loopback; https base_url makes it Secure
     assert client.get("/moderation").status_code == 200
