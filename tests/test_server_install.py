@@ -34,6 +34,7 @@ from tests.helpers import REPO, TOKEN, TOKEN_ENV
 ROOT = REPO
 UNIT = ROOT / "config" / "hub.service"
 BACKUP_UNIT = ROOT / "config" / "hub-backup.service"
+WEB_UNIT = ROOT / "config" / "hub-web.service"
 TIMER = ROOT / "config" / "hub-backup.timer"
 GUIDE = ROOT / "docs" / "install.md"
 HUB = "/opt/pablik-hub/venv/bin/hub"
@@ -97,10 +98,26 @@ def test_the_backup_units_write_where_the_unit_may(tmp_path):
     assert unit(UNIT)["Install"]["WantedBy"] == "multi-user.target"
 
 
+def test_the_console_unit_runs_as_the_daemon_does():
+    """The same user, environment, tokens and hardening as hub.service, serving on loopback."""
+    web, daemon = unit(WEB_UNIT)["Service"], unit(UNIT)["Service"]
+    for key in (
+        "User",
+        "Group",
+        "Environment",
+        "EnvironmentFile",
+        "ProtectSystem",
+        "ReadWritePaths",
+        "NoNewPrivileges",
+    ):
+        assert web[key] == daemon[key], key
+    assert web["ExecStart"].split()[1:] == ["web", "--host", "127.0.0.1", "--port", "8080"]
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
 def test_systemd_accepts_the_units(tmp_path):
     """``systemd-analyze verify``, with the program's path pointed at an existing one."""
-    for source in (UNIT, BACKUP_UNIT, TIMER):
+    for source in (UNIT, BACKUP_UNIT, TIMER, WEB_UNIT):
         text = source.read_text(encoding="utf-8").replace(
             HUB, shutil.which("hub") or sys.executable
         )
@@ -109,7 +126,7 @@ def test_systemd_accepts_the_units(tmp_path):
         [
             "systemd-analyze",
             "verify",
-            *(str(tmp_path / s.name) for s in (UNIT, BACKUP_UNIT, TIMER)),
+            *(str(tmp_path / s.name) for s in (UNIT, BACKUP_UNIT, TIMER, WEB_UNIT)),
         ],
         capture_output=True,
         text=True,
