@@ -27,6 +27,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -47,16 +48,28 @@ HELP_OPTION_MSGID = "Show this message and exit."
 
 _translations: gettext.NullTranslations = gettext.NullTranslations()
 current = "en"
+#: a language for this context only (the console's requests speak Russian, whatever the
+#: process's language — a daemon serving the console keeps its own)
+_context: ContextVar[gettext.NullTranslations | None] = ContextVar("hub_language", default=None)
+
+
+def _active() -> gettext.NullTranslations:
+    return _context.get() or _translations
 
 
 def _(message: str) -> str:
     """``message`` (an English msgid) in the current language."""
-    return _translations.gettext(message)
+    return _active().gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form for ``n`` (Russian: one, few, many) in the current language."""
-    return _translations.ngettext(singular, plural, n)
+    return _active().ngettext(singular, plural, n)
+
+
+def speak_here(language: str) -> None:
+    """Use ``language`` in this context (an asyncio task and what it awaits) only."""
+    _context.set(_catalogue(language))
 
 
 def language_from_env(environ: Mapping[str, str] | None = None) -> str:

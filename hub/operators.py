@@ -76,16 +76,18 @@ def password_matches(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         got = _scrypt(password, _unb64(salt), int(n), int(r), int(p))
-    except ValueError:
+        expected = _unb64(digest)
+    except ValueError:  # a damaged hash (binascii.Error is a ValueError) matches nothing
         return False
-    return hmac.compare_digest(got, _unb64(digest))
+    return hmac.compare_digest(got, expected)
 
 
 #: a hash to check against when the login is unknown, so the answer takes as long
 _DUMMY_HASH = None
 
 
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
+    """A hash no password matches, checked for an unknown login (so it takes as long)."""
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
         _DUMMY_HASH = hash_password(secrets.token_hex(8))
@@ -231,6 +233,14 @@ def set_password(store: Store, login: str, password: str) -> None:
         store.db.execute("DELETE FROM web_sessions WHERE login = ?", [login])
 
 
+def stored_hash(store: Store, login: str) -> str | None:
+    """The login's password hash, or None for an unknown login."""
+    row = store.db.execute(
+        "SELECT password_hash FROM operators WHERE login = ?", [login]
+    ).fetchone()
+    return row[0] if row else None
+
+
 def authenticate(store: Store, login: str, password: str) -> Operator | None:
     """The operator if the password is theirs and they are not disabled, else None.
 
@@ -241,7 +251,7 @@ def authenticate(store: Store, login: str, password: str) -> Operator | None:
         "SELECT password_hash FROM operators WHERE login = ?", [login]
     ).fetchone()
     if row is None:
-        password_matches(password, _dummy_hash())
+        password_matches(password, dummy_hash())
         return None
     if not password_matches(password, row[0]):
         return None

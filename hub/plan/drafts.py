@@ -103,7 +103,15 @@ def parse_when(value: str, settings: PlanSettings, now: datetime | None = None) 
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=settings.time_zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 in a zone east of UTC: before any time there is
+        raise ConfigError(
+            _(
+                "cannot read the time {value!r}; write it like {forms} (local time in "
+                "{zone}) or 'now'"
+            ).format(value=value, forms=MOMENT_FORMS, zone=settings.time_zone.key)
+        ) from None
 
 
 def _network_classes(pm: pluggy.PluginManager, accounts: list[Account]) -> dict[str, Any]:
@@ -223,7 +231,9 @@ def add_draft(
     probe = Draft(0, text, publish_at, "draft", created_by, utcnow(), attachments=files)
     problems = publish_problems(pm, config, accounts, probe)
     if problems:
-        raise ConfigError("the draft cannot go out as written: " + "; ".join(problems))
+        raise ConfigError(
+            _("the draft cannot go out as written: {problems}").format(problems="; ".join(problems))
+        )
     report = lint(text)
     now = utcnow()
     store.sync_accounts_from_config(config.accounts)
@@ -288,7 +298,9 @@ def update_draft(
                   attachments=current.attachments)  # fmt: skip
     problems = publish_problems(pm, config, accounts, probe)
     if problems:
-        raise ConfigError("the draft cannot go out as written: " + "; ".join(problems))
+        raise ConfigError(
+            _("the draft cannot go out as written: {problems}").format(problems="; ".join(problems))
+        )
     report = lint(text)
     store.sync_accounts_from_config(config.accounts)
     wanted = {a.id for a in accounts}

@@ -19,6 +19,7 @@ from .. import plugins
 from ..config import Config, config_path, load_config
 from ..models import Account
 from ..operators import Operator
+from ..safe_text import safe_url
 from ..store import Store
 from .sessions import Sessions, key_path, load_or_create_key
 from .settings import WebSettings, parse_web
@@ -54,6 +55,8 @@ class Console:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # a stored address becomes a link only if it is a plain http(s) one: ``|href``
+        self.templates.filters["href"] = lambda url: safe_url(url) or ""
 
     def config(self) -> Config:
         """The config, read again when its file changed (edits need no restart)."""

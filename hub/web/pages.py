@@ -112,9 +112,35 @@ def visible_account_ids(request: Request) -> set[str]:
     return {a.id for a in visible_accounts(request)}
 
 
+#: a database id has at most 19 digits; more cannot be one (and int() of thousands of
+#: digits is refused by Python itself)
+MAX_DIGITS = 19
+
+
+def whole_number(value: str | None) -> int | None:
+    """``value`` as a whole number if it is one written in ASCII digits (``12``, ``#12``) that
+    fits a database id, else None. ``"²".isdigit()`` is true, so ``isdigit`` alone is not a
+    check."""
+    text = str(value or "").strip().removeprefix("#")
+    if not text or len(text) > MAX_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number < 2**63 else None
+
+
 def int_field(form: FormData, name: str, what: str) -> int:
     """A whole-number form field, or one clear message naming it."""
-    value = str(form.get(name) or "").strip().removeprefix("#")
-    if not value.isdigit():
-        raise HubError(f"{what}: ожидалось число, получено {value!r}")
-    return int(value)
+    value = str(form.get(name) or "")
+    number = whole_number(value)
+    if number is None:
+        raise HubError(f"{what}: ожидалось число, получено {value[:40]!r}")
+    return number
+
+
+def path_id(request: Request, name: str, what: str) -> int:
+    """A whole-number id in the URL's path; anything else is "not found", not a crash."""
+    raw = request.path_params[name]
+    number = whole_number(raw)
+    if number is None or number == 0:
+        raise NotFoundError(f"{what} №{raw[:40]} не найден")
+    return number

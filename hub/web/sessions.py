@@ -106,7 +106,7 @@ class Sessions:
         return self._sign("csrf:" + session_id)[:40]
 
     def csrf_ok(self, session: Session, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(session.csrf, token or "")
+        return bool(token) and same(session.csrf, token or "")
 
     def start(self, store: Store, operator: Operator) -> str:
         """A new session for ``operator``; the cookie's value."""
@@ -164,43 +164,74 @@ class Sessions:
         if not cookie or "." not in cookie:
             return None
         session_id, _dot, signature = cookie.rpartition(".")
-        if not hmac.compare_digest(self._sign(session_id), signature):
+        if not same(self._sign(session_id), signature):
             return None
         return session_id
+
+
+def same(expected: str, given: str) -> bool:
+    """Constant-time equality of two texts; any text compares (``hmac.compare_digest``
+    refuses non-ASCII ``str``, which would turn a forged cookie into a server error)."""
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "replace"))
 
 
 def _hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def throttled_minutes(store: Store, login: str, address: str) -> int:
-    """Minutes until another sign-in may be tried, 0 if it may now.
+def _keys(login: str, address: str) -> list[tuple[str, int]]:
+    """The counters one sign-in attempt adds to, and how many failures each allows.
 
-    Counted per login (one account guessed from many places) and per address (many
-    accounts guessed from one place)."""
+    The pair (this login from this address) is the tight one: a person mistyping their
+    password waits after five tries. The login alone allows more, so someone guessing at
+    a moderator's login from elsewhere cannot lock them out with five tries, yet a guess
+    spread over many addresses is still bounded; the address alone allows more again,
+    since a municipal office signs in from behind one address.
+    """
+    return [
+        (f"pair:{login}|{address}", THROTTLE_FAILURES),
+        (f"login:{login}", THROTTLE_FAILURES * 6),
+        (f"addr:{address}", THROTTLE_FAILURES * 4),
+    ]
+
+
+def throttled_minutes(store: Store, login: str, address: str) -> int:
+    """Minutes until another sign-in may be tried, 0 if it may now (see :func:`_keys`)."""
     since = _utc(_now() - timedelta(minutes=THROTTLE_MINUTES))
     worst = 0
-    for key in (f"login:{login}", f"addr:{address}"):
+    for key, allowed in _keys(login, address):
         rows = store.db.execute(
             "SELECT at FROM login_failures WHERE key = ? AND at >= ? ORDER BY at",
             [key, since],
         ).fetchall()
-        if len(rows) >= THROTTLE_FAILURES:
-            oldest = datetime.fromisoformat(rows[-THROTTLE_FAILURES][0].replace("Z", "+00:00"))
+        if len(rows) >= allowed:
+            oldest = datetime.fromisoformat(rows[-allowed][0].replace("Z", "+00:00"))
             free_at = oldest + timedelta(minutes=THROTTLE_MINUTES)
             worst = max(worst, int((free_at - _now()).total_seconds() // 60) + 1)
     return worst
 
 
-def record_failure(store: Store, login: str, address: str) -> None:
+def record_failure(store: Store, login: str, address: str) -> str:
+    """Count an attempt as failed; its time, to :func:`forgive` it if it succeeds.
+
+    Recorded *before* the password is checked (the check runs off the event loop, so
+    attempts overlap): twenty attempts at once cannot all pass the throttle's count."""
     now = _utc(_now())
     with store.transaction(immediate=True):
-        for key in (f"login:{login}", f"addr:{address}"):
+        for key, _allowed in _keys(login, address):
             store.db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, now])
         old = _utc(_now() - timedelta(days=1))
         store.db.execute("DELETE FROM login_failures WHERE at < ?", [old])
+    return now
 
 
-def clear_failures(store: Store, login: str) -> None:
+def forgive(store: Store, login: str, address: str, at: str) -> None:
+    """A sign-in that succeeded: its attempt no longer counts, nor this pair's earlier ones."""
     with store.transaction():
-        store.db.execute("DELETE FROM login_failures WHERE key = ?", [f"login:{login}"])
+        for key, _allowed in _keys(login, address):
+            store.db.execute(
+                "DELETE FROM login_failures WHERE rowid IN "
+                "(SELECT rowid FROM login_failures WHERE key = ? AND at = ? LIMIT 1)",
+                [key, at],
+            )
+        store.db.execute("DELETE FROM login_failures WHERE key = ?", [f"pair:{login}|{address}"])

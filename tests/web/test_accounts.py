@@ -133,7 +133,7 @@ def test_the_check_shows_what_hub_accounts_check_says(world):
     assert answer.status_code == 200
     assert "Проверка: всё в порядке" in answer.text
     assert "в порядке: " in answer.text  # one line per right, as the CLI prints them
-    assert f"a fixed token from ${TOKEN_ENV}" in answer.text
+    assert f"постоянный токен из ${TOKEN_ENV}" in answer.text  # the CLI's line, in Russian
     assert TOKEN not in answer.text
 
 
@@ -163,11 +163,11 @@ def test_a_missing_token_variable_is_said_and_nothing_runs(world, monkeypatch):
     monkeypatch.delenv(TOKEN_ENV)
     client = signed_in(world, "admin")
     rows = _section(client.get("/accounts").text, "acc-1")
-    assert 'class="badge red"' in rows and f"токен не найден: {TOKEN_ENV} is not set" in rows
+    assert 'class="badge red"' in rows and f"токен не найден: переменная {TOKEN_ENV} не задана" in rows
     before = _runs(world, "acc-1")
     answer = _post(client, "/accounts/acc-1/sync")
     assert "Синхронизация не запущена: нет токена" in answer.text
-    assert f"acc-1 ({TOKEN_ENV} is not set)" in answer.text
+    assert f"acc-1 (переменная {TOKEN_ENV} не задана)" in answer.text
     checked = _post(client, "/accounts/acc-1/check")
     assert "ПРОБЛЕМА" in checked.text and TOKEN_ENV in checked.text
     assert _runs(world, "acc-1") == before

@@ -162,7 +162,7 @@ def test_an_unknown_item_is_not_found(world):
     huge = post(client, f"/moderation/{10**30}/keep")
     assert huge.status_code == 404
     bulk = post(client, "/moderation/bulk", {"action": "keep", "ids": [str(10**30)]})
-    assert bulk.status_code == 409 and "не найден" in bulk.text
+    assert bulk.status_code == 409 and "не номер элемента" in bulk.text
 
 
 def test_delete_is_sent_once_however_often_a_stale_page_repeats_it(world):

@@ -25,10 +25,12 @@ from ..pages import (
     console,
     is_htmx,
     operator,
+    path_id,
     render,
     visible_account,
     visible_account_ids,
     visible_accounts,
+    whole_number,
 )
 
 CATEGORY_TITLES = {
@@ -53,7 +55,8 @@ MAX_ID = 2**63 - 1
 
 
 def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) < 10**6 else 1
+    number = whole_number(value)
+    return number if number is not None and 0 < number < 10**6 else 1
 
 
 async def index(request: Request) -> Response:
@@ -139,7 +142,7 @@ def _done_line(verdict_id: int, verb: str, outcome: str) -> tuple[bool, str]:
 
 async def _decide(request: Request, verb: str) -> Response:
     await action_form(request, "moderate")
-    verdict_id = int(request.path_params["item"])
+    verdict_id = path_id(request, "item", "элемент очереди")
     store, config, pm = console(request).store(), console(request).config(), console(request).pm
     login = operator(request).login
     state = _item(request, verdict_id)
@@ -184,7 +187,7 @@ async def ban(request: Request) -> Response:
 async def lock(request: Request) -> Response:
     """The moderator made the item current: it is theirs for a few minutes, or it is another's."""
     await action_form(request, "moderate")
-    verdict_id = int(request.path_params["item"])
+    verdict_id = path_id(request, "item", "элемент очереди")
     state = _item(request, verdict_id)
     store = console(request).store()
     if not state.waiting:
@@ -199,7 +202,7 @@ async def lock(request: Request) -> Response:
 async def unlock(request: Request) -> Response:
     """The moderator moved on: their lock on the item ends (another's is untouched)."""
     await action_form(request, "moderate")
-    verdict_id = int(request.path_params["item"])
+    verdict_id = path_id(request, "item", "элемент очереди")
     _item(request, verdict_id)
     locks.release(console(request).store(), verdict_id, operator(request).login)
     return _lock_answer(request, "none", "")
@@ -212,7 +215,7 @@ def _lock_answer(request: Request, kind: str, line: str) -> Response:
 async def reply(request: Request) -> Response:
     """Answer the item's comment with an approved template (``hub reply``)."""
     form = await action_form(request, "moderate")
-    verdict_id = int(request.path_params["item"])
+    verdict_id = path_id(request, "item", "элемент очереди")
     state = _item(request, verdict_id)
     store, the_console = console(request).store(), console(request)
     login = operator(request).login
@@ -255,10 +258,10 @@ async def bulk(request: Request) -> Response:
     lines: list[tuple[int | None, bool, str, bool]] = []
     chosen: list[int] = []
     for value in values:
-        if not value.isdigit():
-            lines.append((None, False, f"{value!r}: не номер элемента", False))
+        verdict_id = whole_number(value)
+        if verdict_id is None:
+            lines.append((None, False, f"{value[:40]!r}: не номер элемента", False))
             continue
-        verdict_id = int(value)
         try:
             state = _item(request, verdict_id)
             if not state.waiting:
@@ -313,10 +316,10 @@ def _verb(verb: str) -> str:
 ROUTES = [
     Route("/moderation", index),
     Route("/moderation/bulk", bulk, methods=["POST"]),
-    Route("/moderation/{item:int}/delete", delete, methods=["POST"]),
-    Route("/moderation/{item:int}/keep", keep, methods=["POST"]),
-    Route("/moderation/{item:int}/ban", ban, methods=["POST"]),
-    Route("/moderation/{item:int}/lock", lock, methods=["POST"]),
-    Route("/moderation/{item:int}/unlock", unlock, methods=["POST"]),
-    Route("/moderation/{item:int}/reply", reply, methods=["POST"]),
+    Route("/moderation/{item}/delete", delete, methods=["POST"]),
+    Route("/moderation/{item}/keep", keep, methods=["POST"]),
+    Route("/moderation/{item}/ban", ban, methods=["POST"]),
+    Route("/moderation/{item}/lock", lock, methods=["POST"]),
+    Route("/moderation/{item}/unlock", unlock, methods=["POST"]),
+    Route("/moderation/{item}/reply", reply, methods=["POST"]),
 ]

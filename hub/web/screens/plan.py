@@ -44,7 +44,9 @@ from ..pages import (
     operator,
     render,
     visible_account,
+    visible_account_ids,
     visible_accounts,
+    whole_number,
 )
 
 #: a draft's number: SQLite takes no integer past this
@@ -115,9 +117,10 @@ def _stamp(text: str | None, settings: PlanSettings) -> str:
 
 def _draft_id(request: Request) -> int:
     raw = request.path_params["draft_id"]
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
-        raise NotFoundError(f"черновика №{raw} нет")
-    return int(raw)
+    number = whole_number(raw)
+    if number is None or not 0 < number <= MAX_ID:
+        raise NotFoundError(f"черновика №{raw[:40]} нет")
+    return number
 
 
 def _in_scope(request: Request, account_id: str) -> bool:
@@ -232,6 +235,7 @@ async def index(request: Request) -> Response:
     return render(
         request,
         "plan/index.html",
+        visible=visible_account_ids(request),
         error=error,
         week=week,
         days=days,
