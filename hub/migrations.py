@@ -554,9 +554,7 @@ def m010_console(db: sqlite_utils.Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX web_sessions_login ON web_sessions(login)")
-    db.execute(
-        "CREATE TABLE login_failures (key TEXT NOT NULL, at TEXT NOT NULL)"
-    )
+    db.execute("CREATE TABLE login_failures (key TEXT NOT NULL, at TEXT NOT NULL)")
     db.execute("CREATE INDEX login_failures_key ON login_failures(key, at)")
     db.execute(
         """CREATE TABLE review_locks (

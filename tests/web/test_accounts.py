@@ -163,7 +163,9 @@ def test_a_missing_token_variable_is_said_and_nothing_runs(world, monkeypatch):
     monkeypatch.delenv(TOKEN_ENV)
     client = signed_in(world, "admin")
     rows = _section(client.get("/accounts").text, "acc-1")
-    assert 'class="badge red"' in rows and f"токен не найден: переменная {TOKEN_ENV} не задана" in rows
+    assert (
+        'class="badge red"' in rows and f"токен не найден: переменная {TOKEN_ENV} не задана" in rows
+    )
     before = _runs(world, "acc-1")
     answer = _post(client, "/accounts/acc-1/sync")
     assert "Синхронизация не запущена: нет токена" in answer.text
