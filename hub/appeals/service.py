@@ -43,11 +43,13 @@ def _item(row: dict[str, Any], now: str) -> dict[str, Any]:
     return row
 
 
-def _rows(store: Store, where: str, params: list[Any], limit: int | None) -> list[dict]:
+def _rows(
+    store: Store, where: str, params: list[Any], limit: int | None, offset: int = 0
+) -> list[dict]:
     cursor = store.db.execute(
         f"SELECT {COLUMNS} {FROM} WHERE {where} "
-        "ORDER BY CASE a.status WHEN 'open' THEN 0 ELSE 1 END, a.due_at, a.id LIMIT ?",
-        [*params, limit if limit else -1],
+        "ORDER BY CASE a.status WHEN 'open' THEN 0 ELSE 1 END, a.due_at, a.id LIMIT ? OFFSET ?",
+        [*params, limit if limit else -1, offset],
     )
     columns = [d[0] for d in cursor.description]
     now = _now()
@@ -62,8 +64,10 @@ def list_appeals(
     overdue: bool = False,
     kind: str | None = None,
     limit: int | None = 100,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Appeals, open first and due first; ``accounts`` None: every account."""
+    """Appeals, open first and due first; ``accounts`` None: every account. ``offset``
+    pages through them (the console shows 50 at a time)."""
     if status and status not in STATUSES:
         raise HubError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
     if kind and kind not in KINDS:
@@ -81,7 +85,7 @@ def list_appeals(
     if kind:
         where.append("a.kind = ?")
         params.append(kind)
-    return _rows(store, " AND ".join(where), params, limit)
+    return _rows(store, " AND ".join(where), params, limit, offset)
 
 
 def parse_appeal_id(value: int | str) -> int:
