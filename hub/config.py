@@ -117,6 +117,18 @@ class Config:
     #: (``[[organizations]]`` and ``[notices]``: hub.registry; ``[gospabliki]``: hub.gospabliki)
     raw: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def own_accounts(self) -> list[Account]:
+        """The municipality's own pages: every account but the ``watch = true`` ones.
+
+        A watch page (the governor's, the region's) is synced read-only for its appeals,
+        but it is not the municipality's: the registry never lists it (no export line, no
+        "account created" notice: hub.registry) and ``hub compliance`` never judges it
+        (posts, page, 2FA…); its appeals still count for the organization that watches it.
+        Whatever lists the municipality's pages reads this, not :attr:`accounts`.
+        """
+        return [account for account in self.accounts if not account.watch]
+
     def account(self, account_id: str) -> Account:
         for account in self.accounts:
             if account.id == account_id:

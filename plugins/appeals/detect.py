@@ -41,20 +41,43 @@ REQUEST_WORDS = (
     "нужно сделать", "надо сделать", "необходимо сделать", "хотелось бы", "будьте добры",
     "проведите", "спилите", "отсыпьте", "засыпьте", "покосите", "посыпьте", "наведите порядок",
     "восстановите", "замените", "отключите", "включите", "продлите", "откройте", "закройте",
-    "запустите", "пустите", "назначьте", "добавьте", "примите",
+    "запустите", "пустите", "назначьте", "добавьте", "примите", "огородите", "залатайте",
+    "заберите", "ответьте на", "дайте ответ", "рассмотрите", "отремонтировать", "убрать",
+)  # fmt: skip
+#: imperatives that ask for information, not for something to be done
+ASKING_IMPERATIVES = (
+    "подскажите", "скажите", "уточните", "объясните", "расскажите", "поясните", "напишите",
+)  # fmt: skip
+#: imperatives of ordinary talk, not addressed to the administration as a request
+TALK_IMPERATIVES = (
+    "извините", "простите", "смотрите", "посмотрите", "представьте", "поверьте", "знаете",
+    "слушайте", "давайте", "поздравляйте", "берегите", "пишите", "заходите", "приходите",
+    "голосуйте", "участвуйте", "присоединяйтесь", "держитесь", "угадайте", "подумайте",
+    "попробуйте", "продолжайте", "вы знаете", "берите", "читайте", "звоните", "вступайте",
+    "подписывайтесь", "обращайтесь", "пишите", "заказывайте", "смотрите",
 )  # fmt: skip
 RHETORICAL = (
     "сколько можно", "доколе", "когда это закончится", "когда это кончится", "когда же это",
     "сколько еще ждать", "сколько ещё ждать", "сколько ждать", "кто ответит", "куда смотрит",
     "куда смотрят", "за что мы платим", "за что платим", "где деньги", "почему опять",
     "почему снова", "сколько это будет продолжаться", "когда наконец", "когда уже",
+    "это нормально", "нормально что", "нормально, что", "кто это разрешил", "кто разрешил",
+    "кто придумал", "вы хоть раз", "кому нужны", "кому вообще нужн", "где врачи",
+    "это лечение", "о каком", "и это называется", "это называется", "сами пробовали",
+)  # fmt: skip
+#: talk between residents, not to the administration
+CHATTER = (
+    "девочки", "девчонки", "соседи", "кто-нибудь", "кто нибудь", "кто знает", "кто-то знает",
+    "не администрация", "шучу", "снимали", "фото супер", "ребята, кто", "люди, кто",
+    "ты ", "тебе", "тебя", "твой", "твоя", "твои",  # «ты» is for a neighbour, not an office
 )  # fmt: skip
 QUESTION_WORDS = (
     "когда", "почему", "зачем", "где", "куда", "кто", "сколько", "как ", "каким образом",
     "какой", "какая", "какие", "каком", "будет ли", "будут ли", "можно ли", "нельзя ли",
-    "планируется ли", "планируют ли", "подскажите", "скажите", "уточните", "ответьте",
+    "планируется ли", "планируют ли", "подскажите", "скажите", "уточните",
     "интересует", "хотелось бы узнать", "хочу узнать", "не подскажете", "есть ли", "почем",
-    "что будет", "что делать", "что с ",
+    "что будет", "что делать", "что с ", "а будет", "а будут", "будет ли", "до какого",
+    "в каком", "по какому", "на сколько", "насколько", "во сколько", "каким", "какого",
 )  # fmt: skip
 COMPLAINT_WORDS = (
     "не вывоз", "не убира", "не убрал", "не чист", "не работа", "не горит", "не горят",
@@ -68,6 +91,12 @@ COMPLAINT_WORDS = (
     "стыдно", "халатн", "бездейств", "разворов", "воруют", "невыносим", "страшно", "опасно",
     "не можем", "не могу дозвон", "не дозвон", "затопил", "топит", "течет", "течёт", "воняет",
     "вонь", "сломал", "сломан", "не выдают", "не дают", "задерживают", "тишина", "игнорир",
+    "ямы", "яма", "аварийн", "пьян", "драки", "холодно", "плесен", "очередь", "очереди",
+    "хамят", "хамит", "хамство", "курит", "ржав", "без отоплени", "пересох", "шатает",
+    "закрыли", "темно", "ни одного", "не позвали", "не действу", "на бумаге", "нечем",
+    "негде", "довели", "открытый люк", "провалил", "пыль", "как хотят", "простояло",
+    "классика", "через две недели", "нет фельдшер", "нет врач", "нет вообще", "не ходит",
+    "не ходят", "не приходит", "дорого", "подняли",
 )  # fmt: skip
 THANKS = (
     "спасибо", "благодар", "молодц", "поздравля", "с праздник", "с днем", "умнички",
@@ -113,10 +142,13 @@ def _find(words: tuple[str, ...], text: str, norm: str) -> str | None:
 
 
 def _topic(text: str, norm: str, topics: dict[str, tuple[str, ...]]) -> str | None:
+    """The topic whose words the comment uses most; on a tie, the one listed first."""
+    best, best_hits = None, 0
     for name, words in topics.items():
-        if _find(tuple(words), text, norm):
-            return name
-    return None
+        hits = len(_pattern(tuple(words)).findall(norm))
+        if hits > best_hits:
+            best, best_hits = name, hits
+    return best
 
 
 def _clause_question(text: str, norm: str) -> str | None:
@@ -165,16 +197,34 @@ def detect(
     return finding
 
 
+_IMPERATIVE = re.compile(rf"(?<![{_LETTER}])([а-я]{{3,}}(?:ите|йте))(?![{_LETTER}])")
+
+
+def _imperative(text: str, norm: str) -> str | None:
+    """A request in the imperative («залатайте», «огородите»), not one asking for
+    information («подскажите») nor one of ordinary talk («извините», «смотрите»)."""
+    skip = {normalized(w) for w in (*ASKING_IMPERATIVES, *TALK_IMPERATIVES)}
+    for found in _IMPERATIVE.finditer(norm):
+        if found.group(1) not in skip:
+            return text[found.start(1) : found.end(1)]
+    return None
+
+
 def _classify(text: str, norm: str, topic: str | None, addressed: str | None) -> Detected | None:
-    if found := _find(REQUEST_WORDS, text, norm):
+    if found := _find(REQUEST_WORDS, text, norm) or _imperative(text, norm):
         return Detected(REQUEST, "request.verb", found, topic)
     if found := _find(RHETORICAL, text, norm):
         return Detected(COMPLAINT, "complaint.rhetorical", found, topic)
+    if _find(CHATTER, text, norm):
+        return None  # residents asking each other
     word = _clause_question(text, norm)
-    if "?" in norm and (word or addressed or topic):
+    if "?" in norm:
         return Detected(QUESTION, "question.mark", word or "?", topic)
-    if word and (addressed or topic):
-        return Detected(QUESTION, "question.word", word, topic)
+    opening = _pattern(QUESTION_WORDS).match(re.sub(r"^\s*(?:а|и)\s+", "", norm))
+    if opening and len(norm.split()) < 4:
+        opening = None  # «Какая милота»: too short to be asking the administration
+    if opening or (word and (addressed or topic)):
+        return Detected(QUESTION, "question.word", word or opening.group(0).strip(), topic)
     if found := _find(COMPLAINT_WORDS, text, norm):
         return Detected(COMPLAINT, "complaint.words", found, topic)
     return None
