@@ -72,7 +72,7 @@ from ..store import Store
 from . import figures
 from .page import PAGE_FIELDS, network_page_fields, page_completeness
 from .settings import GREEN, RED, STATUSES, YELLOW, ComplianceSettings, parse_compliance, worst
-from .week import Week, utc_text
+from .week import Week, parse_time, utc_text
 
 SCHEMA = "pablik-hub/compliance@1"
 #: the name shown for accounts whose config names no organization
@@ -115,8 +115,11 @@ def _appeals(found: dict[str, Any], running: bool) -> dict[str, Any]:
     return {**found, "status": status}
 
 
-def _appeal_reasons(appeals: dict[str, Any], running: bool) -> list[tuple[str, str, str]]:
-    """(reason key, status, English text) per appeals problem, worst first."""
+def _appeal_reasons(
+    appeals: dict[str, Any], running: bool, zone: ZoneInfo | None = None
+) -> list[tuple[str, str, str]]:
+    """(reason key, status, English text) per appeals problem, worst first; a deadline is
+    written in ``zone`` (the municipality's), else in UTC."""
     out = []
     if appeals["overdue"]:
         out.append(
@@ -137,13 +140,16 @@ def _appeal_reasons(appeals: dict[str, Any], running: bool) -> list[tuple[str, s
             )
         )
     if running and appeals["pending"]:
-        due = appeals["next_due_at"]
+        due = parse_time(appeals["next_due_at"])
+        when = f"{due:%Y-%m-%d %H:%M} UTC"
+        if zone is not None:
+            when = f"{due.astimezone(zone):%Y-%m-%d %H:%M} local time"
         out.append(
             (
                 "appeals_pending",
                 YELLOW,
                 f"{_plural(appeals['pending'], 'appeal', 'appeals')} waiting for an answer, "
-                f"the first due {due.replace('T', ' ').replace('Z', ' UTC')}",
+                f"the first due {when}",
             )
         )
     return out
@@ -160,7 +166,10 @@ def _by_severity(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _account_reasons(
-    line: dict[str, Any], running: bool, targets: ComplianceSettings
+    line: dict[str, Any],
+    running: bool,
+    targets: ComplianceSettings,
+    zone: ZoneInfo | None = None,
 ) -> list[dict[str, Any]]:
     """Why a line is not green: per problem its check, a key naming it, the status it earns
     and a short English phrase. Each removal figure is judged on its own, so a comment still
@@ -237,7 +246,7 @@ def _account_reasons(
                 f"still up, the oldest {duration(removal['oldest_still_up_seconds'])}",
                 targets.removal_status(removal["oldest_still_up_seconds"]),
             )
-    for reason, status, text in _appeal_reasons(line["appeals"], running):
+    for reason, status, text in _appeal_reasons(line["appeals"], running, zone):
         add("appeals", reason, text, status)
     if line["notices"]["overdue"]:
         add(
@@ -332,7 +341,7 @@ def _account_line(
         line["reasons"] = []
         return line
     line["status"] = worst(line[c]["status"] for c in CHECKS)
-    reasons = _account_reasons(line, when.running, targets)
+    reasons = _account_reasons(line, when.running, targets, when.zone)
     line["notes"] = [r["text"] for r in reasons]
     line["reasons"] = _by_severity([r for r in reasons if r["status"] != GREEN])
     return line
@@ -348,6 +357,7 @@ def _org_line(
     appeals: dict[str, Any] | None = None,
     watch_appeals: Mapping[str, dict[str, Any]] | None = None,
     running: bool = False,
+    zone: ZoneInfo | None = None,
 ) -> dict[str, Any]:
     """``judged``: False for a week that ended before the hub's install (figures only).
 
@@ -391,7 +401,7 @@ def _org_line(
         ),
         "appeals": {
             **(appeals or {}),
-            "watch_accounts": list(watch_appeals),
+            "watch_pages": [{"account": k, **v} for k, v in watch_appeals.items()],
             "status": worst(
                 [line["appeals"]["status"] for line in lines]
                 + [a["status"] for a in watch_appeals.values()]
@@ -434,7 +444,7 @@ def _org_line(
     for account_id, found in watch_appeals.items():
         if found["status"] == GREEN:
             continue  # nothing to say, or a week before the hub watched the page
-        for reason, status, text in _appeal_reasons(found, running):
+        for reason, status, text in _appeal_reasons(found, running, zone):
             notes.append(f"watch page {account_id}: {text}")
             reasons.append(
                 {
@@ -539,6 +549,7 @@ def compliance_report(
             ),
             watch_appeals=watch_appeals.get(name),
             running=when.running,
+            zone=when.zone,
         )
         for name in names
     ]

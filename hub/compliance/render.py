@@ -43,8 +43,8 @@ gets a new schema name):
   ``posts`` {count, norm, accounts_meeting_norm}, ``page`` {complete}, ``two_factor``
   {attested}, ``gospabliki`` {connected}, ``removal`` {removed, max_seconds}, ``appeals``
   {the account figures over all its pages, its watch pages' included, and
-  ``watch_accounts``: those watch pages' ids}, ``notices`` {overdue, items}, each with its
-  ``status``;
+  ``watch_pages``: [{account, the same figures, status}] per watch page}, ``notices``
+  {overdue, items}, each with its ``status``;
 - ``totals``: {accounts, organizations} → {green, yellow, red} counts.
 """
 
@@ -111,7 +111,7 @@ def _removal(removal: dict[str, Any]) -> str:
 
 
 def _appeals(appeals: dict[str, Any]) -> str:
-    """"3 received, 1/2 on time, 45 min / 2 h 05 min, 1 open (1 overdue)"; "none"."""
+    """ "3 received, 1/2 on time, 45 min / 2 h 05 min, 1 open (1 overdue)"; "none"."""
     if not (appeals["received"] or appeals["due"] or appeals["answered"] or appeals["open"]):
         return "none"
     parts = [f"{appeals['received']} received"]
