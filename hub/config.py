@@ -49,6 +49,7 @@ ACCOUNT_KEYS = {
     "organization",
     "token_env",
     "events_token_env",
+    "watch",
     "existing_since",  # the page existed before the hub: no "account created" notice
     "created",  # the day a page new to the world was created (its notice runs from it)
 }
@@ -68,6 +69,7 @@ TOP_LEVEL_KEYS = {
     "compliance",
     "ui",  # [ui] language = "ru" | "en": hub.i18n
     "web",  # [web] the console: hub.web.settings
+    "appeals",  # [appeals] deadlines, topics, places: hub.appeals.settings
 }
 #: the features' checks run on every load, in this order, after the core's sections:
 #: ``"module:function"``, the function called with the :class:`Config` being returned
@@ -77,6 +79,7 @@ LOAD_CHECKS = (
     "hub.registry.settings:check_config",  # [[organizations]], accounts' organizations, [registry]
     "hub.plan.settings:check_config",  # [plan]
     "hub.moderation.policy:check_config",  # [moderation]: the policies
+    "hub.appeals.settings:check_config",  # [appeals]
 )
 
 
@@ -113,6 +116,18 @@ class Config:
     #: the whole parsed file, for sections their own modules read and check
     #: (``[[organizations]]`` and ``[notices]``: hub.registry; ``[gospabliki]``: hub.gospabliki)
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def own_accounts(self) -> list[Account]:
+        """The municipality's own pages: every account but the ``watch = true`` ones.
+
+        A watch page (the governor's, the region's) is synced read-only for its appeals,
+        but it is not the municipality's: the registry never lists it (no export line, no
+        "account created" notice: hub.registry) and ``hub compliance`` never judges it
+        (posts, page, 2FA…); its appeals still count for the organization that watches it.
+        Whatever lists the municipality's pages reads this, not :attr:`accounts`.
+        """
+        return [account for account in self.accounts if not account.watch]
 
     def account(self, account_id: str) -> Account:
         for account in self.accounts:
@@ -252,6 +267,9 @@ def _parse_account(raw: Any, index: int, where: str) -> Account:
             f"{label}{where}: give existing_since (the page existed before the hub) or "
             "created (a new page), not both"
         )
+    watch = raw.get("watch", False)
+    if not isinstance(watch, bool):
+        raise ConfigError(f"{label}{where}: watch must be true or false")
     return Account(
         id=account_id,
         network=str(raw["network"]),
@@ -261,6 +279,7 @@ def _parse_account(raw: Any, index: int, where: str) -> Account:
         events_token_env=events_env,
         existing_since=since,
         created=created,
+        watch=watch,
     )
 
 

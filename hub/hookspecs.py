@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 import click
 import pluggy
 
+from .appeals.finding import AppealContext, AppealFinding
 from .verdicts import CommentView, ModerationContext, Verdict
 
 hookspec = pluggy.HookspecMarker("hub")
@@ -36,3 +37,11 @@ def moderation_settings() -> Iterable[str]:
 @hookspec(firstresult=True)
 def moderate_comment(comment: CommentView, context: ModerationContext) -> Verdict | None:
     """Judge a comment; the first plugin to return a Verdict decides (None: no opinion)."""
+
+
+@hookspec(firstresult=True)
+def detect_appeal(comment: CommentView, context: AppealContext) -> AppealFinding | None:
+    """Say whether a resident's comment is an appeal (a question, complaint or request) and
+    why; the first plugin to return a finding decides. The default (``hub_appeals``) answers
+    last, so a municipality's own detector is asked first; None means no opinion, and the
+    next plugin is asked."""

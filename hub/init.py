@@ -70,11 +70,25 @@ review = ["insult", "aggression", "unlawful"]   # wait for an operator: 'hub mod
 spam_restrict = { action = "ban", days = 7 }    # spam: banned at once, for 7 days (0 = for good)
 repeat_offenders = { violations = 3, within_days = 30, action = "mute", days = 7 }
 # action = "mute" mutes where the network can (Telegram); VK bans instead, OK blocks while deleting
+# A complaint in obscene words: "delete" it (the acts require obscenity deleted; its appeal stays
+# open, the text kept masked, to be answered) or "review" (a person decides)
+obscene_criticism = "delete"
 
 # A stricter policy for one organization (named as in its accounts' organization = "..."):
 # [moderation.organizations."МБОУ «Амурзетская СОШ»"]
 # delete = ["obscene", "spam", "insult"]
 # review = ["aggression", "unlawful"]
+
+[appeals]                       # residents' questions, complaints, requests: 'hub appeals list'
+answer_within_hours = 24        # the regional centres' rule: an answer within a day
+working_days = false            # true: the clock stops on weekends and holidays
+# working_hours = "09:00-18:00" # the clock runs only in these hours ([plan] time_zone)
+places = []                     # for watch = true pages: settlements, streets, institutions
+look_back_days = 7              # the first pass looks this far back, not at all history
+# [appeals.topics]              # replaces the default topics (ЖКХ, дороги, транспорт, …)
+# ЖКХ = ["отоплен", "батаре", "мусор"]
+# [appeals.organizations."Администрация Клочковского сельсовета"]
+# answer_within_hours = 48
 
 [daemon]                        # 'hub daemon': how often each thing runs, in seconds
 sync_seconds = { vk = 300, ok = 600, telegram = 30 }

@@ -597,3 +597,43 @@ def m011_console_indexes(db: sqlite_utils.Database) -> None:
         "CREATE INDEX IF NOT EXISTS comments_author_account "
         "ON comments(author_id, account_id, published_at)"
     )
+
+
+@migration
+def m012_appeals(db: sqlite_utils.Database) -> None:
+    """Residents' appeals found among comments, their deadlines and how they were answered.
+
+    One appeal per comment. ``text_masked`` keeps an obscene complaint's text with the
+    obscene words masked, so it can be answered after the comment itself was deleted.
+    ``comments(account_id, id)`` lets each pass read only the comments stored since the
+    last one (a cursor per account in ``hub_state``), not the whole history.
+    """
+    db.execute(
+        """CREATE TABLE appeals (
+            id INTEGER PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            comment_id INTEGER NOT NULL UNIQUE REFERENCES comments(id),
+            kind TEXT NOT NULL CHECK (kind IN ('question', 'complaint', 'request')),
+            topic TEXT,
+            rule TEXT NOT NULL,
+            match TEXT,
+            text_masked TEXT,
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'answered', 'closed')),
+            received_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            answered_at TEXT,
+            answered_by TEXT,
+            answer_comment_id INTEGER REFERENCES comments(id),
+            response_minutes INTEGER,
+            assigned_to TEXT,
+            closed_at TEXT,
+            closed_by TEXT,
+            close_reason TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX appeals_open_due ON appeals(status, due_at)")
+    db.execute("CREATE INDEX appeals_account ON appeals(account_id, status)")
+    db.execute("CREATE INDEX comments_account_order ON comments(account_id, id)")

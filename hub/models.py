@@ -30,6 +30,10 @@ class Account:
     #: or, for a page new to the world (``created``), the day it was created. At most one.
     existing_since: date | None = None
     created: date | None = None
+    #: a page the municipality watches but does not run (the governor's, the region's):
+    #: synced read-only, never moderated, not in its registry; its comments are appeals
+    #: only when they name one of ``[appeals] places``
+    watch: bool = False
 
 
 @dataclass

@@ -116,7 +116,9 @@ def _rfc3339(value: str | None) -> str | None:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _statistics(store: Store) -> list[dict[str, Any]]:
+def _statistics(store: Store, config: Config) -> list[dict[str, Any]]:
+    """Per-account counts of the municipality's own pages (a ``watch`` page is not one)."""
+    watching = {a.id for a in config.accounts if a.watch}
     rows = store.db.execute(
         "SELECT a.id, a.network, "
         "(SELECT COUNT(*) FROM posts p WHERE p.account_id = a.id AND p.deleted_at IS NULL), "
@@ -137,6 +139,7 @@ def _statistics(store: Store) -> list[dict[str, Any]]:
             "last_sync": _rfc3339(r[6]),
         }
         for r in rows
+        if r[0] not in watching
     ]
 
 
@@ -179,7 +182,7 @@ def build_report(
         # to the millisecond: two reports in one second must not share a content key
         "generated_at": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "registry": {"organizations": [_organization(o) for o in snapshot["organizations"]]},
-        "statistics": _statistics(store),
+        "statistics": _statistics(store, config),
         "notices": _notices(store),
         "compliance": weekly_summary(store, config, summary_week(config, now), now=now),
     }

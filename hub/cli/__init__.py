@@ -16,6 +16,7 @@ from ..i18n import setup as setup_language
 from ..log import configure_logging
 from . import (
     accounts,
+    appeals,
     auth,
     comments,
     compliance,
@@ -77,6 +78,7 @@ def _wire(root: click.Group) -> None:
         users.users,
         moderation.moderate,
         moderation.moderation,
+        appeals.appeals,
         plan.plan,
         plan.reply,
         plan.templates,

@@ -27,6 +27,7 @@ import click
 from .. import plugins
 from .. import store as store_module
 from ..actions.unfinished import stuck_warning
+from ..appeals.service import overdue_warning as appeals_warning
 from ..config import Config, load_config
 from ..db_lock import is_locked, locked_message
 from ..errors import HubError
@@ -44,6 +45,8 @@ READ_ONLY_COMMANDS = frozenset(
         "moderation queue",
         "moderation log",
         "moderation stuck",
+        "appeals list",
+        "appeals show",
         "notices",
         "orgs list",
         "responsible history",
@@ -136,7 +139,7 @@ def operator_name(by: str | None) -> str:
 
 def warn_overdue(store: Store) -> None:
     """Every run's summary ends with overdue notices and stuck actions, if any."""
-    for warning in (overdue_warning(store), stuck_warning(store)):
+    for warning in (overdue_warning(store), stuck_warning(store), appeals_warning(store)):
         if warning:
             click.echo(_("warning: {message}").format(message=warning), err=True)
 

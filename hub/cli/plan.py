@@ -25,12 +25,12 @@ DRAFT_ID = click.IntRange(1, 2**63 - 1)
 
 def _accounts(config, account_ids, organization, all_accounts):
     if all_accounts:
-        if not config.accounts:
+        if not config.own_accounts:
             raise ConfigError(_("no accounts are declared; add [[accounts]] to the config first"))
-        return list(config.accounts)
+        return list(config.own_accounts)  # not the watch pages: the hub only reads those
     chosen = [config.account(a) for a in account_ids]
     if organization:
-        chosen += [a for a in config.accounts if a.organization == organization]
+        chosen += [a for a in config.own_accounts if a.organization == organization]
         if not any(a.organization == organization for a in config.accounts):
             known = sorted({a.organization for a in config.accounts if a.organization})
             raise ConfigError(

@@ -3,8 +3,10 @@
 ``hub compliance [--week 2026-W10] [--format table|json|html]`` shows, per account
 and per organization: posts that week against the organization's norm (with a
 forecast while the week runs), page completeness, 2FA attestation, the Gospabliki
-connection, how long offending comments stayed up, and overdue notices — each with
-a green / yellow / red status, the line's status being the worst of them.
+connection, how long offending comments stayed up, residents' appeals answered on time
+(:mod:`hub.appeals.figures`; a watch page's count for its organization, the page itself is
+not judged) and overdue notices — each with a green / yellow / red status, the line's
+status being the worst of them.
 
 - :mod:`.week`: ISO weeks in the municipality's zone (``[plan] time_zone``);
 - :mod:`.figures`: what counts as a post, a planned post, an offending comment's

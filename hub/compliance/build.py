@@ -12,7 +12,25 @@ Statuses (green / yellow / red), per check and per line (the worst check wins):
 - removals: the longest an offending comment stayed up (removed or still up) against
   ``[compliance]`` (:mod:`.settings`), counted from when the hub could see it
   (:mod:`.figures`); none at all is green;
+- appeals (residents' questions, complaints and requests: :mod:`hub.appeals`; the figures
+  are :mod:`hub.appeals.figures`, as they stood at the week's end, or now while it runs):
+  **red** when any appeal is open past its deadline (``appeals_overdue``), whenever it was
+  received; **yellow** when an answer given in the week came after the deadline, or an
+  appeal was closed without an answer after it (``appeals_late``), or, while the week still
+  runs, an appeal waits for an answer not yet due (``appeals_pending``); **green** otherwise —
+  every appeal that came due in the week was answered by its deadline (or closed before it
+  as needing none), and none is overdue; no appeals at all is green. Each appeal is judged
+  in the week it falls due: one still open, in time, when a week ended is the next week's;
+  a finished week is not yellow for it. "Longest" counts an appeal still open past its
+  deadline as its age so far; the median is of the week's answers only;
 - notices: any overdue notice to the regional centre is red.
+
+Only the municipality's own pages get a line (``Config.own_accounts``): a ``watch = true``
+page (the governor's, the region's) is not judged on posts, page or 2FA, but the appeals
+found on it are its organization's to answer, so they count in that organization's
+``appeals`` (and, when not green, in its ``reasons`` naming the page). A watch page whose
+organization has no line of its own (undeclared, without own pages) is left out: no line is
+made up for it.
 
 A week that ended before the hub watched an account (its first sync, else the hub's
 install: :func:`.figures.installed_at`) is not judged for it: the hub could not have
@@ -45,6 +63,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..appeals import figures as appeal_figures
 from ..config import Config
 from ..models import Account
 from ..plan.settings import parse_plan
@@ -53,12 +72,12 @@ from ..store import Store
 from . import figures
 from .page import PAGE_FIELDS, network_page_fields, page_completeness
 from .settings import GREEN, RED, STATUSES, YELLOW, ComplianceSettings, parse_compliance, worst
-from .week import Week, utc_text
+from .week import Week, parse_time, utc_text
 
 SCHEMA = "pablik-hub/compliance@1"
 #: the name shown for accounts whose config names no organization
 NO_ORGANIZATION = "Организация не указана"
-CHECKS = ("posts", "page", "two_factor", "gospabliki", "removal", "notices")
+CHECKS = ("posts", "page", "two_factor", "gospabliki", "removal", "appeals", "notices")
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -84,6 +103,58 @@ def _posts(count: int, norm: int, planned: int | None) -> dict[str, Any]:
     }
 
 
+def _appeals(found: dict[str, Any], running: bool) -> dict[str, Any]:
+    """The week's appeals figures (:func:`hub.appeals.figures.week_figures`) with their
+    status: the rule is the module docstring's."""
+    if found["overdue"]:
+        status = RED
+    elif found["late"] or (running and found["pending"]):
+        status = YELLOW
+    else:
+        status = GREEN
+    return {**found, "status": status}
+
+
+def _appeal_reasons(
+    appeals: dict[str, Any], running: bool, zone: ZoneInfo | None = None
+) -> list[tuple[str, str, str]]:
+    """(reason key, status, English text) per appeals problem, worst first; a deadline is
+    written in ``zone`` (the municipality's), else in UTC."""
+    out = []
+    if appeals["overdue"]:
+        out.append(
+            (
+                "appeals_overdue",
+                RED,
+                f"{_plural(appeals['overdue'], 'appeal', 'appeals')} past the answer deadline, "
+                f"the oldest waiting {duration(appeals['oldest_overdue_minutes'] * 60)} "
+                "('hub appeals list --overdue')",
+            )
+        )
+    if appeals["late"]:
+        out.append(
+            (
+                "appeals_late",
+                YELLOW,
+                f"{_plural(appeals['late'], 'appeal', 'appeals')} answered after the deadline",
+            )
+        )
+    if running and appeals["pending"]:
+        due = parse_time(appeals["next_due_at"])
+        when = f"{due:%Y-%m-%d %H:%M} UTC"
+        if zone is not None:
+            when = f"{due.astimezone(zone):%Y-%m-%d %H:%M} local time"
+        out.append(
+            (
+                "appeals_pending",
+                YELLOW,
+                f"{_plural(appeals['pending'], 'appeal', 'appeals')} waiting for an answer, "
+                f"the first due {when}",
+            )
+        )
+    return out
+
+
 def _flag(value: bool | None) -> str:
     return YELLOW if value is None else GREEN if value else RED
 
@@ -95,7 +166,10 @@ def _by_severity(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _account_reasons(
-    line: dict[str, Any], running: bool, targets: ComplianceSettings
+    line: dict[str, Any],
+    running: bool,
+    targets: ComplianceSettings,
+    zone: ZoneInfo | None = None,
 ) -> list[dict[str, Any]]:
     """Why a line is not green: per problem its check, a key naming it, the status it earns
     and a short English phrase. Each removal figure is judged on its own, so a comment still
@@ -172,6 +246,8 @@ def _account_reasons(
                 f"still up, the oldest {duration(removal['oldest_still_up_seconds'])}",
                 targets.removal_status(removal["oldest_still_up_seconds"]),
             )
+    for reason, status, text in _appeal_reasons(line["appeals"], running, zone):
+        add("appeals", reason, text, status)
     if line["notices"]["overdue"]:
         add(
             "notices",
@@ -224,6 +300,7 @@ def _account_line(
     targets: ComplianceSettings,
     removals: Mapping[str, dict[str, Any]],
     watched: datetime | None,
+    appeals: dict[str, Any],
 ) -> dict[str, Any]:
     """``watched``: since when the hub watches the account (see the module docstring)."""
     count = figures.own_posts(store, account, when.start, when.end)
@@ -250,6 +327,7 @@ def _account_line(
         "two_factor": {"attested": two_factor, "status": _flag(two_factor)},
         "gospabliki": {"connected": gospabliki, "status": _flag(gospabliki)},
         "removal": removal,
+        "appeals": _appeals(appeals, when.running),
         "notices": {"overdue": len(mine), "items": mine, "status": RED if mine else GREEN},
     }
     line["judged"] = watched is None or when.end > watched
@@ -263,7 +341,7 @@ def _account_line(
         line["reasons"] = []
         return line
     line["status"] = worst(line[c]["status"] for c in CHECKS)
-    reasons = _account_reasons(line, when.running, targets)
+    reasons = _account_reasons(line, when.running, targets, when.zone)
     line["notes"] = [r["text"] for r in reasons]
     line["reasons"] = _by_severity([r for r in reasons if r["status"] != GREEN])
     return line
@@ -276,8 +354,18 @@ def _org_line(
     norm: int,
     notices: list[dict],
     judged: bool = True,
+    appeals: dict[str, Any] | None = None,
+    watch_appeals: Mapping[str, dict[str, Any]] | None = None,
+    running: bool = False,
+    zone: ZoneInfo | None = None,
 ) -> dict[str, Any]:
-    """``judged``: False for a week that ended before the hub's install (figures only)."""
+    """``judged``: False for a week that ended before the hub's install (figures only).
+
+    ``appeals``: the week's appeals figures over all the organization's pages, its watch
+    pages' included; ``watch_appeals``: those of each watch page alone, with their status
+    (already green for a week before the hub watched the page), which the organization's
+    appeals status and reasons take in, since no account line shows them."""
+    watch_appeals = watch_appeals or {}
     exempt = bool(org and org.get("exempt"))
     mine = [n for n in notices if (n["organization"] or NO_ORGANIZATION) == name]
     ids = [line["account"] for line in lines]
@@ -311,6 +399,14 @@ def _org_line(
             removed=sum(line["removal"]["removed"] for line in lines),
             max_seconds=max((s for s in removed_max if s is not None), default=None),
         ),
+        "appeals": {
+            **(appeals or {}),
+            "watch_pages": [{"account": k, **v} for k, v in watch_appeals.items()],
+            "status": worst(
+                [line["appeals"]["status"] for line in lines]
+                + [a["status"] for a in watch_appeals.values()]
+            ),
+        },
         "notices": {"overdue": len(mine), "items": mine, "status": RED if mine else GREEN},
     }
     statuses = [out[c]["status"] for c in CHECKS]
@@ -345,6 +441,20 @@ def _org_line(
         )
     elif not lines:
         notes.append("exempt from having pages")
+    for account_id, found in watch_appeals.items():
+        if found["status"] == GREEN:
+            continue  # nothing to say, or a week before the hub watched the page
+        for reason, status, text in _appeal_reasons(found, running, zone):
+            notes.append(f"watch page {account_id}: {text}")
+            reasons.append(
+                {
+                    "check": "appeals",
+                    "reason": reason,
+                    "status": status,
+                    "accounts": [account_id],
+                    "text": notes[-1],
+                }
+            )
     if mine:
         notes.append(f"{_plural(len(mine), 'notice', 'notices')} overdue")
         reasons.append(
@@ -367,7 +477,7 @@ def compliance_report(
     now: datetime | None = None,
     page_fields: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[str, Any]:
-    """The week's report for every configured account and every organization (read-only).
+    """The week's report for every own account (not the watch pages) and every organization.
 
     ``page_fields`` maps network → fields its pages offer (default: from the installed
     plugins). Call :func:`hub.registry.sync_registry` first so the config's
@@ -378,6 +488,8 @@ def compliance_report(
     offered_by = network_page_fields() if page_fields is None else page_fields
     starts = figures.watch_starts(store)
     installed = figures.installed_at(store, starts)
+    own = config.own_accounts
+    watch_pages = [a for a in config.accounts if a.watch]
     #: an account never synced yet is watched from the hub's install
     watched = {a.id: starts.get(a.id, installed) for a in config.accounts}
     when = _Week(week, plan.time_zone, (now or datetime.now(UTC)).astimezone(UTC), installed)
@@ -388,8 +500,24 @@ def compliance_report(
     columns = [d[0] for d in cursor.description]
     rows = {r["id"]: r for r in (dict(zip(columns, v, strict=True)) for v in cursor.fetchall())}
     removals = figures.removals_by_account(
-        store, [a.id for a in config.accounts], when.start, when.end, when.now, watched
+        store, [a.id for a in own], when.start, when.end, when.now, watched
     )
+    appeal_rows = appeal_figures.week_rows(
+        store, [a.id for a in config.accounts], when.start, when.end, when.now
+    )
+
+    def appeals_of(accounts: list[Account]) -> dict[str, Any]:
+        rows_ = [r for a in accounts for r in appeal_rows[a.id]]
+        return appeal_figures.week_figures(rows_, when.start, when.end, when.now)
+
+    watch_appeals: dict[str, dict[str, dict[str, Any]]] = {}
+    for page in watch_pages:
+        found = _appeals(appeals_of([page]), when.running)
+        start = watched[page.id]
+        if start is not None and when.end <= start:
+            found["status"] = GREEN  # a week before the hub watched the page: not judged
+        name = page.organization or NO_ORGANIZATION
+        watch_appeals.setdefault(name, {})[page.id] = found
     accounts = [
         _account_line(
             store,
@@ -402,8 +530,9 @@ def compliance_report(
             targets,
             removals,
             watched[account.id],
+            appeals_of([account]),
         )
-        for account in config.accounts
+        for account in own
     ]
     orgs = {org["name"]: org for org in list_orgs(store)}
     names = list(orgs) + sorted({a["organization"] for a in accounts} - set(orgs))
@@ -415,6 +544,12 @@ def compliance_report(
             plan.norm_for("" if name == NO_ORGANIZATION else name),
             notices,
             judged=when.state != "before_install",
+            appeals=appeals_of(
+                [a for a in config.accounts if (a.organization or NO_ORGANIZATION) == name]
+            ),
+            watch_appeals=watch_appeals.get(name),
+            running=when.running,
+            zone=when.zone,
         )
         for name in names
     ]

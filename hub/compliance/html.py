@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..registry.page import esc
 from ..russian import MONTHS_GENITIVE
@@ -91,9 +92,44 @@ def _attest(account: str, flag: str) -> str:
     return f"<code>hub accounts attest {esc(account)} {flag}</code>"
 
 
-def _account_fix(a: dict[str, Any], reason: str, targets: dict[str, int]) -> str:
+def _local(moment: str | None, time_zone: str) -> str:
+    """A stored UTC time as the municipality reads it: 09.03.2026 14:30."""
+    if not moment:
+        return "—"
+    local = datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(ZoneInfo(time_zone))
+    return f"{_day(local.date().isoformat())} {local:%H:%M}"
+
+
+def _appeal_fix(appeals: dict[str, Any], reason: str, time_zone: str) -> str | None:
+    """An appeals reason (``appeals_overdue``, ``appeals_late``, ``appeals_pending``) in
+    Russian, as HTML; None for any other reason."""
+    if reason == "appeals_overdue":
+        return (
+            esc(
+                f"обращения жителей без ответа после срока: {appeals['overdue']}, самое давнее "
+                f"ждёт уже {_duration(appeals['oldest_overdue_minutes'] * 60)}; ответьте на них "
+                "или закройте с причиной"
+            )
+            + " (<code>hub appeals list --overdue</code>)"
+        )
+    if reason == "appeals_late":
+        return esc(f"ответ дан позже срока: {appeals['late']}")
+    if reason == "appeals_pending":
+        return esc(
+            f"обращения ждут ответа: {appeals['pending']}, ближайший срок — "
+            f"{_local(appeals['next_due_at'], time_zone)}"
+        )
+    return None
+
+
+def _account_fix(
+    a: dict[str, Any], reason: str, targets: dict[str, int], time_zone: str = "UTC"
+) -> str:
     """One reason of ``reasons`` (its ``reason`` key), in Russian, as HTML."""
     posts, page, removal = a["posts"], a["page"], a["removal"]
+    appeal = _appeal_fix(a["appeals"], reason, time_zone) if "appeals" in a else None
+    if appeal is not None:
+        return appeal
     if reason == "posts_short":
         text = f"опубликовано {posts['count']} из {posts['norm']}"
         if posts["planned"] is None:
@@ -155,9 +191,11 @@ def _account_fix(a: dict[str, Any], reason: str, targets: dict[str, int]) -> str
     return _overdue(a["notices"])  # notices_overdue
 
 
-def _account_fixes(a: dict[str, Any], targets: dict[str, int]) -> list[tuple[str, str]]:
+def _account_fixes(
+    a: dict[str, Any], targets: dict[str, int], time_zone: str = "UTC"
+) -> list[tuple[str, str]]:
     """(status, HTML) per reason, in the order of ``reasons`` (red first)."""
-    return [(r["status"], _account_fix(a, r["reason"], targets)) for r in a["reasons"]]
+    return [(r["status"], _account_fix(a, r["reason"], targets, time_zone)) for r in a["reasons"]]
 
 
 def _overdue(notices: dict[str, Any]) -> str:
@@ -165,10 +203,17 @@ def _overdue(notices: dict[str, Any]) -> str:
     return esc(f"просрочены уведомления в ЦУР: {notices['overdue']} (срок: {dues}); направьте их")
 
 
-def _org_fixes(o: dict[str, Any], anchors: dict[str, str]) -> list[tuple[str, str]]:
+def _org_fixes(
+    o: dict[str, Any], anchors: dict[str, str], time_zone: str = "UTC"
+) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
+    watched = {w["account"]: w for w in o.get("appeals", {}).get("watch_pages", [])}
     for reason in o["reasons"]:
-        if reason["reason"] == "notices_overdue":
+        if reason.get("check") == "appeals":  # a watch page's appeals: it has no row of its own
+            page = reason["accounts"][0]
+            text = _appeal_fix(watched[page], reason["reason"], time_zone) or ""
+            out.append((reason["status"], f"наблюдаемая страница {esc(page)}: {text}"))
+        elif reason["reason"] == "notices_overdue":
             out.append((reason["status"], _overdue(o["notices"])))
         elif reason["reason"] == "no_accounts":
             out.append(
@@ -251,7 +296,12 @@ def render_html(report: dict[str, Any]) -> str:
         "Что исправить: организации",
         "fix-organizations",
         [
-            (f"fix-org-{n}", esc(o["organization"]), _org_fixes(o, anchors), o["status"])
+            (
+                f"fix-org-{n}",
+                esc(o["organization"]),
+                _org_fixes(o, anchors, report["time_zone"]),
+                o["status"],
+            )
             for n, o in enumerate(report["organizations"], 1)
             if o["status"] != GREEN
         ],
@@ -264,7 +314,7 @@ def render_html(report: dict[str, Any]) -> str:
             (
                 anchors[a["account"]],
                 f"{_account_name(a)} ({esc(a['account'])}, {esc(a['network'])})",
-                _account_fixes(a, report["targets"]),
+                _account_fixes(a, report["targets"], report["time_zone"]),
                 a["status"],
             )
             for a in report["accounts"]
@@ -329,6 +379,12 @@ def render_html(report: dict[str, Any]) -> str:
 (для опубликованного до подключения страницы к Pablik Hub — с первой синхронизации);
 в норме — до {_duration(report["targets"]["removal_green_seconds"])},
 требует внимания — до {_duration(report["targets"]["removal_yellow_seconds"])}.</li>
+<li>Обращения жителей (вопросы, жалобы и просьбы в комментариях, в том числе на наблюдаемых
+страницах губернатора и региона — они засчитываются организации): нарушение — есть
+обращение без ответа после срока; требует внимания — ответ дан позже срока или, пока неделя
+идёт, обращение ждёт ответа; в норме — на все обращения со сроком на этой неделе ответили
+в срок. «Дольше всего» учитывает и просроченное обращение без ответа — по тому, сколько оно
+уже ждёт.</li>
 <li>Уведомления в ЦУР: о созданных и удалённых страницах и о смене ответственного.</li>
 </ul>
 </main>

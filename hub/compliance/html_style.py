@@ -4,6 +4,8 @@ Kept apart from the markup in :mod:`hub.compliance.html` and
 :mod:`hub.compliance.html_tables` because it is one long constant. The CSS extends the
 registry page's (:mod:`hub.registry.page`): wide tables scroll in their own box with the
 first column held, each status tints its cells, and on a phone a row becomes a card.
+The tables' type is .85rem so that all ten columns of the organizations' table, «Итог»
+included, fit a 1280-pixel screen without scrolling (the appeals column made it ten).
 ``render_html`` hashes :data:`CSS` into the page's Content-Security-Policy, so the
 ``<style>`` must be exactly this text.
 """
@@ -23,7 +25,7 @@ STATUS_COLOURS = {
     YELLOW: ("#5c4400", "#fef3c7"),
     RED: ("#7f1d1d", "#fee2e2"),
 }
-#: On paper (A4 portrait) all nine columns, «Итог» too, fit the page: nothing scrolls or is
+#: On paper (A4 portrait) all ten columns, «Итог» too, fit the page: nothing scrolls or is
 #: held in place, the type is smaller and words wrap; the tints print where the printer
 #: can (each status keeps its sign and word for one that cannot). The registry's print
 #: rules (black header, link addresses) come with :data:`REGISTRY_CSS`.
@@ -46,7 +48,7 @@ CSS = (
     REGISTRY_CSS
     + "header h1,header p,main,footer{max-width:88rem}"
     + ".iso{font-size:.8rem}"
-    + ".wrap{overflow-x:auto;position:relative;margin:1rem 0}.wrap table{margin:0;font-size:.9rem}"
+    + ".wrap{overflow-x:auto;position:relative;margin:1rem 0}.wrap table{margin:0;font-size:.85rem}"
     + ".wrap th,.wrap td{padding:.375rem;hyphens:auto}"
     + ".wrap:focus-visible{outline:3px solid #b35c00;outline-offset:2px}"
     + f"tbody th{{background:{PALETTE['background']}}}"

@@ -41,6 +41,7 @@ ORG_COLUMNS = [
     "Двухфакторная защита",
     "Подключено к Госпабликам",
     "Удаление нарушающих комментариев",
+    "Обращения жителей",
     "Просроченные уведомления",
     "Итог",
 ]
@@ -51,6 +52,7 @@ ACCOUNT_COLUMNS = [
     "Двухфакторная защита",
     "Госпаблики",
     "Удаление нарушающих комментариев",
+    "Обращения жителей",
     "Просроченные уведомления",
     "Итог",
 ]
@@ -171,6 +173,28 @@ def _removal(removal: dict[str, Any]) -> str:
     return esc("; ".join(parts))
 
 
+def _appeals(appeals: dict[str, Any]) -> str:
+    """«получено 3; в срок отвечено 1 из 2; ответ в среднем (медиана) за 45 мин, дольше всего
+    — 2 ч 05 мин; без ответа 1, из них просрочено 1»; «обращений не было»."""
+    if not (appeals["received"] or appeals["due"] or appeals["answered"] or appeals["open"]):
+        return "обращений не было"
+    parts = [f"получено {appeals['received']}"]
+    if appeals["due"]:
+        parts.append(f"в срок отвечено {appeals['answered_on_time']} из {appeals['due']}")
+    longest = appeals["max_response_minutes"]
+    if appeals["median_response_minutes"] is not None:
+        parts.append(
+            f"ответ в среднем (медиана) за {_duration(appeals['median_response_minutes'] * 60)}, "
+            f"дольше всего — {_duration(longest * 60)}"
+        )
+    elif longest is not None:
+        parts.append(f"дольше всего — {_duration(longest * 60)}")
+    if appeals["open"]:
+        overdue = f", из них просрочено {appeals['overdue']}" if appeals["overdue"] else ""
+        parts.append(f"без ответа {appeals['open']}{overdue}")
+    return esc("; ".join(parts))
+
+
 def _notices(notices: dict[str, Any]) -> str:
     if not notices["overdue"]:
         return "нет"
@@ -223,6 +247,7 @@ def _account_row(a: dict[str, Any], time_zone: str = "UTC") -> str:
             _yes_no(a["gospabliki"]["connected"], "подключён", "не подключён"),
         )
         + _check("Удаление нарушающих комментариев", status("removal"), _removal(a["removal"]))
+        + _check("Обращения жителей", status("appeals"), _appeals(a["appeals"]))
         + _check("Просроченные уведомления", status("notices"), _notices(a["notices"]))
         + _cell("Итог", total)
         + "</tr>"
@@ -246,7 +271,7 @@ def _org_row(o: dict[str, Any], still_up: int, judged: bool = True) -> str:
         pages = (GREEN if o["exempt"] else RED) if judged else NOT_JUDGED
         return (
             f'<tr><th scope="row">{esc(o["organization"])}</th>'
-            + _check("Страницы", pages, what).replace("<td ", '<td colspan="6" ', 1)
+            + _check("Страницы", pages, what).replace("<td ", '<td colspan="7" ', 1)
             + _check("Просроченные уведомления", status("notices"), _notices(o["notices"]))
             + _cell("Итог", total)
             + "</tr>"
@@ -276,6 +301,7 @@ def _org_row(o: dict[str, Any], still_up: int, judged: bool = True) -> str:
             status("removal"),
             _org_removal(o["removal"], still_up),
         )
+        + _check("Обращения жителей", status("appeals"), _appeals(o["appeals"]))
         + _check("Просроченные уведомления", status("notices"), _notices(o["notices"]))
         + _cell("Итог", total)
         + "</tr>"

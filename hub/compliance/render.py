@@ -20,7 +20,8 @@ gets a new schema name):
   red before yellow: which problem made the line red and which
   only yellow; ``reason`` is a stable key such as ``posts_short``, ``page_not_synced``,
   ``page_missing``, ``two_factor_off``, ``two_factor_unknown``, ``gospabliki_off``,
-  ``gospabliki_unknown``, ``removal_slow``, ``removal_still_up``, ``notices_overdue``; a
+  ``gospabliki_unknown``, ``removal_slow``, ``removal_still_up``, ``appeals_overdue``,
+  ``appeals_late``, ``appeals_pending``, ``notices_overdue``; a
   removal figure within the green target is left out), and per check a dict with its
   ``status``: ``posts`` {count, norm, planned, forecast, short} (planned/forecast null
   in a finished week), ``page`` {synced_at, fields {description, contacts,
@@ -28,14 +29,21 @@ gets a new schema name):
   missing}, ``two_factor`` {attested}, ``gospabliki`` {connected} (true, false or null =
   nothing on record), ``removal`` {removed, median_seconds, max_seconds,
   from_first_seen, before_install (published before the hub watched the page, so counted
-  from when it first saw them), still_up, oldest_still_up_seconds}, ``notices`` {overdue,
+  from when it first saw them), still_up, oldest_still_up_seconds}, ``appeals`` {received,
+  due, answered_on_time, answered, late, median_response_minutes, max_response_minutes,
+  open, overdue, oldest_overdue_minutes, pending, next_due_at} (added with issue 17; what
+  each counts: :mod:`hub.appeals.figures`; minutes null when nothing to measure,
+  next_due_at UTC or null), ``notices`` {overdue,
   items [{id, kind, organization, account, due_date, delivered}]};
 - ``organizations[]``: ``organization``, ``level``, ``exempt``, ``declared``,
   ``accounts`` (ids), ``status``, ``notes``, ``reasons`` ([{check, reason, status,
   text}], red first: ``accounts_not_green`` with the ``accounts`` at that status,
-  ``no_accounts`` (no page and not exempt), ``notices_overdue``), and ``posts`` {count, norm,
-  accounts_meeting_norm}, ``page`` {complete}, ``two_factor`` {attested},
-  ``gospabliki`` {connected}, ``removal`` {removed, max_seconds}, ``notices``
+  ``no_accounts`` (no page and not exempt), ``appeals_overdue`` / ``appeals_late`` /
+  ``appeals_pending`` with the watch page in ``accounts``, ``notices_overdue``), and
+  ``posts`` {count, norm, accounts_meeting_norm}, ``page`` {complete}, ``two_factor``
+  {attested}, ``gospabliki`` {connected}, ``removal`` {removed, max_seconds}, ``appeals``
+  {the account figures over all its pages, its watch pages' included, and
+  ``watch_pages``: [{account, the same figures, status}] per watch page}, ``notices``
   {overdue, items}, each with its ``status``;
 - ``totals``: {accounts, organizations} → {green, yellow, red} counts.
 """
@@ -102,6 +110,25 @@ def _removal(removal: dict[str, Any]) -> str:
     return ", ".join(parts) or "none"
 
 
+def _appeals(appeals: dict[str, Any]) -> str:
+    """ "3 received, 1/2 on time, 45 min / 2 h 05 min, 1 open (1 overdue)"; "none"."""
+    if not (appeals["received"] or appeals["due"] or appeals["answered"] or appeals["open"]):
+        return "none"
+    parts = [f"{appeals['received']} received"]
+    if appeals["due"]:
+        parts.append(f"{appeals['answered_on_time']}/{appeals['due']} on time")
+    if appeals["max_response_minutes"] is not None:
+        median = appeals["median_response_minutes"]
+        parts.append(
+            f"{duration(None if median is None else median * 60)} / "
+            + duration(appeals["max_response_minutes"] * 60)
+        )
+    if appeals["open"]:
+        overdue = f" ({appeals['overdue']} overdue)" if appeals["overdue"] else ""
+        parts.append(f"{appeals['open']} open{overdue}")
+    return ", ".join(parts)
+
+
 def _org_row(org: dict[str, Any]) -> list[str]:
     n = len(org["accounts"])
 
@@ -117,6 +144,7 @@ def _org_row(org: dict[str, Any]) -> list[str]:
         share(org["two_factor"]["attested"]),
         share(org["gospabliki"]["connected"]),
         str(org["removal"]["removed"]) if n else "—",
+        _appeals(org["appeals"]),
         str(org["notices"]["overdue"]),
         org["status"],
     ]
@@ -202,6 +230,7 @@ def to_table(report: dict[str, Any]) -> str:
                 _("2FA"),
                 _("GOSPABLIKI"),
                 _("REMOVED: MED / MAX"),
+                _("APPEALS: ANSWERED MED / MAX"),
                 _("NOTICES"),
                 _("STATUS"),
             ],
@@ -214,6 +243,7 @@ def to_table(report: dict[str, Any]) -> str:
                     _yes_no(a["two_factor"]["attested"]),
                     _yes_no(a["gospabliki"]["connected"]),
                     _removal(a["removal"]),
+                    _appeals(a["appeals"]),
                     str(a["notices"]["overdue"]),
                     _status_word(a),
                 ]
@@ -235,6 +265,7 @@ def to_table(report: dict[str, Any]) -> str:
                 _("2FA"),
                 _("GOSPABLIKI"),
                 _("REMOVED"),
+                _("APPEALS"),
                 _("NOTICES"),
                 _("STATUS"),
             ],

@@ -14,9 +14,19 @@ Shape (``ComplianceSummary`` in docs/gospabliki-openapi.yaml)::
      "accounts": [{"account", "network", "organization", "status", "posts", "norm",
                    "page_missing": [...], "gospabliki": true|false|null,
                    "offending_removed", "removal_median_minutes", "removal_max_minutes",
-                   "offending_still_up", "overdue_notices"}],
+                   "offending_still_up", "overdue_notices", "appeals": APPEALS}],
      "organizations": [{"name", "status", "exempt", "accounts", "accounts_meeting_norm",
-                        "posts", "overdue_notices"}]}
+                        "posts", "overdue_notices", "appeals": APPEALS}]}
+
+    APPEALS = {"received", "due", "answered_on_time", "late", "median_response_minutes",
+               "max_response_minutes", "open", "overdue"}
+
+``appeals`` (issue 17; ``ComplianceAppeals``, an optional field, so a receiver of the older
+shape is not broken) is the full report's appeals figures of the week
+(:mod:`hub.appeals.figures`): an organization's count its watch pages too — the governor's
+or the region's page whose residents' appeals it answers — though those pages have no
+account entry of their own (they are not the municipality's). A line's ``status`` includes
+the appeals check.
 """
 
 from __future__ import annotations
@@ -35,12 +45,27 @@ from .settings import RED, STATUSES, worst
 from .week import Week, previous_week
 
 #: the checks a summary may carry: everything but the security attestation
-PUBLIC_CHECKS = ("posts", "page", "gospabliki", "removal", "notices")
+PUBLIC_CHECKS = ("posts", "page", "gospabliki", "removal", "appeals", "notices")
+#: the appeals figures a summary carries (``ComplianceAppeals`` in the OpenAPI document)
+APPEAL_FIGURES = (
+    "received",
+    "due",
+    "answered_on_time",
+    "late",
+    "median_response_minutes",
+    "max_response_minutes",
+    "open",
+    "overdue",
+)
 log = get_logger("hub.compliance")
 
 
 def _minutes(seconds: int | None) -> int | None:
     return None if seconds is None else round(seconds / 60)
+
+
+def _appeals(appeals: dict[str, Any]) -> dict[str, Any]:
+    return {key: appeals[key] for key in APPEAL_FIGURES}
 
 
 def _account(line: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +83,7 @@ def _account(line: dict[str, Any]) -> dict[str, Any]:
         "removal_max_minutes": _minutes(line["removal"]["max_seconds"]),
         "offending_still_up": line["removal"]["still_up"],
         "overdue_notices": line["notices"]["overdue"],
+        "appeals": _appeals(line["appeals"]),
     }
 
 
@@ -74,6 +100,7 @@ def _organization(org: dict[str, Any], accounts: dict[str, dict[str, Any]]) -> d
         "accounts_meeting_norm": org["posts"]["accounts_meeting_norm"],
         "posts": org["posts"]["count"],
         "overdue_notices": org["notices"]["overdue"],
+        "appeals": _appeals(org["appeals"]),
     }
 
 

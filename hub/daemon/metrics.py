@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..actions.unfinished import stuck_count
+from ..appeals.service import overdue_count
 from ..store import Store
 
 
@@ -127,6 +128,9 @@ class Metrics:
             "# HELP hub_actions_stuck Actions and verdicts the hub stopped trying by itself.",
             "# TYPE hub_actions_stuck gauge",
             f"hub_actions_stuck {stuck_count(store)}",
+            "# HELP hub_appeals_overdue Residents' appeals open past their answer deadline.",
+            "# TYPE hub_appeals_overdue gauge",
+            f"hub_appeals_overdue {overdue_count(store)}",
         ]
         lines += [
             "# HELP hub_daemon_cycles_total Completed cycles.",

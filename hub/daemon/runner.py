@@ -453,6 +453,7 @@ class Daemon:
             )
         if report.stuck:
             log.warning("actions stuck", stuck=report.stuck, see="hub moderation stuck")
+        self._log_appeals(store, report.appeals)
         counts = report.counts()
         if report.judged:
             log.info(
@@ -472,6 +473,16 @@ class Daemon:
                     category=item.verdict.category,
                     reason=item.verdict.reason,
                 )
+
+    def _log_appeals(self, store: Store, appeals) -> None:
+        """New and answered appeals, and a warning while any wait past their deadline."""
+        from ..appeals.service import overdue_count
+
+        if appeals is not None and (appeals.opened or appeals.answered):
+            log.info("appeals", opened=len(appeals.opened), answered=len(appeals.answered))
+        overdue = overdue_count(store)
+        if overdue:
+            log.warning("appeals overdue", overdue=overdue, see="hub appeals list --overdue")
 
     async def _report(self, store: Store) -> None:
         if "gospabliki" not in self.config.raw:

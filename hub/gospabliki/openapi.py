@@ -30,7 +30,8 @@ its registry of organizations and official accounts, per-account sync and modera
 statistics, the notices due to the regional management centre (accounts created
 or deleted, a responsible person changed) and, optionally, the compliance summary of
 the last completed week (posts against the norm, page completeness, how long offending
-comments stayed up, overdue notices; never security attestations such as 2FA).
+comments stayed up, residents' appeals received and answered on time, overdue notices;
+never security attestations such as 2FA).
 
 Every endpoint but /health needs `Authorization: Bearer <token>`.
 

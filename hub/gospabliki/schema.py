@@ -95,6 +95,7 @@ COMPLIANCE_SCHEMAS: dict[str, dict[str, Any]] = {
             "removal_max_minutes": _MINUTES,
             "offending_still_up": _COUNT,
             "overdue_notices": _COUNT,
+            "appeals": _ref("ComplianceAppeals"),
         },
     },
     "ComplianceOrganization": {
@@ -109,6 +110,45 @@ COMPLIANCE_SCHEMAS: dict[str, dict[str, Any]] = {
             "accounts_meeting_norm": _COUNT,
             "posts": _COUNT,
             "overdue_notices": _COUNT,
+            "appeals": _ref("ComplianceAppeals"),
+        },
+    },
+    "ComplianceAppeals": {
+        "type": "object",
+        "description": "Residents' appeals (questions, complaints, requests found among the "
+        "comments) of the week, as they stood when it ended. An organization's include those "
+        "on the pages it watches (the governor's, the region's) for its residents.",
+        "additionalProperties": False,
+        "required": [
+            "received",
+            "answered_on_time",
+            "median_response_minutes",
+            "max_response_minutes",
+            "open",
+        ],
+        "properties": {
+            "received": {**_COUNT, "description": "Appeals received that week."},
+            "due": {**_COUNT, "description": "Appeals whose answer deadline fell in the week."},
+            "answered_on_time": {
+                **_COUNT,
+                "description": "Of those due, answered by their deadline.",
+            },
+            "late": {
+                **_COUNT,
+                "description": "Answers given that week after the deadline (or appeals "
+                "closed without an answer after it).",
+            },
+            "median_response_minutes": {
+                **_MINUTES,
+                "description": "Median time to the answers given that week; null: none.",
+            },
+            "max_response_minutes": {
+                **_MINUTES,
+                "description": "The longest of those, or the age of an appeal still open past "
+                "its deadline when the week ended, whichever is longer; null: none.",
+            },
+            "open": {**_COUNT, "description": "Appeals unanswered when the week ended."},
+            "overdue": {**_COUNT, "description": "Of those, past their deadline."},
         },
     },
 }

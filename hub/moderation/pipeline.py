@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import pluggy
 
@@ -102,6 +103,8 @@ class Report:
     resumed: list = field(default_factory=list)
     #: what the hub has stopped trying by itself, for the summary
     stuck: int = 0
+    #: appeals opened and seen answered by this run (hub.appeals.record.PassReport)
+    appeals: Any = None
 
     def counts(self) -> dict[str, int]:
         out = {KEEP: 0, REVIEW: 0, DELETE: 0}

@@ -11,6 +11,8 @@ violations). Criticism is never deleted automatically, whatever the policy.
     spam_restrict = { action = "ban", days = 7 }             # 0 = for good
     repeat_offenders = { violations = 3, within_days = 30, action = "mute", days = 7 }
 
+    obscene_criticism = "delete"   # or "review": a complaint in obscene words waits for a person
+
     [moderation.organizations."Администрация Клочковского сельсовета"]
     delete = ["obscene", "spam", "insult"]
 """
@@ -31,8 +33,9 @@ if TYPE_CHECKING:
 RESTRICT_ACTIONS = ("ban", "mute", "none")
 #: the core's own [moderation] keys; the rest are the engines' to declare (the
 #: ``moderation_settings`` hook: the default engine declares its lexicons and flood limits)
-MODERATION_KEYS = {"policy", "organizations"}
-POLICY_KEYS = {"delete", "review", "spam_restrict", "repeat_offenders"}
+MODERATION_KEYS = {"policy", "organizations", "obscene_criticism"}
+POLICY_KEYS = {"delete", "review", "spam_restrict", "repeat_offenders", "obscene_criticism"}
+OBSCENE_CRITICISM = ("delete", "review")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class Policy:
     repeat_within_days: int = 30
     #: mute by default: a Telegram ban also wipes everything the user wrote, criticism included
     repeat_restrict: Restriction = Restriction("mute", 7)
+    #: a complaint in obscene words: "delete" it as the acts require obscenity deleted (its
+    #: appeal stays open, the text kept masked, to be answered), or "review" (a person decides)
+    obscene_criticism: str = "delete"
 
     def decide(self, verdict: Verdict) -> str:
         """keep | review | delete for this organization."""
@@ -64,6 +70,8 @@ class Policy:
         else:
             decision = verdict.action
         if decision == DELETE and verdict.criticism:
+            if verdict.category == "obscene" and self.obscene_criticism == "delete":
+                return DELETE  # the acts name obscenity outright; the appeal is kept apart
             return REVIEW  # an appeal is answered, never deleted automatically: a person decides
         return decision
 
@@ -94,6 +102,11 @@ def _apply(base: Policy, table: dict[str, Any], label: str) -> Policy:
     overlap = policy.delete & policy.review
     if overlap:
         raise ConfigError(f"{label}: {sorted(overlap)[0]!r} is both deleted and reviewed")
+    if "obscene_criticism" in table:
+        choice = check_choice(
+            table["obscene_criticism"], f"{label}.obscene_criticism", OBSCENE_CRITICISM
+        )
+        policy = replace(policy, obscene_criticism=choice)
     if "spam_restrict" in table:
         policy = replace(
             policy, spam_restrict=_restriction(table["spam_restrict"], f"{label}.spam_restrict")
@@ -134,7 +147,15 @@ def load_policies(moderation: dict[str, Any], engine_keys: Iterable[str] | None 
 
         engine_keys = plugins.moderation_settings()
     Section(moderation, "[moderation]", MODERATION_KEYS | set(engine_keys))
-    default = _apply(Policy(), moderation.get("policy", {}), "[moderation.policy]")
+    base = Policy()
+    if "obscene_criticism" in moderation:  # [moderation] obscene_criticism: every organization's
+        base = replace(
+            base,
+            obscene_criticism=check_choice(
+                moderation["obscene_criticism"], "[moderation] obscene_criticism", OBSCENE_CRITICISM
+            ),
+        )
+    default = _apply(base, moderation.get("policy", {}), "[moderation.policy]")
     organizations = moderation.get("organizations", {})
     if not isinstance(organizations, dict):
         raise ConfigError('[moderation.organizations."Name"] must be tables named by organization')

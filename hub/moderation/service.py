@@ -9,6 +9,7 @@ from typing import Any
 import pluggy
 
 from ..actions.unfinished import resume_unfinished, stuck_count
+from ..appeals.record import find_appeals
 from ..config import Config
 from ..errors import HubError, NotFoundError
 from ..models import Account
@@ -32,6 +33,8 @@ async def moderate(
 ) -> Report:
     """Judge every live comment not yet judged, then carry out what the policy decided.
 
+    Then the comments judged are looked at for appeals (:mod:`hub.appeals.record`), and
+    community replies for answers; a watch page is never judged, only looked at.
     Decisions left unfinished by an earlier run are carried out too, and any
     other action a crash or a lost answer left open (an operator's deletion, a
     reply) is taken up again (:mod:`hub.actions.unfinished`). ``on_item`` hears each
@@ -39,6 +42,8 @@ async def moderate(
     run opens each network it acts on once, whatever the number of actions.
     """
     moderator = Moderator(store, pm, config, actor=actor)
+    watched = [a for a in accounts if a.watch]
+    accounts = [a for a in accounts if not a.watch]  # a watch page is never moderated
     report = Report(judged=moderator.judge_pending(accounts, dry_run=dry_run, on_item=on_item))
     if not dry_run:
         async with NetworkPool(pm, config) as networks:
@@ -46,6 +51,7 @@ async def moderate(
             report.carried_out = await moderator.carry_out_decided(
                 accounts, on_item=on_item, networks=networks
             )
+        report.appeals = find_appeals(store, pm, config, [*accounts, *watched])
     report.stuck = stuck_count(store)
     return report
 

@@ -203,6 +203,16 @@ def _guid(draft_id: int, account_id: str) -> str:
     return "hub" + digest.hexdigest()[:29]
 
 
+def _refuse_watch_pages(accounts: list[Account]) -> None:
+    """A watch page (the governor's, the region's: ``watch = true``) is read, never posted to."""
+    watched = [a.id for a in accounts if a.watch]
+    if watched:
+        raise ConfigError(
+            f"account {watched[0]!r} is a watch page (watch = true): the hub only reads it; "
+            "choose the municipality's own accounts"
+        )
+
+
 def add_draft(
     store: Store,
     pm: pluggy.PluginManager,
@@ -227,6 +237,7 @@ def add_draft(
         raise ConfigError("the draft has no text; give --text, --file or standard input")
     if not accounts:
         raise ConfigError("name at least one account (--account ID, --organization NAME or --all)")
+    _refuse_watch_pages(accounts)
     files = check_attachments(list(attachments), config.db_path.parent / "attachments")
     probe = Draft(0, text, publish_at, "draft", created_by, utcnow(), attachments=files)
     problems = publish_problems(pm, config, accounts, probe)
@@ -293,6 +304,7 @@ def update_draft(
         raise ConfigError("the draft has no text")
     if not accounts:
         raise ConfigError("name at least one account")
+    _refuse_watch_pages(accounts)
     current = load_draft(store, draft_id)
     probe = Draft(0, text, publish_at, "draft", current.created_by, utcnow(),
                   attachments=current.attachments)  # fmt: skip

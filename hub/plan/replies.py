@@ -160,7 +160,29 @@ async def reply(
     ``hub reply`` reads what was typed with :func:`hub.actions.commands.reply`.
     """
     _require_approved(template)
-    template_name = template.name
+    account, ref = comment.account, comment.ref
+    text = template.text.format(author=_author_name(store, account.network, ref.author_id)).strip()
+    return await send_reply(
+        store, networks, comment, text, template.name, requested_by=requested_by, resend=resend
+    )
+
+
+async def send_reply(
+    store: Store,
+    networks: NetworkPool,
+    comment: StoredComment,
+    text: str,
+    key_name: str,
+    *,
+    requested_by: str = "cli",
+    resend: bool = False,
+) -> ActionOutcome:
+    """Answer the comment with ``text``, as the community, through the outbox, once.
+
+    ``key_name`` makes the idempotency key with the comment: a template's name (one answer
+    per template and comment), or ``appeal`` for an appeal's own answer (one per appeal).
+    """
+    template_name = key_name
     account, ref = comment.account, comment.ref
     if ref.author_id is not None and ref.author_id in own_author_ids(store, account):
         raise HubError(
@@ -171,7 +193,6 @@ async def reply(
         raise HubError(
             f"comment {comment.label} was deleted ({deleted}); there is nothing to answer"
         )
-    text = template.text.format(author=_author_name(store, account.network, ref.author_id)).strip()
     network = networks.get(account)
     if REPLY_COMMENT not in network.capabilities:
         raise HubError(network.missing(REPLY_COMMENT))

@@ -105,7 +105,8 @@ def _sync_accounts(store: Store, config: Config, notices: NoticeSettings, today:
     listed by the install's first sync without ``created`` (existing.py). The
     day a ``created`` page appeared starts its notice's 10 days.
     """
-    declared = {a.id: a for a in config.accounts}
+    declared = {a.id: a for a in config.own_accounts}
+    watching = {a.id for a in config.accounts if a.watch}
     installing = first_listing(store)
     removed_at = dict(store.db.execute("SELECT account_id, removed_at FROM account_flags"))
     accounts = store.db.execute(
@@ -115,6 +116,8 @@ def _sync_accounts(store: Store, config: Config, notices: NoticeSettings, today:
     for account_id, network, external_id, organization, url in accounts:
         listed = account_id in removed_at and removed_at[account_id] is None
         decl = declared.get(account_id)
+        if account_id in watching and not listed:
+            continue  # a watch page: never in the registry, never "removed" from it
         if listed and decl is not None and decl.existing_since is not None:
             _withdraw_if_existing(store, decl)
             continue

@@ -25,6 +25,7 @@ from .sessions import Session
 #: the screens in the navigation bar: (path, title)
 NAVIGATION = (
     ("/moderation", "Входящие"),
+    ("/appeals", "Обращения"),
     ("/plan", "Контент-план"),
     ("/compliance", "Соответствие"),
     ("/registry", "Реестр"),

@@ -262,6 +262,16 @@ def test_weekly_summary_is_compact_and_leaves_out_2fa(seeded):
         "removal_max_minutes": 1800,
         "offending_still_up": 1,
         "overdue_notices": 1,
+        "appeals": {
+            "received": 0,
+            "due": 0,
+            "answered_on_time": 0,
+            "late": 0,
+            "median_response_minutes": None,
+            "max_response_minutes": None,
+            "open": 0,
+            "overdue": 0,
+        },
     }
     # dk-tg is yellow in the full report partly for 2FA; here only the page says yellow
     assert accounts["dk-tg"]["status"] == "yellow"
@@ -275,6 +285,16 @@ def test_weekly_summary_is_compact_and_leaves_out_2fa(seeded):
         "accounts_meeting_norm": 0,
         "posts": 0,
         "overdue_notices": 0,
+        "appeals": {
+            "received": 0,
+            "due": 0,
+            "answered_on_time": 0,
+            "late": 0,
+            "median_response_minutes": None,
+            "max_response_minutes": None,
+            "open": 0,
+            "overdue": 0,
+        },
     }
     line = summary_line(summary)
     assert line == (

@@ -82,8 +82,8 @@ def test_an_organization_without_pages_shows_its_overdue_notice_on_the_web_page(
     row = next(line for line in html.splitlines() if f">{SCHOOL}</th>" in line)
     assert "официальных страниц нет" in row
     assert "просрочено: 1 (срок: 20.02.2026)" in row  # the reason it is red is in sight
-    # name, "no pages" over six columns, notices, status: nine columns as in the header
-    assert row.count("<td") + row.count("<th") == 4 and 'colspan="6"' in row
+    # name, "no pages" over seven columns (posts to appeals), notices, status: ten columns
+    assert row.count("<td") + row.count("<th") == 4 and 'colspan="7"' in row
 
 
 def test_removal_figures_cost_a_fixed_number_of_queries_and_use_indexes(seeded):

@@ -41,7 +41,7 @@ def test_a_week_before_the_install_is_not_shown_as_in_the_norm(seeded):
     accounts = _rows(page, "Официальные страницы")
     assert len(accounts) == 3
     for row in accounts.values():
-        assert "в норме" not in row and row.count("не оценивается") == 7  # 6 checks + «Итог»
+        assert "в норме" not in row and row.count("не оценивается") == 8  # 7 checks + «Итог»
         assert "первая синхронизация — 02.02.2026" in row
     for row in _rows(page, "Организации").values():
         assert "в норме" not in row and "нарушение" not in row

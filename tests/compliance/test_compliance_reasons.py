@@ -118,14 +118,15 @@ def test_every_check_cell_shows_its_status_with_a_sign_and_a_word(result):
     html = render_html(result)
     ok = by(result["accounts"], "account")["adm-ok"]
     row = cells(html, '<tr><th scope="row"><a href="https://ok.ru/')
-    checks = ["posts", "page", "two_factor", "gospabliki", "removal", "notices"]
+    checks = ["posts", "page", "two_factor", "gospabliki", "removal", "appeals", "notices"]
     assert len(row) == len(checks) + 1  # and «Итог»
     for cell, check in zip(row, checks, strict=False):
         status = ok[check]["status"]
         assert f'class="c-{status}"' in cell, (check, cell)
         assert f'<span class="mark" aria-hidden="true">{STATUS_SIGN[status]}</span>' in cell
         assert f'<span class="sr">{STATUS_TEXT[status]}: </span>' in cell
-    assert [ok[c]["status"] for c in checks] == ["red", "red", "red", "yellow", "red", "red"]
+    statuses = ["red", "red", "red", "yellow", "red", "green", "red"]  # no appeals: green
+    assert [ok[c]["status"] for c in checks] == statuses
     assert "нарушение</span></td>" in row[-1] and "✗ " in row[-1]
     # the legend names each sign's word for those who see the sign, not the colour
     for status, word in STATUS_TEXT.items():
@@ -136,7 +137,7 @@ def test_the_organization_table_has_the_removals_column(result):
     html = render_html(result)
     assert "Удаление нарушающих комментариев" in ORG_COLUMNS
     head = re.search(r"<caption[^>]*>Организации</caption>\s*<thead>(.*?)</thead>", html)
-    assert head and head.group(1).count('scope="col"') == len(ORG_COLUMNS) == 9
+    assert head and head.group(1).count('scope="col"') == len(ORG_COLUMNS) == 10
     adm = cells(html, f'<tr><th scope="row">{ADM}</th>')
     assert len(adm) + 1 == len(ORG_COLUMNS)
     removal = adm[ORG_COLUMNS.index("Удаление нарушающих комментариев") - 1]

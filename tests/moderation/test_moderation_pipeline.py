@@ -336,7 +336,10 @@ def test_old_violations_in_a_backlog_do_not_count_as_recent(world):
     assert not emu.ban_exists(gid, 777090)  # two violations, but five years apart
 
 
-def test_criticism_with_swearing_waits_for_a_person(world):
+def test_criticism_with_swearing_is_deleted_and_kept_as_an_appeal(world):
+    """Issue 17: the acts require obscene language deleted, so by default
+    (``obscene_criticism = "delete"``) it is, and its appeal stays open
+    (tests/appeals/test_appeals.py); ``"review"`` queues it for a person instead."""
     emu, path, gid, post = world
     emu.add_comment(gid, post, "ЖАЛОБА и МАТЕРНОЕ слово", from_id=777100)
 
@@ -354,7 +357,7 @@ def test_criticism_with_swearing_waits_for_a_person(world):
     pm.register(SwearingCritic(), name="critic")
     report = asyncio.run(service.moderate(store, pm, config, config.accounts))
     store.close()
-    assert [i.decision for i in report.judged if i.verdict.criticism] == ["review"]
+    assert [i.decision for i in report.judged if i.verdict.criticism] == ["delete"]
 
 
 def test_without_an_engine_moderation_refuses_rather_than_keeping_everything(world):

@@ -93,3 +93,45 @@ def test_a_page_of_drafts(env):
     assert len(drafts.list_drafts(env[2], limit=2)) == 2
     assert len(drafts.list_drafts(env[2])) == 3
     assert len(drafts.list_drafts(env[2], "draft", limit=10)) == 3
+
+
+def test_a_watch_page_is_never_a_draft_target(tmp_path):
+    """Issue 17: a page declared ``watch = true`` is only read; no draft goes out to it."""
+    from hub.config import parse_config
+    from hub.plan import drafts as drafts_lib
+
+    config = parse_config(
+        {
+            "database": {"path": str(tmp_path / "hub.db")},
+            "accounts": [
+                {
+                    "id": "gov",
+                    "network": "vk",
+                    "external_id": "1",
+                    "token_env": "HUB_T",
+                    "organization": "Администрация",
+                    "watch": True,
+                },
+            ],
+        }
+    )
+    from datetime import UTC, datetime
+
+    from hub import plugins
+    from hub.errors import ConfigError
+    from hub.store import Store
+
+    store = Store.open(tmp_path / "hub.db")
+    try:
+        with pytest.raises(ConfigError, match="watch page"):
+            drafts_lib.add_draft(
+                store,
+                plugins.make_plugin_manager(),
+                config,
+                accounts=config.accounts,
+                text="Новость",
+                publish_at=datetime.now(UTC),
+                created_by="ivanova",
+            )
+    finally:
+        store.close()

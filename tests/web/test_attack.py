@@ -56,6 +56,9 @@ ROUTE_PERMISSION = {
     "/plan/drafts/{draft_id}/publish": "approve",
     "/accounts/{account_id}/check": "sync",
     "/accounts/{account_id}/sync": "sync",
+    "/appeals/{appeal_id}/answer": "moderate",
+    "/appeals/{appeal_id}/close": "moderate",
+    "/appeals/{appeal_id}/assign": "moderate",
 }
 
 
@@ -103,6 +106,7 @@ def state(world) -> dict:
         "review_locks": "verdict_id, login",
         "sync_runs": "COUNT(*)",
         "reply_templates": "*",
+        "appeals": "id, status, assigned_to, close_reason",
     }.items():
         out[table] = db(world, f"SELECT {columns} FROM {table}")
     return out
@@ -161,6 +165,7 @@ def concrete(path: str, item: int, draft: int, account: str = "acc-1") -> str:
         path.replace("{item}", str(item))
         .replace("{draft_id}", str(draft))
         .replace("{account_id}", account)
+        .replace("{appeal_id}", "1")
     )
 
 

@@ -19,7 +19,7 @@ def test_a_viewer_sees_every_screen_and_no_action(world, browser):  # noqa: F811
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     menu = [a.get_attribute("href") for a in page.query_selector_all("header.top nav a")]
-    assert menu == ["/moderation", "/plan", "/compliance", "/registry", "/accounts"]
+    assert menu == ["/moderation", "/appeals", "/plan", "/compliance", "/registry", "/accounts"]
     for href in menu:
         answer = page.goto(world.url + href)
         assert answer.status == 200, href
@@ -32,6 +32,6 @@ def test_a_viewer_sees_every_screen_and_no_action(world, browser):  # noqa: F811
 def test_the_same_screens_offer_actions_to_an_admin(world):
     """The check above can fail: the admin's pages do carry the forms the viewer's lack."""
     client = signed_in(world, "admin")
-    for href in ("/moderation", "/plan", "/accounts"):
+    for href in ("/moderation", "/plan", "/accounts"):  # /appeals: tests/web/test_appeals.py
         page = client.get(href).text
         assert "<form" in page.replace('action="/logout"', "") or "hx-post" in page, href

@@ -123,6 +123,16 @@ SAMPLE_REPORT: dict[str, Any] = {
                 "removal_max_minutes": 40,
                 "offending_still_up": 0,
                 "overdue_notices": 0,
+                "appeals": {
+                    "received": 4,
+                    "due": 3,
+                    "answered_on_time": 3,
+                    "late": 0,
+                    "median_response_minutes": 95,
+                    "max_response_minutes": 410,
+                    "open": 1,
+                    "overdue": 0,
+                },
             }
         ],
         "organizations": [
@@ -134,6 +144,16 @@ SAMPLE_REPORT: dict[str, Any] = {
                 "accounts_meeting_norm": 1,
                 "posts": 3,
                 "overdue_notices": 0,
+                "appeals": {
+                    "received": 4,
+                    "due": 3,
+                    "answered_on_time": 3,
+                    "late": 0,
+                    "median_response_minutes": 95,
+                    "max_response_minutes": 410,
+                    "open": 1,
+                    "overdue": 0,
+                },
             }
         ],
     },

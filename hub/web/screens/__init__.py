@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import accounts, compliance, moderation, plan, registry
+from . import accounts, appeals, compliance, moderation, plan, plan_editor, registry
 
-SCREENS = (moderation, plan, compliance, registry, accounts)
+SCREENS = (moderation, appeals, plan, plan_editor, compliance, registry, accounts)
 
 
 def routes() -> list[BaseRoute]:

@@ -1,0 +1,1 @@
+"""The default appeal detector: explainable word rules for questions, complaints and requests."""
