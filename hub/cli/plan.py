@@ -17,6 +17,7 @@ from ..networks import build_network
 from ..plan import drafts, publish, replies
 from ..plan.settings import parse_plan
 from ..safe_text import terminal_text
+from ..web.settings import parse_web
 from .common import operator_name, pass_ctx
 
 #: a draft's number: SQLite takes no integer past 2**63 - 1 (a traceback, not an answer)
@@ -239,7 +240,10 @@ def plan_show(obj, draft_id, as_json):
 def plan_approve(obj, draft_id, by):
     """Approve a draft: it goes out at its time (the daemon, or 'hub plan publish')."""
     config = obj.config()
-    draft, warning = drafts.approve(obj.store(config), config, draft_id, operator_name(by))
+    separate = parse_web(config.raw).separate_approval  # the console's rule, here too
+    draft, warning = drafts.approve(
+        obj.store(config), config, draft_id, operator_name(by), separate=separate
+    )
     if warning:
         click.echo(_("warning: {message}").format(message=warning), err=True)
     click.echo(

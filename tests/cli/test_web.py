@@ -183,3 +183,31 @@ def test_a_bad_web_section_is_one_line(cfg):
     with open(cfg, "a", encoding="utf-8") as out:
         out.write("\n[web]\nprot = 8080\n")
     assert_one_line_error(hub("--config", cfg, "web"), "[web]: unknown key 'prot'")
+
+
+@pytest.mark.parametrize("separate", [True, False])
+def test_hub_plan_approve_keeps_the_consoles_separate_approval(cfg, separate):
+    """``[web] separate_approval`` is one rule: the CLI refuses self-approval as the console
+    does (nothing the console does is done differently there)."""
+    if not separate:
+        with open(cfg, "a", encoding="utf-8") as out:
+            out.write("\n[web]\nseparate_approval = false\n")
+    added = hub(
+        "--config",
+        cfg,
+        "plan",
+        "add",
+        "--account",
+        "acc-1",
+        "--text",
+        "Новость дня",
+        "--by",
+        "ivanova",
+    )
+    assert added.returncode == 0, added.stderr
+    approved = hub("--config", cfg, "plan", "approve", "1", "--by", "ivanova")
+    if separate:
+        assert_one_line_error(approved, "separate approval")
+        assert hub("--config", cfg, "plan", "approve", "1", "--by", "petrov").returncode == 0
+    else:
+        assert approved.returncode == 0, approved.stderr
