@@ -46,9 +46,14 @@ DETECTS_DELETIONS = "detects_deletions"
 RESTORE_COMMENT = "restore_comment"
 #: lift a ban or a mute (undoes ``ban_user`` and ``restrict_user``)
 UNBAN_USER = "unban_user"
+#: the network's bans have no end (MAX blocks for good): the hub lifts a ban of some days
+#: itself once they are over (:func:`hub.actions.expiry.lift_due_bans`, from the actions table)
+BANS_LIFTED_BY_HUB = "bans_lifted_by_hub"
 
 #: the network pushes new posts and comments to an account that names ``events_token_env``
 EVENTS = "events"
+#: the network POSTs events to the daemon (``[networks.<name>] webhook_path``): hub.sync.webhooks
+WEBHOOKS = "webhooks"
 #: publish a post on the account's page (the content plan)
 PUBLISH_POST = "publish_post"
 #: answer a comment as the community
@@ -279,6 +284,10 @@ class Network(abc.ABC):
     #: message): the redaction step masks every match besides the remembered values. Group 1,
     #: when there is one, is what stays ("/bot" of "/bot<token>"); the rest becomes ``***``
     token_patterns: ClassVar[tuple[str, ...]] = ()
+    #: whether a post carries a comment counter the walk can watch (``Post.comments_count``).
+    #: False (MAX): a post's comments are read when the post is new, and again by the
+    #: reconcile (every synced post of the window, not only those with a count) and events
+    comment_counts: ClassVar[bool] = True
 
     @classmethod
     def own_author_ids(cls, account: Account, raw: dict[str, Any]) -> set[int]:
@@ -393,6 +402,19 @@ class Network(abc.ABC):
         starts from now; a gap asks the caller to reconcile by a REST sync.
         """
         raise NotImplementedError(f"{self.title} pushes no events")
+
+    #: the request header carrying the webhook's secret (capability WEBHOOKS)
+    webhook_secret_header: ClassVar[str | None] = None
+
+    async def webhook_batches(
+        self, accounts: Sequence[Account], body: bytes
+    ) -> list[tuple[Account, EventBatch]]:
+        """One webhook delivery as event batches of the accounts it concerns (WEBHOOKS).
+
+        The core has checked the secret; it stores the batches before it answers 200.
+        Raise TransientError when the network must be asked something first.
+        """
+        raise NotImplementedError(f"{self.title} sends no webhooks")
 
     def poller_key(self, token: str) -> str:
         """Names one update stream (one per token) for its stored offset and its lock."""

@@ -375,18 +375,20 @@ class Store:
         return [tuple(r) for r in rows]
 
     def posts_to_reconcile(
-        self, account: Account, window_start: str
+        self, account: Account, window_start: str, *, counted: bool = True
     ) -> list[tuple[int, int, int, str | None, int | None]]:
         """Posts of the recent window whose comments the reconcile may re-read.
 
         Rows as :meth:`posts_needing_comments`. Only posts with comments that were
         synced before: a post without comments has nothing to edit or swap, and
-        one never synced is read anyway.
+        one never synced is read anyway. ``counted=False`` (a network whose posts
+        carry no comment counter): every synced post, since none says it has none.
         """
+        having = "AND comments_count > 0 " if counted else ""
         rows = self.db.execute(
             "SELECT id, network_id, comments_count, edited_at, comments_synced_count FROM posts "
             "WHERE account_id = ? AND deleted_at IS NULL AND published_at >= ? "
-            "AND comments_synced_at IS NOT NULL AND comments_count > 0 ORDER BY network_id",
+            f"AND comments_synced_at IS NOT NULL {having}ORDER BY network_id",
             [account.id, window_start],
         ).fetchall()
         return [tuple(r) for r in rows]

@@ -24,7 +24,7 @@ from tests.helpers import REPO
 ROOT = REPO
 SCANNED = ("hub", "plugins", "tests", "bench", "docs")
 NETWORK_DOCS = ROOT / "docs" / "networks"
-NETWORKS = ("vk", "ok", "telegram")
+NETWORKS = ("vk", "ok", "telegram", "max")
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 #: written in two halves so that this file does not match itself
 OUTSIDE = ("/wo" + "rk/", "shared" + "/api", "../" + "shared")

@@ -23,13 +23,14 @@ from pathlib import Path
 import pytest
 
 import hub
+import hub_max
 import hub_moderation
 import hub_ok
 import hub_telegram
 import hub_vk
 
 HUB = Path(hub.__file__).parent
-PLUGINS = {p.__name__: Path(p.__file__).parent for p in (hub_vk, hub_ok, hub_telegram)}
+PLUGINS = {p.__name__: Path(p.__file__).parent for p in (hub_vk, hub_ok, hub_telegram, hub_max)}
 PLUGIN_PACKAGES = (*PLUGINS, hub_moderation.__name__)
 #: what every network's emulator package holds (a network adds its own besides)
 EMULATOR_FILES = {

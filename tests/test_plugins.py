@@ -118,10 +118,10 @@ def test_the_networks_add_hub_emulator_commands():
     from hub.cli.sandbox import emulator
 
     assert cli.commands["emulator"] is emulator  # the core's group, filled by the plugins
-    assert set(emulator.commands) == {"vk", "ok", "telegram"}
+    assert set(emulator.commands) == {"vk", "ok", "telegram", "max"}
     root = click.Group("hub")  # a root without one: the group is made for them
     plugins.make_plugin_manager().hook.register_commands(cli=root)
-    assert set(root.commands["emulator"].commands) == {"vk", "ok", "telegram"}
+    assert set(root.commands["emulator"].commands) == {"vk", "ok", "telegram", "max"}
     assert root.commands["emulator"].help == emulator.callback.__doc__
 
 

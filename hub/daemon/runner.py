@@ -25,8 +25,8 @@ from .. import plugins
 from ..config import Config, load_config
 from ..errors import HubError
 from ..log import get_logger
-from ..network import EVENTS
-from ..networks import has_stored_token
+from ..network import EVENTS, WEBHOOKS
+from ..networks import build_network, close_networks, has_stored_token
 from ..registry import overdue_warning, sync_registry
 from ..secrets import redact, token_from_env
 from ..store import Store
@@ -104,6 +104,7 @@ class Daemon:
             log.info("metrics listening", url=f"http://{self.metrics_host}:{port}/metrics")
         log.info("daemon started", accounts=len(self.config.accounts), db=str(self.config.db_path))
         self._start_followers(store)
+        hooks, hook_networks = await self._start_webhooks(store)
         web = self._start_web() if self.web else None
         try:
             while not self.stopping.is_set():
@@ -142,9 +143,50 @@ class Daemon:
             if server is not None:
                 server.close()
                 await server.wait_closed()
+            for hook in hooks:
+                hook.close()
+                await hook.wait_closed()
+            await close_networks(hook_networks)
             store.close()
             log.info("daemon stopped", cycles=self.metrics.cycles)
         return 0
+
+    async def _start_webhooks(self, store: Store) -> tuple[list, dict]:
+        """Listen for the webhooks of networks whose table names ``webhook_path``.
+
+        A missing secret or a busy port is said in one line: the daemon goes on
+        without webhooks (the periodic sync carries everything).
+        """
+        from ..sync import webhooks
+
+        available = plugins.networks(self.pm)
+        wanted = {
+            name: cls
+            for name, cls in available.items()
+            if WEBHOOKS in cls.capabilities
+            and self.config.network_settings(name).get("webhook_path")
+            and any(a.network == name for a in self.config.accounts)
+        }
+        networks = {name: build_network(cls, self.config) for name, cls in wanted.items()}
+        servers = []
+        try:
+            listed = webhooks.endpoints(networks, list(self.config.accounts))
+            by_address: dict[tuple[str, int], list] = {}
+            for endpoint in listed:
+                settings = endpoint.network.settings
+                key = (str(settings.get("webhook_host")), int(settings.get("webhook_port") or 0))
+                by_address.setdefault(key, []).append(endpoint)
+            for (host, port), group in by_address.items():
+                servers.append(await webhooks.serve_endpoints(store, group, host, port))
+                bound = servers[-1].sockets[0].getsockname()[1]
+                log.info(
+                    "webhooks listening",
+                    url=f"http://{host}:{bound}",
+                    paths=[e.path for e in group],
+                )
+        except (HubError, OSError) as exc:
+            log.error("webhooks not received", error=redact(str(exc)))
+        return servers, networks
 
     def _start_web(self) -> asyncio.Task:
         """The web console in this process and loop (``hub daemon --web``), on its own

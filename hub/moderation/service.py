@@ -8,6 +8,7 @@ from typing import Any
 
 import pluggy
 
+from ..actions.expiry import lift_due_bans
 from ..actions.unfinished import resume_unfinished, stuck_count
 from ..appeals.record import find_appeals
 from ..config import Config
@@ -48,6 +49,8 @@ async def moderate(
     if not dry_run:
         async with NetworkPool(pm, config) as networks:
             report.resumed = await resume_unfinished(store, networks, config, accounts)
+            # bans a network keeps for good, whose days are over (hub.actions.expiry)
+            report.resumed += await lift_due_bans(store, networks, accounts)
             report.carried_out = await moderator.carry_out_decided(
                 accounts, on_item=on_item, networks=networks
             )

@@ -1,6 +1,7 @@
 """``hub demo``: the whole hub on a fresh machine, against the built-in emulators.
 
-Starts the VK, OK and Telegram emulators (which it gets from the plugins'
+Starts the VK, OK and Telegram emulators, and any other network's that a plugin registers
+(MAX's; each got from the plugins'
 ``register_emulators`` hook, never by importing a plugin) and the Gospabliki stub on free
 loopback ports, writes a config and a fresh SQLite database, runs the daemon
 through a cycle, lets new activity arrive, runs another, and shows what a user
@@ -31,6 +32,7 @@ TOKENS = {
     "HUB_DEMO_OK_TOKEN": "demo-ok-token",
     "HUB_DEMO_OK_SECRET": "demo-ok-app-secret",
     "HUB_DEMO_TG_TOKEN": "123456789:AAH-demo-telegram-token",
+    "HUB_DEMO_MAX_TOKEN": "demo-max-bot-token",
     "HUB_DEMO_GOSPABLIKI_TOKEN": "demo-gospabliki-token",
 }
 ORGANIZATIONS = [
@@ -46,7 +48,7 @@ ORGANIZATIONS = [
 EXEMPT = {"МБОУ «Амурзетская СОШ»": "новости школы публикует администрация района"}
 
 
-def _page_names(vk, ok, tg) -> dict[tuple[str, object], str]:
+def _page_names(vk, ok, tg, mx=None) -> dict[tuple[str, object], str]:
     """What each emulated page is called (the emulators name them after administrations)."""
     names: dict[tuple[str, object], str] = {}
     for gid, community in vk.state.communities.items():
@@ -55,6 +57,9 @@ def _page_names(vk, ok, tg) -> dict[tuple[str, object], str]:
         names[("ok", gid)] = group.name
     for ref in tg.channel_refs():
         names[("telegram", ref)] = tg.world.channel(ref).title
+    if mx is not None:
+        for ref, channel in mx.snapshot()["channels"].items():
+            names[("max", ref)] = channel["title"]
     return names
 
 
@@ -62,7 +67,7 @@ def _toml(value) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _config_text(folder: Path, vk, ok, tg, stub) -> str:
+def _config_text(folder: Path, vk, ok, tg, stub, mx=None) -> str:
     lines = [
         "[database]",
         'path = "hub.db"',
@@ -80,6 +85,7 @@ def _config_text(folder: Path, vk, ok, tg, stub) -> str:
         "[networks.telegram]",
         f"api_base = {_toml(tg.url)}",
         "",
+        *([f"[networks.max]\napi_base = {_toml(mx.url)}", ""] if mx is not None else []),
         "[gospabliki]",
         f"endpoint = {_toml(stub.base_url + '/api/v1')}",
         'token_env = "HUB_DEMO_GOSPABLIKI_TOKEN"',
@@ -107,7 +113,9 @@ def _config_text(folder: Path, vk, ok, tg, stub) -> str:
     refs = [("vk", g, "HUB_DEMO_VK_TOKEN") for g in vk.community_ids()]
     refs += [("ok", g, "HUB_DEMO_OK_TOKEN") for g in ok.group_ids()]
     refs += [("telegram", r, "HUB_DEMO_TG_TOKEN") for r in tg.channel_refs()]
-    names = _page_names(vk, ok, tg)
+    if mx is not None:
+        refs += [("max", r, "HUB_DEMO_MAX_TOKEN") for r in mx.channel_ids()]
+    names = _page_names(vk, ok, tg, mx)
     for n, (network, ref, token_env) in enumerate(refs):
         # a page belongs to the organization it is named after, as in life
         owner = names.get((network, ref))
@@ -157,16 +165,25 @@ def run_demo(directory: str | None) -> None:
                 seed=7, channels=1, posts=8, comments=5, tokens=[TOKENS["HUB_DEMO_TG_TOKEN"]]
             )
         )
+        mx = None
+        if "max" in emulator:  # a network beyond the three, as a plugin brings it
+            mx = stack.enter_context(
+                emulator["max"](
+                    seed=7, channels=1, posts=8, comments=5, tokens=[TOKENS["HUB_DEMO_MAX_TOKEN"]]
+                )
+            )
         stub = stack.enter_context(
             GospablikiStub(
                 db_path=folder / "gospabliki-stub.db", tokens=[TOKENS["HUB_DEMO_GOSPABLIKI_TOKEN"]]
             )
         )
         config_file = folder / "hub.toml"
-        config_file.write_text(_config_text(folder, vk, ok, tg, stub), encoding="utf-8")
+        config_file.write_text(_config_text(folder, vk, ok, tg, stub, mx), encoding="utf-8")
         (folder / "hub.db").unlink(missing_ok=True)
         click.echo(
-            f"emulators: VK {vk.url}, OK {ok.url}, Telegram {tg.url}; "
+            f"emulators: VK {vk.url}, OK {ok.url}, Telegram {tg.url}"
+            + (f", MAX {mx.url}" if mx is not None else "")
+            + "; "
             f"Gospabliki stub {stub.base_url}/api/v1\nconfig {config_file}"
         )
         _plan_a_post(config_file, pm, vk)

@@ -63,7 +63,7 @@ class CommentPhase:
         for local_id, net_id, count, edited, synced in self.store.posts_needing_comments(
             account, self.full
         ):
-            if count == 0 and not synced and not self.full:
+            if count == 0 and not synced and not self.full and self.network.comment_counts:
                 self.store.mark_comments_synced(local_id, 0, edited)
             else:
                 work[local_id] = _PostWork(account, local_id, net_id, count, edited)
@@ -77,7 +77,9 @@ class CommentPhase:
         """The window's posts the reconcile re-reads now (none on a full sync, or when off)."""
         if self.reconcile_period is None or self.full:
             return []
-        rows = self.store.posts_to_reconcile(account, window)
+        rows = self.store.posts_to_reconcile(
+            account, window, counted=self.network.comment_counts
+        )
         round_ = reconcile.load_round(self.store, account.id)
         if round_ is None:  # the first sync with a reconcile: its first round begins now
             with self.store.transaction():

@@ -171,7 +171,7 @@ def test_unknown_network_in_config(cfg):
     assert_one_line_error(
         hub("--config", cfg, "sync", env_extra=ENV),
         "network 'myspace'",
-        "installed: ok, telegram, vk",
+        "installed: max, ok, telegram, vk",
         code=2,
     )
 

@@ -510,3 +510,63 @@ def test_every_telegram_method_the_hub_calls_is_driven_above() -> None:
     assert not called & set(TG_NOT_DRIVEN), sorted(called & set(TG_NOT_DRIVEN))
     if TG_DRIVEN_SEEN:  # skipped when the test runs alone
         assert called <= TG_DRIVEN_SEEN, sorted(called - TG_DRIVEN_SEEN)
+
+
+# --------------------------------------------------------------------------- MAX
+# The official OpenAPI schema (max-messenger/api-schema, vendored whole in tests/specs/max/);
+# tests/plugins/max/test_emulator.py drives every endpoint and holds the validator. Here:
+# every answer the hub's own MAX client receives in a sync and an account check.
+
+
+def test_every_answer_the_max_client_receives_matches_the_schema(tmp_path, monkeypatch) -> None:
+    import asyncio
+
+    from hub import plugins
+    from hub.config import parse_config
+    from hub.store import Store
+    from hub.sync import run_sync
+    from hub_max.client import MaxClient
+    from hub_max.emulator import DEFAULT_TOKEN, MaxEmulator
+    from tests.plugins.max.test_emulator import MODELLED_PATHS, SPEC, response_component
+    from tests.plugins.max.test_emulator import schema_errors as max_errors
+
+    seen: list[tuple[str, str, Any]] = []
+    send = MaxClient._send
+
+    async def recording(self, token, verb, path, *args, **kwargs):
+        answer = await send(self, token, verb, path, *args, **kwargs)
+        seen.append((verb, path, answer))
+        return answer
+
+    monkeypatch.setattr(MaxClient, "_send", recording)
+    monkeypatch.setenv("HUB_MAX_SPEC_TOKEN", DEFAULT_TOKEN)
+    templates = [
+        (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), path)
+        for path in SPEC["paths"]
+    ]
+    with MaxEmulator(seed=5, channels=2, posts=6, comments=3, rate_limit=0, now=NOW) as emu:
+        config = parse_config(
+            {
+                "database": {"path": str(tmp_path / "hub.db")},
+                "networks": {"max": {"api_base": emu.url, "requests_per_second": 1000}},
+                "accounts": [
+                    {"id": f"max-{n}", "network": "max", "external_id": ext,
+                     "token_env": "HUB_MAX_SPEC_TOKEN"}
+                    for n, ext in enumerate(emu.channel_ids())
+                ],
+            }
+        )  # fmt: skip
+        pm = plugins.make_plugin_manager()
+        store = Store.open(config.db_path)
+        try:
+            runs = asyncio.run(run_sync(store, pm, config, config.accounts))
+        finally:
+            store.close()
+        assert all(r.ok for r in runs), [r.summary() for r in runs]
+    paths = {path for _, path, _ in seen}
+    assert "/me" in paths and any(p.endswith("/comments") for p in paths), sorted(paths)
+    for verb, path, answer in seen:
+        template = next((t for rx, t in templates if rx.match(path)), path)
+        modelled = MODELLED_PATHS.get((verb, template))
+        name = "ChatList" if modelled == "getChats" else response_component(template, verb, 200)
+        assert max_errors(name, answer) == [], (verb, path, answer)

@@ -1,0 +1,1 @@
+"""The MAX network plugin (hub_max)."""
