@@ -84,7 +84,7 @@ answer_within_hours = 24        # the regional centres' rule: an answer within a
 working_days = false            # true: the clock stops on weekends and holidays
 # working_hours = "09:00-18:00" # the clock runs only in these hours ([plan] time_zone)
 places = []                     # for watch = true pages: settlements, streets, institutions
-look_back_days = 7              # the first pass looks this far back, not at all history
+look_back_days = 1              # the first pass looks a day back: no week of overdue at once
 # [appeals.topics]              # replaces the default topics (ЖКХ, дороги, транспорт, …)
 # ЖКХ = ["отоплен", "батаре", "мусор"]
 # [appeals.organizations."Администрация Клочковского сельсовета"]

@@ -3,8 +3,9 @@
 Each account has a cursor (``hub_state`` ``appeals:<account>``: the last comment id
 looked at), moved in the same transaction as the appeals it produced, so a crash
 repeats a pass and never skips one. The first pass of an account looks back only
-``[appeals] look_back_days``: switching appeals on must not open hundreds of overdue
-appeals from years of history.
+``[appeals] look_back_days``: a day by default — a question from yesterday still wants an
+answer, while a week of history at install would open dozens of appeals already overdue and
+turn the municipality's first report red on its first day.
 
 A resident's comment is looked at once it has a verdict (moderation judged it: a
 spam comment is no appeal), or at once on a watch page, which is never moderated.

@@ -6,7 +6,7 @@ and which places make a comment on a regional page its own.
     working_days = false              # true: the clock stops on weekends and holidays
     working_hours = "09:00-18:00"     # optional: the clock runs only in these hours
     places = ["Клочки", "улица Ленина", "школа №1"]   # for watch pages
-    look_back_days = 7                # the first pass looks this far back, not at all history
+    look_back_days = 1                # the first pass looks a day back, not at all history
 
     [appeals.topics]                  # replaces the default topics when given
     ЖКХ = ["отоплен", "батаре", "мусор"]
@@ -57,7 +57,7 @@ class AppealSettings:
     places: tuple[str, ...] = ()
     #: topic → words; empty: the detector's own defaults
     topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    look_back_days: int = 7
+    look_back_days: int = 1
     time_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
     holidays: frozenset[date] = field(default_factory=frozenset)
 
@@ -109,7 +109,7 @@ def parse_appeals(raw_config: dict[str, Any]) -> AppealSettings:
     topics = {str(k): _words(v, f"[appeals.topics] {k!r}") for k, v in topics_raw.items()}
     places = _words(table.get("places", []), table.what("places")) if "places" in table else ()
     look_back = check_whole(
-        table.get("look_back_days", 7), table.what("look_back_days"), 0, 365, unit="days"
+        table.get("look_back_days", 1), table.what("look_back_days"), 0, 365, unit="days"
     )
     return AppealSettings(
         default=default,

@@ -94,7 +94,7 @@ def test_the_first_pass_does_not_open_the_seeded_history(world):
     try:  # the seeded comments are older than look_back_days
         old = store.db.execute(
             "SELECT COUNT(*) FROM appeals a JOIN comments c ON c.id = a.comment_id "
-            "WHERE c.published_at < datetime('now', '-7 days')"
+            "WHERE c.published_at < datetime('now', '-1 days')"
         ).fetchone()[0]
     finally:
         store.close()
