@@ -64,6 +64,10 @@ _ANY_UNSAFE = re.compile(
 )
 
 
+#: any whitespace (``str.isspace``: Unicode's too) or a backslash: no real address has one
+_SPACE_OR_BACKSLASH = re.compile(r"[\s\\]")
+
+
 def safe_url(value: Any) -> str | None:
     """``value`` if it may be published as a link, else None (show it as text, or not at all).
 
@@ -76,7 +80,7 @@ def safe_url(value: Any) -> str | None:
     """
     if not isinstance(value, str) or not value:
         return None
-    if any(_unsafe(ch) or ch.isspace() or ch == "\\" for ch in value):
+    if _ANY_UNSAFE.search(value) or _SPACE_OR_BACKSLASH.search(value):
         return None
     try:
         parts = urlsplit(value)

@@ -213,10 +213,12 @@ async def index(request: Request) -> Response:
     week = calendar.week_of_day(day)
     days = calendar.week_days(week)
     accounts = visible_accounts(request)
-    entries = calendar.week_entries(store, accounts, week, settings)
+    by_cell: dict[tuple[str, date], list] = {}
+    for entry in calendar.week_entries(store, accounts, week, settings):
+        by_cell.setdefault((entry.account_id, entry.day), []).append(entry)
     groups: dict[str, list[dict]] = {}
     for account in accounts:
-        cells = [[e for e in entries if e.account_id == account.id and e.day == d] for d in days]
+        cells = [by_cell.get((account.id, d), []) for d in days]
         groups.setdefault(account.organization or "Организация не указана", []).append(
             {
                 "account": account,
@@ -224,10 +226,11 @@ async def index(request: Request) -> Response:
                 "cells": cells,
             }
         )
+    limited, seen = bool(operator(request).organizations), {a.id for a in accounts}
     waiting = [
         d
         for d in drafts.list_drafts(store, "draft", limit=WAITING)
-        if any(_in_scope(request, t.account_id) for t in d.targets)
+        if not limited or any(t.account_id in seen for t in d.targets)
     ]
     return render(
         request,
