@@ -637,3 +637,26 @@ def m012_appeals(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX appeals_open_due ON appeals(status, due_at)")
     db.execute("CREATE INDEX appeals_account ON appeals(account_id, status)")
     db.execute("CREATE INDEX comments_account_order ON comments(account_id, id)")
+
+
+@migration
+def m013_judging_queue(db: sqlite_utils.Database) -> None:
+    """Which comments wait for moderation, so a pass reads those and not every comment.
+
+    ``needs_judging`` is 1 for a new row (the column's default), set again by the sync's
+    upsert when a comment's text changes or it comes back (``hub.store.REVIVE``), and
+    cleared by the pass that judged it; a partial index holds only the waiting rows. The
+    rows already judged (and not edited since) start at 0 here, once.
+    """
+    db.execute("ALTER TABLE comments ADD COLUMN needs_judging INTEGER NOT NULL DEFAULT 1")
+    db.execute(
+        "UPDATE comments SET needs_judging = 0 WHERE EXISTS (SELECT 1 FROM verdicts v "
+        "WHERE v.comment_id = comments.id AND (v.status NOT IN ('kept', 'queued', 'rejected') "
+        "OR v.judged_text IS comments.text))"
+    )
+    db.execute(
+        "CREATE INDEX comments_judging ON comments(account_id, published_at, id) "
+        "WHERE needs_judging = 1"
+    )
+    # the moderation context: an account's latest comments, newest first, from the index
+    db.execute("CREATE INDEX comments_account_published ON comments(account_id, published_at)")

@@ -76,6 +76,10 @@ COMMENT_NETWORK_COLUMNS = [
 REVIVE = {
     "posts": ["deleted_at = NULL"],
     "comments": [
+        # an edited text or a comment back from the dead waits for moderation again
+        # (before the columns change: every expression reads the row as it was)
+        "needs_judging = CASE WHEN comments.text IS NOT excluded.text "
+        "OR comments.deleted_at IS NOT NULL THEN 1 ELSE comments.needs_judging END",
         "deleted_at = NULL",
         "deleted_by = NULL",
         "moderation_status = CASE WHEN comments.moderation_status = 'deleted' "

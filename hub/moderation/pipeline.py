@@ -136,14 +136,16 @@ class Moderator:
             policy = self.policies.for_organization(account.organization)
             context = self._context(account)
             own = own_author_ids(self.store, account)
-            rows = self.store.db.execute(
-                "SELECT c.id, c.author_id, c.text, c.parent_network_id, c.published_at "
-                "FROM comments c LEFT JOIN verdicts v ON v.comment_id = c.id "
-                "WHERE c.account_id = ? AND c.deleted_at IS NULL AND c.is_placeholder = 0 "
+            waiting = self.store.db.execute(  # the judging queue only (m013_judging_queue)
+                "SELECT c.id, c.author_id, c.text, c.parent_network_id, c.published_at, "
+                "c.deleted_at IS NULL AND c.is_placeholder = 0 "
                 "AND (v.id IS NULL OR (v.status IN ('kept', 'queued', 'rejected') "
-                "AND v.judged_text IS NOT c.text)) ORDER BY c.published_at, c.id",
+                "AND v.judged_text IS NOT c.text)) AS pending "
+                "FROM comments c LEFT JOIN verdicts v ON v.comment_id = c.id "
+                "WHERE c.account_id = ? AND c.needs_judging = 1 ORDER BY c.published_at, c.id",
                 [account.id],
             ).fetchall()
+            rows = [r[:5] for r in waiting if r[5]]
             for comment_id, author_id, text, parent, published in rows:
                 view = CommentView(
                     text=text or "",
@@ -169,7 +171,17 @@ class Moderator:
                 out.append(item)
                 if on_item:  # said as it happens (hub moderate prints it)
                     on_item("judged", item)
+            if not dry_run:  # judged now, or needing nothing (gone, a placeholder, unedited)
+                self._dequeue([(r[0], r[2]) for r in waiting])
         return out
+
+    def _dequeue(self, rows: list[tuple[int, str | None]]) -> None:
+        """Take the rows read from the judging queue out of it — each only while its text is
+        still the one read, so an edit another process stored meanwhile stays queued."""
+        with self.store.transaction(immediate=True):
+            self.store.db.conn.executemany(
+                "UPDATE comments SET needs_judging = 0 WHERE id = ? AND text IS ?", rows
+            )
 
     def verdict(self, view: CommentView, context: ModerationContext) -> Verdict:
         verdict = self.pm.hook.moderate_comment(comment=view, context=context)

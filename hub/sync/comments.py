@@ -77,9 +77,7 @@ class CommentPhase:
         """The window's posts the reconcile re-reads now (none on a full sync, or when off)."""
         if self.reconcile_period is None or self.full:
             return []
-        rows = self.store.posts_to_reconcile(
-            account, window, counted=self.network.comment_counts
-        )
+        rows = self.store.posts_to_reconcile(account, window, counted=self.network.comment_counts)
         round_ = reconcile.load_round(self.store, account.id)
         if round_ is None:  # the first sync with a reconcile: its first round begins now
             with self.store.transaction():

@@ -39,10 +39,28 @@ def _scores(rows):
 @pytest.mark.parametrize(
     ("rows", "floors"),
     [
-        (ROWS, {"precision": 0.93, "recall": 0.84, "question": 0.75, "complaint": 0.78,
-                "request": 0.90, "fp": 0.12}),
-        (ROWS[1::2], {"precision": 0.90, "recall": 0.77, "question": 0.66, "complaint": 0.60,
-                      "request": 0.88, "fp": 0.25}),
+        (
+            ROWS,
+            {
+                "precision": 0.93,
+                "recall": 0.84,
+                "question": 0.75,
+                "complaint": 0.78,
+                "request": 0.90,
+                "fp": 0.12,
+            },
+        ),
+        (
+            ROWS[1::2],
+            {
+                "precision": 0.90,
+                "recall": 0.77,
+                "question": 0.66,
+                "complaint": 0.60,
+                "request": 0.88,
+                "fp": 0.25,
+            },
+        ),
     ],
     ids=["all", "unseen-half"],
 )

@@ -309,8 +309,11 @@ def test_an_edited_comment_is_judged_again(world):
     sync(path)
     run_moderate(path)
     conn = db(path)
-    conn.execute("UPDATE comments SET text = 'РЕКЛАМА теперь тут' WHERE network_id = ?", [clean])
-    conn.commit()  # as a sync stores an edit
+    conn.execute(  # as a sync stores an edit: the new text, and back in the judging queue
+        "UPDATE comments SET text = 'РЕКЛАМА теперь тут', needs_judging = 1 WHERE network_id = ?",
+        [clean],
+    )
+    conn.commit()
     report = run_moderate(path)
     assert [i.decision for i in report.judged] == ["delete"]
     assert clean in emu.snapshot()["communities"][str(gid)]["deleted_comments"]
@@ -371,3 +374,33 @@ def test_without_an_engine_moderation_refuses_rather_than_keeping_everything(wor
         asyncio.run(service.moderate(store, plugins.make_plugin_manager(), config, config.accounts))
     assert store.db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] == 0
     store.close()
+
+
+def test_a_pass_reads_only_the_judging_queue_and_a_synced_edit_rejoins_it(world):
+    """Issue 20: a pass costs what is new or changed, not the history. After a pass the queue
+    is empty; a sync that stores an edited text (not a raw UPDATE) puts the comment back; the
+    comments a pass judged are out of the queue even when kept."""
+    emu, path, gid, post = world
+    clean = emu.add_comment(gid, post, "Спасибо за новости", from_id=777200)
+    sync(path)
+    conn = db(path)
+    queued = "SELECT COUNT(*) FROM comments WHERE needs_judging = 1"
+    assert conn.execute(queued).fetchone()[0] >= 1
+    run_moderate(path)
+    assert conn.execute(queued).fetchone()[0] == 0
+    assert run_moderate(path).judged == []  # idle: nothing read, nothing judged
+    sync(path, full=True)  # an unchanged re-read queues nothing
+    assert conn.execute(queued).fetchone()[0] == 0
+    emu.edit_comment(gid, clean, "РЕКЛАМА теперь тут")
+    sync(path, full=True)
+    assert conn.execute(queued).fetchone()[0] == 1
+    assert [i.decision for i in run_moderate(path).judged] == ["delete"]
+    assert conn.execute(queued).fetchone()[0] == 0
+    plan = " ".join(
+        r[3]
+        for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM comments WHERE account_id = 'acc-1' "
+            "AND needs_judging = 1 ORDER BY published_at, id"
+        )
+    )
+    assert "comments_judging" in plan, plan
