@@ -660,3 +660,18 @@ def m013_judging_queue(db: sqlite_utils.Database) -> None:
     )
     # the moderation context: an account's latest comments, newest first, from the index
     db.execute("CREATE INDEX comments_account_published ON comments(account_id, published_at)")
+
+
+@migration
+def m014_listing_indexes(db: sqlite_utils.Database) -> None:
+    """The CLI's listings from indexes (issue 20), measured on 1 M comments over 200 accounts:
+
+    - ``comments_published(published_at, id)``: ``hub comments list`` without ``--account``
+      (the newest comments of all accounts) read from the index's end instead of sorting
+      every comment: 1.14 s → 0.2 ms;
+    - ``comments_account_live(account_id, deleted_at)`` and ``posts_account_live``: the live
+      counts ``hub accounts list`` shows, counted from covering indexes: 348 → 39 ms.
+    """
+    db.execute("CREATE INDEX comments_published ON comments(published_at, id)")
+    db.execute("CREATE INDEX comments_account_live ON comments(account_id, deleted_at)")
+    db.execute("CREATE INDEX posts_account_live ON posts(account_id, deleted_at)")

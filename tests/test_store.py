@@ -172,3 +172,27 @@ def test_text_comment_ids_live_beside_numeric_ones(store):
     ids = {r[0] for r in store.db.execute("SELECT network_id FROM comments")}
     assert ids == {ok_id, 9012}
     assert store.replace_post_comments(ACCOUNT, pid, 1, [comment(ok_id)]) == (0, 0, 1)
+
+
+def test_the_listings_read_from_their_indexes(tmp_path):
+    """Issue 20: the newest comments of all accounts and the live counts come from indexes
+    (m014), not from sorting or reading every comment."""
+    store = Store.open(tmp_path / "hub.db")
+    try:
+
+        def plan(sql):
+            return " ".join(r[3] for r in store.db.execute("EXPLAIN QUERY PLAN " + sql))
+
+        newest = plan("SELECT id FROM comments ORDER BY published_at DESC, id DESC LIMIT 50")
+        assert "comments_published" in newest and "TEMP B-TREE" not in newest
+        live = plan("SELECT COUNT(*) FROM comments WHERE account_id = 'a' AND deleted_at IS NULL")
+        assert "COVERING INDEX comments_account_live" in live
+        posts = plan("SELECT COUNT(*) FROM posts WHERE account_id = 'a' AND deleted_at IS NULL")
+        assert "COVERING INDEX posts_account_live" in posts
+        queue = plan(
+            "SELECT id FROM comments WHERE account_id = 'a' AND needs_judging = 1 "
+            "ORDER BY published_at, id"
+        )
+        assert "comments_judging" in queue, queue  # m014 does not steal the judging query
+    finally:
+        store.close()
