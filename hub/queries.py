@@ -5,17 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from .config import Config
-from .store import Store
-
-
-def _dicts(cursor) -> list[dict[str, Any]]:
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+from .store import Store, dicts
 
 
 def account_rows(store: Store, config: Config) -> list[dict[str, Any]]:
     """Configured accounts with what the last sync saw. Never includes a token."""
-    rows = _dicts(
+    rows = dicts(
         store.db.execute(
             "SELECT a.id, a.network, a.external_id, a.organization, a.token_env, a.name, a.url, "
             "a.members_count, a.verified, a.meta_synced_at, s.last_status, s.last_finished_at, "
@@ -35,7 +30,7 @@ def account_rows(store: Store, config: Config) -> list[dict[str, Any]]:
 
 def comment_rows(store: Store, account_id: str | None, limit: int) -> list[dict[str, Any]]:
     where = "WHERE c.account_id = :account" if account_id else ""
-    return _dicts(
+    return dicts(
         store.db.execute(
             "SELECT c.id, c.account_id, c.network_id, c.post_network_id, c.author_id, "
             "au.name AS author, c.published_at, c.text, c.deleted_at, c.deleted_by "

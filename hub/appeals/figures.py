@@ -33,8 +33,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from ..store import Store
-from .record import iso, parse_time
+from ..store import Store, parse_time, utc_text
 
 #: the appeals that can touch a week: received, come due, answered or closed since its start,
 #: or still open; all received before the cutoff
@@ -52,7 +51,9 @@ def week_rows(
     out: dict[str, list[dict[str, Any]]] = {a: [] for a in account_ids}
     if "appeals" not in store.db.table_names():
         return out
-    cursor = store.db.execute(WEEK_SQL, {"start": iso(start), "cutoff": iso(min(as_of, end))})
+    cursor = store.db.execute(
+        WEEK_SQL, {"start": utc_text(start), "cutoff": utc_text(min(as_of, end))}
+    )
     columns = [d[0] for d in cursor.description]
     for values in cursor.fetchall():
         row = dict(zip(columns, values, strict=True))
@@ -70,7 +71,7 @@ def week_figures(
 ) -> dict[str, Any]:
     """The figures of the module's docstring over ``rows`` (one account's, or several
     accounts' together for an organization): no status, the caller judges."""
-    s, cutoff = iso(start), iso(min(as_of, end))
+    s, cutoff = utc_text(start), utc_text(min(as_of, end))
     received = due = on_time = answered = late = 0
     responses: list[int] = []
     overdue_ages: list[int] = []

@@ -25,7 +25,7 @@ import pluggy
 from ..config import Config
 from ..models import Account
 from ..moderation.pipeline import own_author_ids
-from ..store import Store, utcnow
+from ..store import Store, dicts, parse_time, utc_text, utcnow
 from ..verdicts import CommentView
 from .deadlines import due_at
 from .finding import AppealContext, AppealFinding
@@ -42,14 +42,6 @@ class PassReport:
 
     opened: list[int] = field(default_factory=list)
     answered: list[int] = field(default_factory=list)
-
-
-def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def mask(text: str, word: str | None) -> str:
@@ -103,7 +95,7 @@ class AppealFinder:
         cursor = _cursor(self.store, account.id)
         since = None
         if cursor is None:
-            cursor, since = 0, iso(now - timedelta(days=self.settings.look_back_days))
+            cursor, since = 0, utc_text(now - timedelta(days=self.settings.look_back_days))
         while True:
             rows = self._rows(account.id, cursor)
             if not rows:
@@ -129,8 +121,7 @@ class AppealFinder:
             "WHERE c.account_id = ? AND c.id > ? ORDER BY c.id LIMIT ?",
             [account_id, cursor, BATCH],
         )
-        columns = [d[0] for d in cursor_rows.description]
-        return [dict(zip(columns, r, strict=True)) for r in cursor_rows.fetchall()]
+        return dicts(cursor_rows)
 
     def _one(self, account, row, own, context, since, report) -> bool:
         """Look at one comment; False: it must wait (not judged yet)."""
@@ -169,8 +160,8 @@ class AppealFinder:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(comment_id) DO NOTHING",
             [
                 account.id, row["id"], finding.kind, finding.topic, finding.rule,
-                finding.match, masked, iso(received),
-                iso(due_at(received, deadline, self.settings)), now, now,
+                finding.match, masked, utc_text(received),
+                utc_text(due_at(received, deadline, self.settings)), now, now,
             ],
         )  # fmt: skip
         return cursor.lastrowid
@@ -205,7 +196,7 @@ def mark_answered(
         "UPDATE appeals SET status = 'answered', answered_at = ?, answered_by = ?, "
         "answer_comment_id = COALESCE(?, answer_comment_id), response_minutes = ?, "
         "updated_at = ? WHERE id = ? AND status = 'open'",
-        [iso(at), by, answer_comment_id, minutes, utcnow(), appeal_id],
+        [utc_text(at), by, answer_comment_id, minutes, utcnow(), appeal_id],
     )
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..errors import ConfigError
+from ..store import parse_time, utc_text  # noqa: F401 - the week's callers import them here
 
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 ONE_WEEK = timedelta(days=7)
@@ -85,16 +86,3 @@ def previous_week(now: datetime, zone: ZoneInfo) -> Week:
     current = week_of(now, zone)
     year, number, _ = (current.monday - ONE_WEEK).isocalendar()
     return Week(year, number)
-
-
-def utc_text(moment: datetime) -> str:
-    """The store's way of writing a time (``2026-03-01T14:30:00Z``), so text compares in order."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_time(text: str | None) -> datetime | None:
-    """A stored time (UTC, with or without ``Z``) as an aware datetime; None stays None."""
-    if not text:
-        return None
-    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

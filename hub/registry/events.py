@@ -10,12 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..store import Store, utcnow
+from ..store import Store, dicts, utcnow
 
-
-def dicts(cursor) -> list[dict[str, Any]]:
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+__all__ = ["dicts", "list_events", "record_event"]
 
 
 def _json(value: Any) -> str | None:

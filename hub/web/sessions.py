@@ -22,7 +22,7 @@ from pathlib import Path
 from .. import operators
 from ..errors import ConfigError
 from ..operators import Operator
-from ..store import Store
+from ..store import Store, parse_time, utc_text
 from ..tokens import SecretsFile
 from .settings import IDLE_HOURS
 
@@ -75,10 +75,6 @@ def _read_key(path: Path) -> bytes:
     return key
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -119,12 +115,12 @@ class Sessions:
                 [
                     _hash(session_id),
                     operator.login,
-                    _utc(now),
-                    _utc(now),
-                    _utc(now + timedelta(hours=self.hours)),
+                    utc_text(now),
+                    utc_text(now),
+                    utc_text(now + timedelta(hours=self.hours)),
                 ],
             )
-            store.db.execute("DELETE FROM web_sessions WHERE expires_at < ?", [_utc(now)])
+            store.db.execute("DELETE FROM web_sessions WHERE expires_at < ?", [utc_text(now)])
         return f"{session_id}.{self._sign(session_id)}"
 
     def find(self, store: Store, cookie: str | None) -> Session | None:
@@ -139,8 +135,8 @@ class Sessions:
         if row is None:
             return None
         now = _now()
-        idle_since = datetime.fromisoformat(row[1].replace("Z", "+00:00"))
-        if _utc(now) >= row[2] or now - idle_since > timedelta(hours=IDLE_HOURS):
+        idle_since = parse_time(row[1])
+        if utc_text(now) >= row[2] or now - idle_since > timedelta(hours=IDLE_HOURS):
             self.end(store, cookie)
             return None
         operator = operators.find(store, row[0])
@@ -150,7 +146,7 @@ class Sessions:
             with store.transaction():
                 store.db.execute(
                     "UPDATE web_sessions SET last_seen_at = ? WHERE id_hash = ?",
-                    [_utc(now), _hash(session_id)],
+                    [utc_text(now), _hash(session_id)],
                 )
         return Session(session_id, operator, self.csrf_for(session_id))
 
@@ -197,7 +193,7 @@ def _keys(login: str, address: str) -> list[tuple[str, int]]:
 
 def throttled_minutes(store: Store, login: str, address: str) -> int:
     """Minutes until another sign-in may be tried, 0 if it may now (see :func:`_keys`)."""
-    since = _utc(_now() - timedelta(minutes=THROTTLE_MINUTES))
+    since = utc_text(_now() - timedelta(minutes=THROTTLE_MINUTES))
     worst = 0
     for key, allowed in _keys(login, address):
         rows = store.db.execute(
@@ -205,7 +201,7 @@ def throttled_minutes(store: Store, login: str, address: str) -> int:
             [key, since],
         ).fetchall()
         if len(rows) >= allowed:
-            oldest = datetime.fromisoformat(rows[-allowed][0].replace("Z", "+00:00"))
+            oldest = parse_time(rows[-allowed][0])
             free_at = oldest + timedelta(minutes=THROTTLE_MINUTES)
             worst = max(worst, int((free_at - _now()).total_seconds() // 60) + 1)
     return worst
@@ -216,11 +212,11 @@ def record_failure(store: Store, login: str, address: str) -> str:
 
     Recorded *before* the password is checked (the check runs off the event loop, so
     attempts overlap): twenty attempts at once cannot all pass the throttle's count."""
-    now = _utc(_now())
+    now = utc_text(_now())
     with store.transaction(immediate=True):
         for key, _allowed in _keys(login, address):
             store.db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, now])
-        old = _utc(_now() - timedelta(days=1))
+        old = utc_text(_now() - timedelta(days=1))
         store.db.execute("DELETE FROM login_failures WHERE at < ?", [old])
     return now
 
